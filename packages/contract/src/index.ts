@@ -1,0 +1,2 @@
+import { hello } from '@baton/core';
+export const hello2 = (): string => hello() + '2';
