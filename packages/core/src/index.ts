@@ -1,1 +1,55 @@
-export const hello = (): string => 'hi';
+/**
+ * @packageDocumentation
+ * `@baton/core` — leader election on any {@link ResourceLock}.
+ *
+ * ## Guarantees
+ * With `leaseDuration > renewDeadline > 1.2 × retryPeriod` (checked at construction):
+ * - A leader that has not renewed for `renewDeadline`, measured from the *start* of its last
+ *   successful write, aborts `term.signal` and flips `isLeader()` to false at that moment.
+ * - A candidate takes over only when the lock is free: released (empty holder), missing,
+ *   its holder's session known gone (backends that bind a hold to a connection), or not
+ *   changed for the record's own `leaseDuration` as measured on the candidate's *monotonic*
+ *   clock from when it observed the last change. Clocks are never compared across machines.
+ * - Hence the old leader has stopped at least `leaseDuration − renewDeadline` before anyone
+ *   else can start, provided both machines' clocks advance at about the same *rate* (not the
+ *   same time) and the leader's event loop is not blocked for longer than that margin.
+ * - Every acquisition writes a strictly larger fencing token (see {@link LeaderTerm}).
+ * - Writes are compare-and-swap on the version read; a corrupt record is reported
+ *   (`InvalidRecordError`), never overwritten.
+ *
+ * ## Beyond client-go
+ * With a lock that can `watch`, followers poll nothing: they react to a release at once and
+ * otherwise wake exactly when the observed lease expires. A graceful stop aborts the term,
+ * waits for the leader's work to settle, and only then releases (`releaseOnCancel`).
+ */
+export { LeaderElector } from './leader-elector.ts';
+export type { ElectorState, HealthStatus } from './leader-elector.ts';
+export { resolveElectorConfig, DEFAULT_TIMINGS, JITTER_FACTOR } from './config.ts';
+export type { LeaderCallbacks, LeaderElectorConfig, LeaderTerm, ResolvedElectorConfig } from './config.ts';
+export type { ResourceLock, LockSnapshot, LockCallOptions, WatchHandlers } from './resource-lock.ts';
+export type { LeaderElectionRecord } from './record.ts';
+export { validateRecord, sameRecord } from './record.ts';
+export {
+  BatonError,
+  ConfigError,
+  LockConflictError,
+  LockNotFoundError,
+  InvalidRecordError,
+  BackendUnavailableError,
+  PermissionDeniedError,
+  LockTimeoutError,
+  AbortedError,
+  LockLostError,
+} from './errors.ts';
+export { parseDuration } from './duration.ts';
+export type { Duration } from './duration.ts';
+export { systemClock, FakeClock } from './clock.ts';
+export type { Clock, TimerHandle } from './clock.ts';
+export { withDeadline } from './deadline.ts';
+export type { Logger } from './logger.ts';
+export { silentLogger } from './logger.ts';
+export type { ElectorMetrics } from './metrics.ts';
+export { defaultIdentity } from './identity.ts';
+export { MemoryLock, MemoryLockStore } from './memory-lock.ts';
+export type { MemoryFault } from './memory-lock.ts';
+export { MultiLock, UNKNOWN_LEADER } from './multi-lock.ts';

@@ -1,0 +1,93 @@
+/**
+ * Typed errors shared by the elector, the lock API and every backend.
+ *
+ * Each error carries a stable `code` so callers can branch without `instanceof` across
+ * package copies, and keeps the underlying failure as `cause`.
+ */
+
+/** Base class of every error baton throws on purpose. */
+export class BatonError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A configuration value is missing or invalid. `field` names it (for example `renewDeadline`). */
+export class ConfigError extends BatonError {
+  readonly field: string;
+
+  constructor(field: string, message: string, options?: { cause?: unknown }) {
+    super('CONFIG_INVALID', `${field}: ${message}`, options);
+    this.field = field;
+  }
+}
+
+/**
+ * Someone else wrote first: a `create` found the record already there, or an `update`
+ * carried a version that is no longer current. Expected during normal elections.
+ */
+export class LockConflictError extends BatonError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LOCK_CONFLICT', message, options);
+  }
+}
+
+/** An `update` targeted a record that no longer exists (deleted behind our back). */
+export class LockNotFoundError extends BatonError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LOCK_NOT_FOUND', message, options);
+  }
+}
+
+/**
+ * The backend holds something under the lock's name that is not a valid record
+ * (foreign data, a corrupt value, wrong types). baton never overwrites it.
+ */
+export class InvalidRecordError extends BatonError {
+  /** What was read, as `ResourceLock.describe()` names it. */
+  readonly lock: string;
+
+  constructor(lock: string, detail: string, options?: { cause?: unknown }) {
+    super('RECORD_INVALID', `${lock}: invalid leader election record: ${detail}`, options);
+    this.lock = lock;
+  }
+}
+
+/** The backend could not be reached or did not answer in time. Usually transient. */
+export class BackendUnavailableError extends BatonError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BACKEND_UNAVAILABLE', message, options);
+  }
+}
+
+/** The backend refused the operation for lack of permission (for example Kubernetes RBAC). */
+export class PermissionDeniedError extends BatonError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PERMISSION_DENIED', message, options);
+  }
+}
+
+/** Waiting for a lock ended because its `timeout` passed. */
+export class LockTimeoutError extends BatonError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LOCK_TIMEOUT', message, options);
+  }
+}
+
+/** An operation was cancelled through the caller's AbortSignal. */
+export class AbortedError extends BatonError {
+  constructor(message = 'operation aborted', options?: { cause?: unknown }) {
+    super('ABORTED', message, options);
+  }
+}
+
+/** A held lock was lost (not renewed in time, taken over, or its session died). */
+export class LockLostError extends BatonError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LOCK_LOST', message, options);
+  }
+}

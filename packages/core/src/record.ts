@@ -1,0 +1,73 @@
+import { InvalidRecordError } from './errors.ts';
+
+/**
+ * What a lock stores: who leads and since when. The field set is client-go's
+ * `LeaderElectionRecord`, plus a fencing token.
+ *
+ * Times are wall-clock epoch milliseconds and only informational: no elector decides
+ * expiry by comparing them with its own clock (see {@link LeaderElector}).
+ */
+export interface LeaderElectionRecord {
+  /** Identity of the holder; the empty string means released (nobody holds it). */
+  holderIdentity: string;
+  /** How long the holder's claim lasts after each renewal, in milliseconds. */
+  leaseDurationMs: number;
+  /** When the current holder acquired the lock (epoch ms). */
+  acquireTime: number;
+  /** When the holder last renewed (epoch ms). */
+  renewTime: number;
+  /** How many times the holder changed hands. */
+  leaderTransitions: number;
+  /**
+   * Token of the current term. Every acquisition, including re-acquisition by the same
+   * identity, writes a strictly larger token, so downstream systems can reject a stale leader.
+   */
+  fencingToken: number;
+}
+
+/**
+ * Checks a record decoded by a backend, so corrupt data becomes a typed error at the edge
+ * instead of a wrong decision in the elector.
+ * @param lock - the lock's `describe()`, named in the error.
+ * @throws InvalidRecordError naming the first bad field.
+ */
+export function validateRecord(value: unknown, lock: string): LeaderElectionRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidRecordError(lock, 'not an object');
+  }
+  const r = value as Record<string, unknown>;
+  if (typeof r.holderIdentity !== 'string') throw new InvalidRecordError(lock, 'holderIdentity is not a string');
+  const counts: Array<[keyof LeaderElectionRecord, boolean]> = [
+    ['leaseDurationMs', true],
+    ['acquireTime', false],
+    ['renewTime', false],
+    ['leaderTransitions', false],
+    ['fencingToken', false],
+  ];
+  for (const [field, positive] of counts) {
+    const v = r[field];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || (positive && v === 0)) {
+      throw new InvalidRecordError(lock, `${field} must be a ${positive ? 'positive' : 'non-negative'} integer, got ${JSON.stringify(v)}`);
+    }
+  }
+  return {
+    holderIdentity: r.holderIdentity,
+    leaseDurationMs: r.leaseDurationMs as number,
+    acquireTime: r.acquireTime as number,
+    renewTime: r.renewTime as number,
+    leaderTransitions: r.leaderTransitions as number,
+    fencingToken: r.fencingToken as number,
+  };
+}
+
+/** True when both records say the same thing, field by field. */
+export function sameRecord(a: LeaderElectionRecord, b: LeaderElectionRecord): boolean {
+  return (
+    a.holderIdentity === b.holderIdentity &&
+    a.leaseDurationMs === b.leaseDurationMs &&
+    a.acquireTime === b.acquireTime &&
+    a.renewTime === b.renewTime &&
+    a.leaderTransitions === b.leaderTransitions &&
+    a.fencingToken === b.fencingToken
+  );
+}
