@@ -2,9 +2,10 @@ import type { Clock, TimerHandle } from './clock.ts';
 import { JITTER_FACTOR, resolveElectorConfig } from './config.ts';
 import type { LeaderElectorConfig, LeaderTerm, ResolvedElectorConfig } from './config.ts';
 import { withDeadline } from './deadline.ts';
-import { BatonError, InvalidRecordError, LockConflictError, LockLostError, LockNotFoundError } from './errors.ts';
-import type { LeaderElectionRecord } from './record.ts';
-import { sameRecord } from './record.ts';
+import { BatonError, LockConflictError, LockLostError, LockNotFoundError } from './errors.ts';
+import { HeldLease } from './held-lease.ts';
+import { LeaseObserver } from './lease-observer.ts';
+import { nextTermRecord } from './record.ts';
 import type { LockSnapshot } from './resource-lock.ts';
 
 /** Where an elector is in its life. */
@@ -18,14 +19,11 @@ type AttemptOutcome = 'acquired' | 'held' | 'conflict' | 'error';
 interface ActiveTerm {
   readonly term: LeaderTerm;
   readonly controller: AbortController;
+  readonly lease: HeldLease;
   /** What onStartedLeading returned, settled either way. */
   readonly work: Promise<void>;
-  record: LeaderElectionRecord;
-  version: string;
-  /** Monotonic start of the last write that renewed (or acquired) the lease. */
+  /** Monotonic time the term's lease was last renewed, for the health check. */
   renewedAt: number;
-  /** Set once the term can no longer be renewed or released. */
-  lost: boolean;
 }
 
 /**
@@ -35,11 +33,9 @@ interface ActiveTerm {
 export class LeaderElector {
   private readonly config: ResolvedElectorConfig;
   private readonly clock: Clock;
+  private readonly observer: LeaseObserver;
   private state: ElectorState = 'idle';
 
-  private observed: LockSnapshot | null = null;
-  /** Monotonic time at which the observed record last changed. */
-  private observedAt = 0;
   /** Monotonic time at which the lock was first seen free, for the handover measurement. */
   private freeSince: number | undefined;
   private reportedLeader = '';
@@ -47,8 +43,6 @@ export class LeaderElector {
 
   private active: ActiveTerm | undefined;
   private attemptTimer: TimerHandle | undefined;
-  private renewTimer: TimerHandle | undefined;
-  private deadlineTimer: TimerHandle | undefined;
   private inflight: Promise<void> | undefined;
   private attemptRequested = false;
   private consecutiveConflicts = 0;
@@ -62,6 +56,7 @@ export class LeaderElector {
   constructor(config: LeaderElectorConfig) {
     this.config = resolveElectorConfig(config);
     this.clock = this.config.clock;
+    this.observer = new LeaseObserver(this.clock);
   }
 
   /** The identity this elector campaigns under. */
@@ -81,7 +76,7 @@ export class LeaderElector {
 
   /** The holder last observed on the lock, or `null` when none was seen or it was released. */
   getLeader(): string | null {
-    const holder = this.observed?.record.holderIdentity;
+    const holder = this.observer.snapshot?.record.holderIdentity;
     return holder === undefined || holder === '' ? null : holder;
   }
 
@@ -123,7 +118,7 @@ export class LeaderElector {
       );
     }
     if (lock.onSessionLost) {
-      this.cleanups.push(lock.onSessionLost((reason) => this.loseTerm(`session lost: ${reason.message}`)));
+      this.cleanups.push(lock.onSessionLost((reason) => this.active?.lease.lose(`session lost: ${reason.message}`)));
     }
     if (signal) {
       const onAbort = (): void => void this.shutdown();
@@ -139,7 +134,7 @@ export class LeaderElector {
   // ---- candidate ------------------------------------------------------------------------
 
   private requestAttempt(delayMs: number): void {
-    this.clearTimer('attemptTimer');
+    this.clearAttemptTimer();
     if (delayMs <= 0) {
       this.startAttempt();
       return;
@@ -150,6 +145,7 @@ export class LeaderElector {
     }, delayMs);
   }
 
+  /** One attempt at a time; one asked for meanwhile runs right after. */
   private startAttempt(): void {
     if (this.state !== 'candidate') return;
     if (this.inflight) {
@@ -157,19 +153,11 @@ export class LeaderElector {
       return;
     }
     this.attemptRequested = false;
-    this.track(this.tryAcquire(), (outcome) => this.scheduleNextAttempt(outcome));
-  }
-
-  /**
-   * Runs one backend operation at a time. When it ends, a candidate whose attempt was asked
-   * for meanwhile tries at once; otherwise `next` decides.
-   */
-  private track<T>(operation: Promise<T>, next?: (result: T) => void): void {
-    this.inflight = operation.then((result) => {
+    this.inflight = this.tryAcquire().then((outcome) => {
       this.inflight = undefined;
       if (this.state !== 'candidate') return;
       if (this.attemptRequested) this.requestAttempt(0);
-      else next?.(result);
+      else this.scheduleNextAttempt(outcome);
     });
   }
 
@@ -181,16 +169,14 @@ export class LeaderElector {
       return outcome;
     };
     try {
-      // A candidate's calls only affect how soon it may lead, so they get one retry period.
-      const snapshot = await this.call((signal) => lock.get({ signal }), this.config.retryPeriodMs);
+      const snapshot = await this.call((signal) => lock.get({ signal }));
       this.observe(snapshot);
-      if (snapshot !== null && this.heldByOther(snapshot)) return report('held');
+      if (this.observer.heldByOther(this.identity)) return report('held');
 
-      const record = this.acquisitionRecord(snapshot?.record ?? null);
+      const record = nextTermRecord(snapshot?.record ?? null, this.identity, this.config.leaseDurationMs, this.clock.wallNow(), this.highestToken);
       const writeStart = this.clock.now();
-      const written = await this.call(
-        (signal) => (snapshot === null ? lock.create(record, { signal }) : lock.update(record, snapshot.version, { signal })),
-        this.config.retryPeriodMs,
+      const written = await this.call((signal) =>
+        snapshot === null ? lock.create(record, { signal }) : lock.update(record, snapshot.version, { signal }),
       );
       if (this.state !== 'candidate') {
         // Stopped while the write was in flight: we hold a lease nobody runs work under.
@@ -222,32 +208,8 @@ export class LeaderElector {
       this.requestAttempt(retry);
       return;
     }
-    const untilExpiry = Math.max(1, this.expiresAt() - this.clock.now());
+    const untilExpiry = Math.max(1, this.observer.expiresAt() - this.clock.now());
     this.requestAttempt(this.watchHealthy ? untilExpiry : Math.min(retry, untilExpiry));
-  }
-
-  private heldByOther(snapshot: LockSnapshot): boolean {
-    const holder = snapshot.record.holderIdentity;
-    if (holder === '' || holder === this.identity || snapshot.holderGone) return false;
-    return this.clock.now() < this.expiresAt();
-  }
-
-  /** Monotonic time at which the observed lease expires: when we saw it change, plus its own duration. */
-  private expiresAt(): number {
-    return this.observedAt + (this.observed?.record.leaseDurationMs ?? 0);
-  }
-
-  private acquisitionRecord(previous: LeaderElectionRecord | null): LeaderElectionRecord {
-    const now = this.clock.wallNow();
-    return {
-      holderIdentity: this.identity,
-      leaseDurationMs: this.config.leaseDurationMs,
-      acquireTime: now,
-      renewTime: now,
-      leaderTransitions:
-        previous === null ? 0 : previous.holderIdentity === this.identity ? previous.leaderTransitions : previous.leaderTransitions + 1,
-      fencingToken: Math.max(previous?.fencingToken ?? 0, this.highestToken) + 1,
-    };
   }
 
   private jitteredRetry(): number {
@@ -257,24 +219,20 @@ export class LeaderElector {
   // ---- observing --------------------------------------------------------------------------
 
   private observe(snapshot: LockSnapshot | null): void {
-    const previous = this.observed;
-    this.observed = snapshot;
+    this.observer.observe(snapshot);
+    const now = this.clock.now();
     if (snapshot === null) {
-      if (previous !== null) this.observedAt = this.clock.now();
-      this.freeSince ??= this.clock.now();
+      this.freeSince ??= now;
       return;
     }
-    const { record } = snapshot;
-    if (previous === null || !sameRecord(previous.record, record)) this.observedAt = this.clock.now();
-    this.highestToken = Math.max(this.highestToken, record.fencingToken);
-    const now = this.clock.now();
-    const free = record.holderIdentity === '' || snapshot.holderGone === true || now >= this.expiresAt();
-    if (free) this.freeSince ??= Math.min(now, this.expiresAt());
-    else if (record.holderIdentity !== this.identity) this.freeSince = undefined;
-    if (record.holderIdentity !== '' && record.holderIdentity !== this.reportedLeader) {
-      this.reportedLeader = record.holderIdentity;
-      this.log('info', 'new leader observed', { leader: record.holderIdentity });
-      this.invoke('onNewLeader', () => this.config.callbacks.onNewLeader?.(record.holderIdentity));
+    const holder = snapshot.record.holderIdentity;
+    this.highestToken = Math.max(this.highestToken, snapshot.record.fencingToken);
+    if (!this.observer.heldByOther(this.identity)) this.freeSince ??= Math.min(now, this.observer.expiresAt());
+    else this.freeSince = undefined;
+    if (holder !== '' && holder !== this.reportedLeader) {
+      this.reportedLeader = holder;
+      this.log('info', 'new leader observed', { leader: holder });
+      this.invoke('onNewLeader', () => this.config.callbacks.onNewLeader?.(holder));
     }
   }
 
@@ -285,19 +243,19 @@ export class LeaderElector {
         return;
       }
       this.observe(snapshot);
-      if (snapshot === null || !this.heldByOther(snapshot)) this.requestAttempt(0);
+      if (!this.observer.heldByOther(this.identity)) this.requestAttempt(0);
       else if (!this.inflight) this.scheduleNextAttempt('held');
       return;
     }
-    const active = this.active;
-    if (active && !active.lost && (this.state === 'leader' || this.state === 'stopping')) {
+    const lease = this.active?.lease;
+    if (lease && !lease.lost) {
       const ours =
         snapshot !== undefined &&
         snapshot !== null &&
         snapshot.record.holderIdentity === this.identity &&
-        snapshot.record.fencingToken === active.record.fencingToken;
+        snapshot.record.fencingToken === lease.fencingToken;
       // Watch events may arrive late, so a foreign-looking one is checked with a fresh read.
-      if (!ours) void this.verifyTerm(active);
+      if (!ours) void lease.verify();
     }
   }
 
@@ -313,8 +271,13 @@ export class LeaderElector {
 
   private becomeLeader(written: LockSnapshot, writeStart: number): void {
     const { callbacks, metrics, name } = this.config;
-    this.clearTimer('attemptTimer');
+    this.clearAttemptTimer();
     this.attemptRequested = false;
+    if (this.freeSince !== undefined) metrics.handover?.(name, this.clock.now() - this.freeSince);
+    this.freeSince = undefined;
+    this.observe(written);
+    this.state = 'leader';
+
     const controller = new AbortController();
     const term: LeaderTerm = {
       identity: this.identity,
@@ -322,103 +285,37 @@ export class LeaderElector {
       signal: controller.signal,
       acquiredAt: this.clock.wallNow(),
     };
-    if (this.freeSince !== undefined) metrics.handover?.(name, this.clock.now() - this.freeSince);
-    this.freeSince = undefined;
-    this.observe(written);
-    this.state = 'leader';
+    const lease = new HeldLease(
+      {
+        lock: this.config.lock,
+        clock: this.clock,
+        leaseDurationMs: this.config.leaseDurationMs,
+        renewDeadlineMs: this.config.renewDeadlineMs,
+        retryPeriodMs: this.config.retryPeriodMs,
+        onLost: (reason) => this.onLeaseLost(reason),
+        onError: (error, message) => this.reportError(error, message),
+        onRenewed: (ms, ok) => {
+          metrics.renewed?.(name, ms, ok);
+          if (ok && this.active) this.active.renewedAt = this.clock.now() - ms;
+        },
+        onSnapshot: (snapshot) => this.observe(snapshot),
+      },
+      written,
+      writeStart,
+    );
     const work = Promise.resolve()
       .then(() => callbacks.onStartedLeading(term))
       .then(
         () => undefined,
         (error: unknown) => this.reportError(error, 'onStartedLeading failed'),
       );
-    this.active = { term, controller, work, record: written.record, version: written.version, renewedAt: writeStart, lost: false };
-    this.armDeadline(this.active);
-    this.scheduleRenew(this.config.retryPeriodMs);
+    this.active = { term, controller, lease, work, renewedAt: writeStart };
     metrics.leadershipChanged?.(name, true);
     this.log('info', 'started leading', { fencingToken: term.fencingToken });
   }
 
-  private scheduleRenew(delayMs: number): void {
-    this.clearTimer('renewTimer');
-    this.renewTimer = this.clock.setTimeout(() => {
-      this.renewTimer = undefined;
-      const active = this.active;
-      if (active && !active.lost && !this.inflight) this.track(this.renew(active));
-    }, delayMs);
-  }
-
-  private async renew(active: ActiveTerm): Promise<void> {
-    const { lock, metrics, name } = this.config;
-    const started = this.clock.now();
-    const record: LeaderElectionRecord = { ...active.record, leaseDurationMs: this.config.leaseDurationMs, renewTime: this.clock.wallNow() };
-    try {
-      const written = await this.call((signal) => lock.update(record, active.version, { signal }), this.timeLeft(active));
-      if (active.lost) return;
-      active.record = written.record;
-      active.version = written.version;
-      active.renewedAt = started;
-      this.observe(written);
-      this.armDeadline(active);
-      metrics.renewed?.(name, this.clock.now() - started, true);
-      this.scheduleRenew(this.config.retryPeriodMs);
-    } catch (error) {
-      metrics.renewed?.(name, this.clock.now() - started, false);
-      if (active.lost) return;
-      if (error instanceof LockConflictError || error instanceof LockNotFoundError) {
-        if (await this.verifyTerm(active)) this.scheduleRenew(0);
-        return;
-      }
-      this.reportError(error, 'renewal failed');
-      this.scheduleRenew(Math.min(this.config.retryPeriodMs, this.timeLeft(active)));
-    }
-  }
-
-  /**
-   * Re-reads the lock after a surprise (a conflict, a foreign watch event). Keeps the term
-   * when the record is still ours, with the fresh version; loses it otherwise.
-   * @returns whether the term is still held.
-   */
-  private async verifyTerm(active: ActiveTerm): Promise<boolean> {
-    try {
-      const snapshot = await this.call((signal) => this.config.lock.get({ signal }), this.timeLeft(active));
-      if (active.lost) return false;
-      if (snapshot && snapshot.record.holderIdentity === this.identity && snapshot.record.fencingToken === active.record.fencingToken) {
-        active.version = snapshot.version;
-        active.record = snapshot.record;
-        return true;
-      }
-      this.observe(snapshot);
-      this.loseTerm(snapshot ? `lock taken by "${snapshot.record.holderIdentity}"` : 'lock record deleted');
-    } catch (error) {
-      if (active.lost) return false;
-      if (error instanceof InvalidRecordError) this.loseTerm('lock record became invalid');
-      else this.reportError(error, 'could not verify leadership');
-      return !active.lost;
-    }
-    return false;
-  }
-
-  private timeLeft(active: ActiveTerm): number {
-    return Math.max(1, active.renewedAt + this.config.renewDeadlineMs - this.clock.now());
-  }
-
-  /** Steps down at renewDeadline after the last successful renewal began, not a moment later. */
-  private armDeadline(active: ActiveTerm): void {
-    this.clearTimer('deadlineTimer');
-    this.deadlineTimer = this.clock.setTimeout(() => {
-      this.deadlineTimer = undefined;
-      this.loseTerm(`not renewed within renewDeadline (${this.config.renewDeadlineMs} ms)`);
-    }, active.renewedAt + this.config.renewDeadlineMs - this.clock.now());
-  }
-
-  /** Ends the term because the lease can no longer be trusted. */
-  private loseTerm(reason: string): void {
-    const active = this.active;
-    if (!active || active.lost) return;
-    active.lost = true;
-    this.clearTimer('renewTimer');
-    this.clearTimer('deadlineTimer');
+  /** The lease can no longer be trusted: end the term, and campaign again unless stopping. */
+  private onLeaseLost(reason: string): void {
     if (this.state === 'stopping') {
       this.log('warn', 'lease lost while stopping; it will not be released', { reason });
       return;
@@ -426,42 +323,35 @@ export class LeaderElector {
     this.endTerm(new LockLostError(reason));
     this.active = undefined;
     this.invoke('onStoppedLeading', () => this.config.callbacks.onStoppedLeading?.());
-    this.state = 'candidate';
     this.requestAttempt(this.jitteredRetry());
   }
 
   /** Flips status to not-leader and aborts the term's signal, before anything is written. */
   private endTerm(reason: Error): void {
-    const active = this.active!;
-    const wasLeading = this.state === 'leader';
-    if (this.state === 'leader') this.state = 'candidate';
-    active.controller.abort(reason);
-    if (wasLeading) {
-      this.config.metrics.leadershipChanged?.(this.config.name, false);
-      this.log('info', 'stopped leading', { reason: reason.message });
-    }
+    this.state = 'candidate';
+    this.active!.controller.abort(reason);
+    this.config.metrics.leadershipChanged?.(this.config.name, false);
+    this.log('info', 'stopped leading', { reason: reason.message });
   }
 
   // ---- stopping ---------------------------------------------------------------------------
 
   private async shutdown(): Promise<void> {
     if (this.state === 'stopping' || this.state === 'stopped') return;
-    this.clearTimer('attemptTimer');
+    this.clearAttemptTimer();
     const active = this.active;
     if (this.state === 'leader' && active) {
       this.endTerm(new BatonError('ELECTOR_STOPPED', 'elector stopped'));
       this.state = 'stopping';
+      // The lease keeps renewing while the work drains, so nobody else starts meanwhile.
       const settled = await this.settleWithin(active.work, this.config.shutdownGracePeriodMs);
       if (!settled) {
         this.log('warn', 'leader work did not finish within shutdownGracePeriod; the lease is left to expire', {
           graceMs: this.config.shutdownGracePeriodMs,
         });
       }
-      this.clearTimer('renewTimer');
-      await this.inflight;
-      this.clearTimer('deadlineTimer');
-      if (settled && !active.lost && this.config.releaseOnCancel) await this.release(active);
-      active.lost = true;
+      if (settled && this.config.releaseOnCancel && (await active.lease.release())) this.log('info', 'released the lease', {});
+      else await active.lease.abandon();
       this.active = undefined;
       this.invoke('onStoppedLeading', () => this.config.callbacks.onStoppedLeading?.());
     } else {
@@ -469,8 +359,6 @@ export class LeaderElector {
       this.stopController.abort();
       await this.inflight;
     }
-    this.clearTimer('renewTimer');
-    this.clearTimer('deadlineTimer');
     for (const cleanup of this.cleanups.splice(0)) {
       try {
         cleanup();
@@ -481,17 +369,6 @@ export class LeaderElector {
     this.state = 'stopped';
     this.log('info', 'stopped', {});
     this.finished?.();
-  }
-
-  /** Clears the holder so a follower can take over without waiting for expiry. */
-  private async release(active: ActiveTerm): Promise<void> {
-    const record: LeaderElectionRecord = { ...active.record, holderIdentity: '', renewTime: this.clock.wallNow() };
-    try {
-      await this.call((signal) => this.config.lock.update(record, active.version, { signal }), this.timeLeft(active));
-      this.log('info', 'released the lease', {});
-    } catch (error) {
-      this.reportError(error, 'release failed; the lease will expire on its own');
-    }
   }
 
   /** A write that won the lock after stop began: give it back rather than hold it idle. */
@@ -517,16 +394,17 @@ export class LeaderElector {
 
   // ---- plumbing ---------------------------------------------------------------------------
 
-  /** A backend call bounded by `ms` and cancelled when a candidate stops. */
-  private call<T>(fn: (signal: AbortSignal) => Promise<T>, ms: number): Promise<T> {
-    const cancel = this.state === 'candidate' ? this.stopController.signal : undefined;
-    return withDeadline(this.clock, ms, fn, cancel);
+  /**
+   * A candidate's backend call: it only affects how soon this elector may lead, so it gets
+   * one retry period, and it is cancelled when the elector stops.
+   */
+  private call<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return withDeadline(this.clock, this.config.retryPeriodMs, fn, this.stopController.signal);
   }
 
-  private clearTimer(which: 'attemptTimer' | 'renewTimer' | 'deadlineTimer'): void {
-    const handle = this[which];
-    if (handle !== undefined) this.clock.clearTimeout(handle);
-    this[which] = undefined;
+  private clearAttemptTimer(): void {
+    if (this.attemptTimer !== undefined) this.clock.clearTimeout(this.attemptTimer);
+    this.attemptTimer = undefined;
   }
 
   private invoke(callback: string, fn: () => void): void {

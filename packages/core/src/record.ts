@@ -71,3 +71,26 @@ export function sameRecord(a: LeaderElectionRecord, b: LeaderElectionRecord): bo
     a.fencingToken === b.fencingToken
   );
 }
+
+/**
+ * The record a contender writes to take a lock: a new term with a fencing token above any it
+ * has seen, a transition counted when the holder changes (client-go's rule).
+ * @param highestTokenSeen - guards against a backend whose record was deleted and recreated.
+ */
+export function nextTermRecord(
+  previous: LeaderElectionRecord | null,
+  identity: string,
+  leaseDurationMs: number,
+  wallNow: number,
+  highestTokenSeen = 0,
+): LeaderElectionRecord {
+  return {
+    holderIdentity: identity,
+    leaseDurationMs,
+    acquireTime: wallNow,
+    renewTime: wallNow,
+    leaderTransitions:
+      previous === null ? 0 : previous.holderIdentity === identity ? previous.leaderTransitions : previous.leaderTransitions + 1,
+    fencingToken: Math.max(previous?.fencingToken ?? 0, highestTokenSeen) + 1,
+  };
+}

@@ -1,0 +1,187 @@
+import type { Clock, TimerHandle } from './clock.ts';
+import { withDeadline } from './deadline.ts';
+import { InvalidRecordError, LockConflictError, LockNotFoundError } from './errors.ts';
+import type { LeaderElectionRecord } from './record.ts';
+import type { LockSnapshot, ResourceLock } from './resource-lock.ts';
+
+/** Timings and hooks a {@link HeldLease} runs with. */
+export interface HeldLeaseOptions {
+  lock: ResourceLock;
+  clock: Clock;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  /** Runs once when the lease can no longer be trusted; `reason` says why. */
+  onLost(reason: string): void;
+  /** A failure the lease survived (a renewal that will be retried). */
+  onError(error: unknown, message: string): void;
+  /** Every renewal that finished, with its latency. */
+  onRenewed?(durationMs: number, ok: boolean): void;
+  /** Every snapshot this lease wrote or read. */
+  onSnapshot?(snapshot: LockSnapshot | null): void;
+}
+
+/**
+ * A lease this process holds: renews it every retryPeriod and declares it lost the moment
+ * renewDeadline has passed since the start of the last successful write. Used by the elector
+ * for a term and by lock handles.
+ */
+export class HeldLease {
+  private readonly options: HeldLeaseOptions;
+  record: LeaderElectionRecord;
+  version: string;
+  /** Monotonic start of the last write that renewed (or acquired) the lease. */
+  private renewedAt: number;
+  private lostReason: string | undefined;
+  private finished = false;
+  private renewTimer: TimerHandle | undefined;
+  private deadlineTimer: TimerHandle | undefined;
+  private inflight: Promise<void> | undefined;
+
+  /** @param writeStart - monotonic time at which the acquiring write was sent. */
+  constructor(options: HeldLeaseOptions, acquired: LockSnapshot, writeStart: number) {
+    this.options = options;
+    this.record = acquired.record;
+    this.version = acquired.version;
+    this.renewedAt = writeStart;
+    this.armDeadline();
+    this.scheduleRenew(options.retryPeriodMs);
+  }
+
+  get lost(): boolean {
+    return this.lostReason !== undefined;
+  }
+
+  get fencingToken(): number {
+    return this.record.fencingToken;
+  }
+
+  /** Ends the lease as lost (idempotent); no more writes. */
+  lose(reason: string): void {
+    if (this.lostReason !== undefined || this.finished) return;
+    this.lostReason = reason;
+    this.clearTimers();
+    this.options.onLost(reason);
+  }
+
+  /**
+   * Re-reads the lock after a surprise (a conflict, a foreign watch event). Keeps the lease
+   * when the record is still ours, with the fresh version; loses it otherwise.
+   * @returns whether the lease is still held.
+   */
+  async verify(): Promise<boolean> {
+    const { lock } = this.options;
+    try {
+      const snapshot = await this.call((signal) => lock.get({ signal }));
+      if (this.lost) return false;
+      this.options.onSnapshot?.(snapshot);
+      if (snapshot && snapshot.record.holderIdentity === lock.identity && snapshot.record.fencingToken === this.record.fencingToken) {
+        this.version = snapshot.version;
+        this.record = snapshot.record;
+        return true;
+      }
+      this.lose(snapshot ? `lock taken by "${snapshot.record.holderIdentity}"` : 'lock record deleted');
+    } catch (error) {
+      if (error instanceof InvalidRecordError) this.lose('lock record became invalid');
+      else if (!this.lost) this.options.onError(error, 'could not verify the lease');
+    }
+    return !this.lost;
+  }
+
+  /**
+   * Stops renewing and clears the holder, so a waiter takes over at once.
+   * @returns the released snapshot, or `undefined` when the lease was lost (then nothing
+   * was written) or the release write failed (then it expires on its own).
+   */
+  async release(): Promise<LockSnapshot | undefined> {
+    await this.settle();
+    if (this.lost) return undefined;
+    this.finished = true;
+    const released: LeaderElectionRecord = { ...this.record, holderIdentity: '', renewTime: this.options.clock.wallNow() };
+    try {
+      const snapshot = await this.call((signal) => this.options.lock.update(released, this.version, { signal }));
+      this.options.onSnapshot?.(snapshot);
+      return snapshot;
+    } catch (error) {
+      this.options.onError(error, 'release failed; the lease will expire on its own');
+      return undefined;
+    }
+  }
+
+  /** Stops renewing without writing: the lease will expire on its own. */
+  async abandon(): Promise<void> {
+    await this.settle();
+    this.finished = true;
+  }
+
+  private async settle(): Promise<void> {
+    this.clearTimers();
+    await this.inflight;
+    this.clearTimers();
+  }
+
+  private scheduleRenew(delayMs: number): void {
+    const { clock } = this.options;
+    if (this.renewTimer !== undefined) clock.clearTimeout(this.renewTimer);
+    this.renewTimer = clock.setTimeout(() => {
+      this.renewTimer = undefined;
+      if (this.lost || this.finished || this.inflight) return;
+      this.inflight = this.renew().finally(() => {
+        this.inflight = undefined;
+      });
+    }, delayMs);
+  }
+
+  private async renew(): Promise<void> {
+    const { lock, clock, onRenewed } = this.options;
+    const started = clock.now();
+    const record: LeaderElectionRecord = { ...this.record, leaseDurationMs: this.options.leaseDurationMs, renewTime: clock.wallNow() };
+    try {
+      const written = await this.call((signal) => lock.update(record, this.version, { signal }));
+      if (this.lost) return;
+      this.record = written.record;
+      this.version = written.version;
+      this.renewedAt = started;
+      this.armDeadline();
+      onRenewed?.(clock.now() - started, true);
+      this.options.onSnapshot?.(written);
+      this.scheduleRenew(this.options.retryPeriodMs);
+    } catch (error) {
+      onRenewed?.(clock.now() - started, false);
+      if (this.lost) return;
+      if (error instanceof LockConflictError || error instanceof LockNotFoundError) {
+        if (await this.verify()) this.scheduleRenew(0);
+        return;
+      }
+      this.options.onError(error, 'renewal failed');
+      this.scheduleRenew(Math.min(this.options.retryPeriodMs, this.timeLeft()));
+    }
+  }
+
+  /** Loses the lease at renewDeadline after the last successful write began, not a moment later. */
+  private armDeadline(): void {
+    const { clock, renewDeadlineMs } = this.options;
+    if (this.deadlineTimer !== undefined) clock.clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = clock.setTimeout(() => {
+      this.deadlineTimer = undefined;
+      this.lose(`not renewed within renewDeadline (${renewDeadlineMs} ms)`);
+    }, this.renewedAt + renewDeadlineMs - clock.now());
+  }
+
+  /** Bounded by what is left of the renew deadline. */
+  private call<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return withDeadline(this.options.clock, this.timeLeft(), fn);
+  }
+
+  private timeLeft(): number {
+    return Math.max(1, this.renewedAt + this.options.renewDeadlineMs - this.options.clock.now());
+  }
+
+  private clearTimers(): void {
+    const { clock } = this.options;
+    if (this.renewTimer !== undefined) clock.clearTimeout(this.renewTimer);
+    if (this.deadlineTimer !== undefined) clock.clearTimeout(this.deadlineTimer);
+    this.renewTimer = undefined;
+    this.deadlineTimer = undefined;
+  }
+}
