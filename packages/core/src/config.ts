@@ -71,6 +71,33 @@ export const DEFAULT_TIMINGS = {
   retryPeriodMs: 2_000,
 } as const;
 
+/** The three durations every lease runs on, in milliseconds. */
+export interface LeaseTimings {
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+/**
+ * Parses and checks `leaseDuration > renewDeadline > 1.2 × retryPeriod`, defaults filled in.
+ * @throws ConfigError naming the offending field.
+ */
+export function resolveTimings(config: { leaseDuration?: Duration; renewDeadline?: Duration; retryPeriod?: Duration }): LeaseTimings {
+  const leaseDurationMs = parseDuration(config.leaseDuration ?? DEFAULT_TIMINGS.leaseDurationMs, 'leaseDuration');
+  const renewDeadlineMs = parseDuration(config.renewDeadline ?? DEFAULT_TIMINGS.renewDeadlineMs, 'renewDeadline');
+  const retryPeriodMs = parseDuration(config.retryPeriod ?? DEFAULT_TIMINGS.retryPeriodMs, 'retryPeriod');
+  if (leaseDurationMs <= renewDeadlineMs) {
+    throw new ConfigError('leaseDuration', `must be greater than renewDeadline (${leaseDurationMs} ms <= ${renewDeadlineMs} ms)`);
+  }
+  if (renewDeadlineMs <= JITTER_FACTOR * retryPeriodMs) {
+    throw new ConfigError(
+      'renewDeadline',
+      `must be greater than ${JITTER_FACTOR} × retryPeriod (${renewDeadlineMs} ms <= ${JITTER_FACTOR * retryPeriodMs} ms)`,
+    );
+  }
+  return { leaseDurationMs, renewDeadlineMs, retryPeriodMs };
+}
+
 /** A validated config with every default filled in and durations in milliseconds. */
 export interface ResolvedElectorConfig {
   lock: ResourceLock;
@@ -112,18 +139,7 @@ export function resolveElectorConfig(config: LeaderElectorConfig): ResolvedElect
     }
   }
 
-  const leaseDurationMs = parseDuration(config.leaseDuration ?? DEFAULT_TIMINGS.leaseDurationMs, 'leaseDuration');
-  const renewDeadlineMs = parseDuration(config.renewDeadline ?? DEFAULT_TIMINGS.renewDeadlineMs, 'renewDeadline');
-  const retryPeriodMs = parseDuration(config.retryPeriod ?? DEFAULT_TIMINGS.retryPeriodMs, 'retryPeriod');
-  if (leaseDurationMs <= renewDeadlineMs) {
-    throw new ConfigError('leaseDuration', `must be greater than renewDeadline (${leaseDurationMs} ms <= ${renewDeadlineMs} ms)`);
-  }
-  if (renewDeadlineMs <= JITTER_FACTOR * retryPeriodMs) {
-    throw new ConfigError(
-      'renewDeadline',
-      `must be greater than ${JITTER_FACTOR} × retryPeriod (${renewDeadlineMs} ms <= ${JITTER_FACTOR * retryPeriodMs} ms)`,
-    );
-  }
+  const { leaseDurationMs, renewDeadlineMs, retryPeriodMs } = resolveTimings(config);
   const shutdownGracePeriodMs =
     config.shutdownGracePeriod === undefined ? renewDeadlineMs : parseDuration(config.shutdownGracePeriod, 'shutdownGracePeriod');
 

@@ -21,14 +21,18 @@
  * With a lock that can `watch`, followers poll nothing: they react to a release at once and
  * otherwise wake exactly when the observed lease expires. A graceful stop aborts the term,
  * waits for the leader's work to settle, and only then releases (`releaseOnCancel`).
+ *
+ * ## Locks, not only leaders
+ * {@link DistributedLocks} gives named mutexes (`acquire`, `tryAcquire`, `withLock`) on the
+ * same locks, with the same lease rules and fencing tokens.
  */
 export { LeaderElector } from './leader-elector.ts';
 export type { ElectorState, HealthStatus } from './leader-elector.ts';
-export { resolveElectorConfig, DEFAULT_TIMINGS, JITTER_FACTOR } from './config.ts';
-export type { LeaderCallbacks, LeaderElectorConfig, LeaderTerm, ResolvedElectorConfig } from './config.ts';
+export { resolveElectorConfig, resolveTimings, DEFAULT_TIMINGS, JITTER_FACTOR } from './config.ts';
+export type { LeaderCallbacks, LeaderElectorConfig, LeaderTerm, LeaseTimings, ResolvedElectorConfig } from './config.ts';
 export type { ResourceLock, LockSnapshot, LockCallOptions, WatchHandlers } from './resource-lock.ts';
 export type { LeaderElectionRecord } from './record.ts';
-export { validateRecord, sameRecord } from './record.ts';
+export { validateRecord, sameRecord, nextTermRecord } from './record.ts';
 export {
   BatonError,
   ConfigError,
@@ -53,3 +57,11 @@ export { defaultIdentity } from './identity.ts';
 export { MemoryLock, MemoryLockStore } from './memory-lock.ts';
 export type { MemoryFault } from './memory-lock.ts';
 export { MultiLock, UNKNOWN_LEADER } from './multi-lock.ts';
+export { DistributedLocks } from './distributed-locks.ts';
+export type { DistributedLocksOptions } from './distributed-locks.ts';
+export { DistributedMutex } from './distributed-mutex.ts';
+export type { AcquireOptions } from './distributed-mutex.ts';
+export { LockHandle } from './lock-handle.ts';
+export { HeldLease } from './held-lease.ts';
+export type { HeldLeaseOptions } from './held-lease.ts';
+export { LeaseObserver } from './lease-observer.ts';

@@ -1,0 +1,98 @@
+import { systemClock } from './clock.ts';
+import type { Clock } from './clock.ts';
+import { resolveTimings } from './config.ts';
+import type { Duration } from './duration.ts';
+import { ConfigError } from './errors.ts';
+import { defaultIdentity } from './identity.ts';
+import { DistributedMutex } from './distributed-mutex.ts';
+import type { AcquireOptions, MutexContext } from './distributed-mutex.ts';
+import type { LockHandle } from './lock-handle.ts';
+import type { Logger } from './logger.ts';
+import { silentLogger } from './logger.ts';
+import type { ResourceLock } from './resource-lock.ts';
+
+/** What {@link DistributedLocks} is built from. Durations are ms or strings like `"10s"`. */
+export interface DistributedLocksOptions {
+  /**
+   * Makes the ResourceLock for lock `name` under `identity`. Called for each acquisition,
+   * with an identity unique to it, so adapters should hand out cheap locks over shared
+   * connections (every adapter's factory does).
+   */
+  lockFor(name: string, identity: string): ResourceLock | Promise<ResourceLock>;
+  /** Prefix of every holder identity written by this instance. Default: {@link defaultIdentity}. */
+  identity?: string;
+  /** How long a held lock lasts after its last renewal, for everyone else. Default 15s. */
+  leaseDuration?: Duration;
+  /** A holder that has not renewed for this long considers the lock lost. Default 10s. */
+  renewDeadline?: Duration;
+  /** How often a holder renews, and the fallback re-check period of a waiter. Default 2s. */
+  retryPeriod?: Duration;
+  logger?: Logger;
+  /** For tests: a fake clock. */
+  clock?: Clock;
+  /** For tests: the source of jitter, returning [0, 1). */
+  random?: () => number;
+}
+
+/**
+ * Distributed mutexes on any {@link ResourceLock} backend, with the elector's guarantees: a
+ * holder renews in the background, its `signal` aborts before anyone else could take the
+ * lock, and every acquisition carries a strictly larger fencing token.
+ *
+ * @example
+ * const locks = new DistributedLocks({ lockFor: (name, id) => redisLocks.lock(name, id) });
+ * await locks.withLock('invoice-42', async ({ fencingToken, signal }) => {
+ *   await ledger.post({ fencingToken, signal });
+ * });
+ */
+export class DistributedLocks {
+  private readonly context: MutexContext;
+  private readonly mutexes = new Map<string, DistributedMutex>();
+
+  /** @throws ConfigError when an option is invalid. */
+  constructor(options: DistributedLocksOptions) {
+    if (typeof options?.lockFor !== 'function') throw new ConfigError('lockFor', 'must be a function (name, identity) => ResourceLock');
+    if (options.identity !== undefined && (typeof options.identity !== 'string' || options.identity === '')) {
+      throw new ConfigError('identity', 'must be a non-empty string');
+    }
+    this.context = {
+      ...resolveTimings(options),
+      lockFor: options.lockFor,
+      identity: options.identity ?? defaultIdentity(),
+      clock: options.clock ?? systemClock,
+      random: options.random ?? Math.random,
+      logger: options.logger ?? silentLogger,
+    };
+  }
+
+  /** The mutex named `name` (the same object for the same name). */
+  get(name: string): DistributedMutex {
+    if (typeof name !== 'string' || name === '') throw new ConfigError('name', 'a lock name must be a non-empty string');
+    let mutex = this.mutexes.get(name);
+    if (!mutex) this.mutexes.set(name, (mutex = new DistributedMutex(name, this.context)));
+    return mutex;
+  }
+
+  /** Stops watching the backend for every lock name; held handles keep renewing until released. */
+  close(): void {
+    for (const mutex of this.mutexes.values()) mutex.close();
+  }
+
+  /**
+   * Acquires `name`, runs `fn` while holding it, then releases it.
+   * @throws whatever `fn` throws; otherwise LockLostError when the lock was lost while
+   * `fn` ran (its result is not trusted then), or the errors of {@link DistributedMutex.acquire}.
+   */
+  async withLock<T>(name: string, fn: (held: LockHandle) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
+    const held = await this.get(name).acquire(options);
+    let result: T;
+    try {
+      result = await fn(held);
+    } catch (error) {
+      await held.release().catch(() => {});
+      throw error;
+    }
+    await held.release();
+    return result;
+  }
+}

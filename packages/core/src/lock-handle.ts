@@ -1,0 +1,71 @@
+import { AbortedError, LockLostError } from './errors.ts';
+import type { HeldLease } from './held-lease.ts';
+import type { LockSnapshot } from './resource-lock.ts';
+
+/**
+ * A distributed lock this process holds, from {@link DistributedMutex.acquire}. It renews
+ * itself until released. Use it with `await using`, or call {@link LockHandle.release}.
+ *
+ * @example
+ * await using held = await locks.get('nightly-report').acquire({ timeout: '30s' });
+ * await writeReport({ fencingToken: held.fencingToken, signal: held.signal });
+ */
+export class LockHandle implements AsyncDisposable {
+  /** The lock's name. */
+  readonly name: string;
+  /** Strictly larger than the token of any earlier holder of this lock. */
+  readonly fencingToken: number;
+  /**
+   * Aborted with a `LockLostError` before anyone else could take the lock, if it is lost;
+   * aborted with an `AbortedError` when released.
+   */
+  readonly signal: AbortSignal;
+  private readonly lease: HeldLease;
+  private readonly controller: AbortController;
+  private readonly onReleased: (released: LockSnapshot | undefined) => void;
+  private releasing: Promise<void> | undefined;
+
+  /** @internal Made by {@link DistributedMutex}. */
+  constructor(
+    name: string,
+    lease: HeldLease,
+    controller: AbortController,
+    onReleased: (released: LockSnapshot | undefined) => void,
+  ) {
+    this.name = name;
+    this.lease = lease;
+    this.fencingToken = lease.fencingToken;
+    this.controller = controller;
+    this.signal = controller.signal;
+    this.onReleased = onReleased;
+  }
+
+  /** True once the lock was lost while held (see {@link LockHandle.signal}). */
+  get lost(): boolean {
+    return this.lease.lost;
+  }
+
+  /**
+   * Gives the lock up so the next waiter takes it at once. Idempotent.
+   * @throws LockLostError when the lock had already been lost: a lost lock is never
+   * reported as released.
+   */
+  release(): Promise<void> {
+    this.releasing ??= this.doRelease();
+    return this.releasing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
+
+  private async doRelease(): Promise<void> {
+    const lostBefore = this.lease.lost;
+    this.controller.abort(new AbortedError(`lock "${this.name}" was released`));
+    const released = lostBefore ? undefined : await this.lease.release();
+    this.onReleased(released);
+    if (lostBefore || this.lease.lost) {
+      throw new LockLostError(`lock "${this.name}" was lost before it was released`, { cause: this.signal.reason });
+    }
+  }
+}
