@@ -12,6 +12,8 @@ export class EventRecorder {
   private readonly api: CoreV1Api;
   private readonly logger: Logger;
   private warned = false;
+  /** Keeps names unique when two events fall in the same millisecond. */
+  private sequence = 0;
 
   constructor(kubeConfig: KubeConfig, logger: Logger) {
     this.api = kubeConfig.makeApiClient(CoreV1Api);
@@ -26,7 +28,8 @@ export class EventRecorder {
       .createNamespacedEvent({
         namespace,
         body: {
-          metadata: { generateName: `${meta.name}.`, namespace },
+          // client-go's naming: the object's name and the time in hexadecimal nanoseconds.
+          metadata: { name: `${meta.name}.${(BigInt(now.getTime()) * 1_000_000n + BigInt(this.sequence++)).toString(16)}`, namespace },
           involvedObject: {
             apiVersion: kind.apiVersion,
             kind: kind.kind,
