@@ -1,0 +1,66 @@
+import { InvalidRecordError } from '@baton/core';
+import type { LeaderElectionRecord } from '@baton/core';
+import { durationMs, durationSeconds, fromKubeTime, toRfc3339 } from '@baton/lock-lease';
+import type { KubeObject, RecordCodec } from '@baton/lock-lease';
+
+/** The annotation kube-controller-manager and kube-scheduler kept their record in. */
+export const LEADER_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
+
+/**
+ * The annotation's JSON, with client-go's field names and order, plus two fields client-go
+ * ignores when reading (and drops when it writes): `fencingToken` and `leaseDurationMs`.
+ */
+interface AnnotationRecord {
+  holderIdentity: string;
+  leaseDurationSeconds: number;
+  acquireTime: string | null;
+  renewTime: string | null;
+  leaderTransitions: number;
+  fencingToken: number;
+  leaseDurationMs: number;
+}
+
+/**
+ * The record as JSON in annotation `control-plane.alpha.kubernetes.io/leader`, times in
+ * RFC 3339 with milliseconds (Go parses the fraction). Everything else on the object
+ * (other annotations, subsets, data) is left as it is.
+ * @param describe - names the object in errors.
+ */
+export function annotationCodec<T extends KubeObject>(describe: string): RecordCodec<T> {
+  return {
+    decode(object) {
+      const text = object.metadata?.annotations?.[LEADER_ANNOTATION];
+      if (text === undefined) return null;
+      let parsed: Partial<AnnotationRecord>;
+      try {
+        parsed = JSON.parse(text) as Partial<AnnotationRecord>;
+      } catch (error) {
+        throw new InvalidRecordError(describe, `annotation ${LEADER_ANNOTATION} is not JSON: ${JSON.stringify(text.slice(0, 80))}`, { cause: error });
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new InvalidRecordError(describe, `annotation ${LEADER_ANNOTATION} is not a JSON object`);
+      }
+      return {
+        holderIdentity: parsed.holderIdentity ?? '',
+        leaseDurationMs: durationMs(parsed.leaseDurationSeconds, parsed.leaseDurationMs),
+        acquireTime: fromKubeTime(parsed.acquireTime) ?? 0,
+        renewTime: fromKubeTime(parsed.renewTime) ?? 0,
+        leaderTransitions: parsed.leaderTransitions ?? 0,
+        fencingToken: parsed.fencingToken ?? 0,
+      };
+    },
+    encode(record: LeaderElectionRecord, object) {
+      const value: AnnotationRecord = {
+        holderIdentity: record.holderIdentity,
+        leaseDurationSeconds: durationSeconds(record),
+        acquireTime: toRfc3339(record.acquireTime),
+        renewTime: toRfc3339(record.renewTime),
+        leaderTransitions: record.leaderTransitions,
+        fencingToken: record.fencingToken,
+        leaseDurationMs: record.leaseDurationMs,
+      };
+      object.metadata = { ...object.metadata, annotations: { ...object.metadata?.annotations, [LEADER_ANNOTATION]: JSON.stringify(value) } };
+      return object;
+    },
+  };
+}
