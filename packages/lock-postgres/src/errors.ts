@@ -1,0 +1,50 @@
+import { BackendUnavailableError, BatonError, InvalidRecordError, PermissionDeniedError } from '@baton/core';
+
+/**
+ * SQLSTATEs that mean the table no longer has the shape baton created (dropped, altered,
+ * constraints removed or added): the stored state is not a record baton can trust.
+ */
+const TABLE_ALTERED = new Set([
+  '42P01', // undefined_table
+  '42703', // undefined_column
+  '42804', // datatype_mismatch
+  '42883', // undefined_function (an operator on a retyped column)
+  '42P10', // invalid_column_reference (ON CONFLICT without the primary key)
+  '428C9', // generated_always (version is no longer an identity column)
+  '22P02', // invalid_text_representation
+  '22003', // numeric_value_out_of_range
+  '23502', // not_null_violation
+  '23514', // check_violation
+  '23505', // unique_violation (an index baton did not create)
+]);
+
+/** Access refused: privileges or authentication. */
+const PERMISSION = new Set(['42501', '28000', '28P01']);
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/**
+ * Turns whatever `pg` threw into baton's typed errors:
+ * - errors baton threw on purpose pass through;
+ * - privileges and authentication → `PermissionDeniedError`;
+ * - a table that was dropped or altered → `InvalidRecordError` (nothing is written then);
+ * - everything else (connection refused or lost, server shutting down, timeouts, …) →
+ *   `BackendUnavailableError`, with the original as `cause`.
+ */
+export function toLockError(error: unknown, lock: string): Error {
+  if (error instanceof BatonError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = sqlState(error);
+  if (code !== undefined && PERMISSION.has(code)) {
+    return new PermissionDeniedError(`${lock}: ${message} (SQLSTATE ${code})`, { cause: error });
+  }
+  // A prepared statement whose result type changed under it: a column was retyped.
+  const retyped = code === '0A000' && /cached plan must not change result type/.test(message);
+  if (code !== undefined && (TABLE_ALTERED.has(code) || retyped)) {
+    return new InvalidRecordError(lock, `the table was altered or dropped: ${message} (SQLSTATE ${code})`, { cause: error });
+  }
+  return new BackendUnavailableError(`${lock}: ${message}${code ? ` (SQLSTATE ${code})` : ''}`, { cause: error });
+}

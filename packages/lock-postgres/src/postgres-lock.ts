@@ -1,0 +1,117 @@
+import { BackendUnavailableError, LockLostError } from '@baton/core';
+import type { LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
+import type { PostgresLockFactory } from './factory.ts';
+
+/**
+ * A {@link ResourceLock} on PostgreSQL: the record is a row of the factory's table, the
+ * mutual exclusion a session-level advisory lock on the factory's session connection.
+ *
+ * - `get` reads the row through the pool and sets `holderGone` when the row names a holder
+ *   but no session holds the advisory lock any more (the holder crashed or was cut off).
+ * - `create`/`update` naming this identity as holder first take the advisory lock
+ *   (`pg_try_advisory_lock`; taken elsewhere → `LockConflictError`), then write on the
+ *   session connection with compare-and-swap on the version. Renewals run on the same
+ *   connection, so a successful renewal proves the advisory lock is still held.
+ * - A write that clears the holder (release) gives the advisory lock back after writing.
+ * - `watch` is LISTEN/NOTIFY plus the factory's shared holder check; `onSessionLost` fires
+ *   the moment the session connection holding this lock is gone.
+ *
+ * Get one from {@link PostgresLockFactory.lock}, or {@link createPostgresLock} for a lock with
+ * connections of its own.
+ */
+export class PostgresLock implements ResourceLock {
+  readonly identity: string;
+  /** The lock name: the row's primary key. */
+  readonly name: string;
+  /** The advisory-lock key (see `advisoryLockKey`). */
+  readonly key: bigint;
+  private readonly factory: PostgresLockFactory;
+  private readonly ownsFactory: boolean;
+  private readonly sessionListeners = new Set<(reason: Error) => void>();
+  private readonly watchStops = new Set<() => void>();
+  private closed = false;
+
+  /**
+   * Prefer {@link PostgresLockFactory.lock}.
+   * @param ownsFactory - `close()` also closes the factory (used by {@link createPostgresLock}).
+   * @throws ConfigError for an empty name or identity, or text PostgreSQL cannot store.
+   */
+  constructor(factory: PostgresLockFactory, name: string, identity: string, ownsFactory = false) {
+    this.factory = factory;
+    this.name = name;
+    this.identity = identity;
+    this.ownsFactory = ownsFactory;
+    factory.register(this);
+    this.key = factory.keyOf(name);
+  }
+
+  describe(): string {
+    return this.factory.describe(this.name);
+  }
+
+  get(options?: LockCallOptions): Promise<LockSnapshot | null> {
+    return this.closed ? this.refuse() : this.factory.get(this, options);
+  }
+
+  create(record: LeaderElectionRecord, options?: LockCallOptions): Promise<LockSnapshot> {
+    return this.closed ? this.refuse() : this.factory.create(this, record, options);
+  }
+
+  update(record: LeaderElectionRecord, expectedVersion: string, options?: LockCallOptions): Promise<LockSnapshot> {
+    return this.closed ? this.refuse() : this.factory.update(this, record, expectedVersion, options);
+  }
+
+  watch(handlers: WatchHandlers): () => void {
+    if (this.closed) return () => {};
+    const stop = this.factory.watch(this, handlers);
+    const remove = (): void => {
+      this.watchStops.delete(remove);
+      stop();
+    };
+    this.watchStops.add(remove);
+    return remove;
+  }
+
+  onSessionLost(listener: (reason: Error) => void): () => void {
+    this.sessionListeners.add(listener);
+    return () => {
+      this.sessionListeners.delete(listener);
+    };
+  }
+
+  /** True while this identity holds the lock's advisory lock on this process's live session. */
+  isHeld(): boolean {
+    return this.factory.isHeldBy(this);
+  }
+
+  /**
+   * Stops this lock's watches and gives back its advisory lock: the record is left as it is,
+   * and followers see `holderGone` and take over at once. A lock held at that moment reports
+   * `onSessionLost` first. Later calls fail with `BackendUnavailableError`. Closes the factory
+   * too when the lock was made by {@link createPostgresLock}.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const stop of [...this.watchStops]) stop();
+    if (this.isHeld()) this.sessionLost(new LockLostError(`${this.describe()}: the lock was closed while held`));
+    this.sessionListeners.clear();
+    await this.factory.unregister(this);
+    if (this.ownsFactory) await this.factory.close();
+  }
+
+  private refuse(): Promise<never> {
+    return Promise.reject(new BackendUnavailableError(`${this.describe()}: the lock is closed`));
+  }
+
+  /** @internal Called by the factory when the session connection holding this lock is gone. */
+  sessionLost(reason: Error): void {
+    for (const listener of [...this.sessionListeners]) {
+      try {
+        listener(reason);
+      } catch {
+        // A listener that throws must not keep the others from hearing about it.
+      }
+    }
+  }
+}

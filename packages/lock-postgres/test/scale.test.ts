@@ -1,0 +1,97 @@
+/**
+ * One process running 1,000 elections must not open 1,000 connections: a factory uses its pool,
+ * one session connection (all advisory locks) and one LISTEN connection, however many names.
+ * And when that session dies, all 1,000 locks fail over to the other process together.
+ */
+import { afterAll, expect, test } from '@jest/globals';
+import { waitFor } from '@baton/contract';
+import pg from 'pg';
+import { PostgresLockFactory } from '../src/index.ts';
+import { PG_CONFIG, connectionsOf, dropTable, runCandidate, stopAll, uniqueAppName, uniqueTable } from './helpers.ts';
+import type { Candidate, Timings } from './helpers.ts';
+
+const ELECTIONS = 1000;
+const POOL_MAX = 4;
+// Long timings keep the renewal load modest (1,000 renewals per retry period on one session).
+const timings: Timings = { leaseDurationMs: 20_000, renewDeadlineMs: 12_000, retryPeriodMs: 4_000 };
+const sessionTimeout = 14_000;
+
+const table = uniqueTable('scale');
+const admin = new pg.Pool({ ...PG_CONFIG, max: 2, application_name: 'baton-test-admin' });
+const factories: PostgresLockFactory[] = [];
+const candidates: Candidate[] = [];
+
+afterAll(async () => {
+  await stopAll(candidates.splice(0));
+  await Promise.all(factories.map((f) => f.close()));
+  await dropTable(admin, table);
+  await admin.end();
+});
+
+function processFactory(app: string): PostgresLockFactory {
+  const f = new PostgresLockFactory({ poolConfig: { ...PG_CONFIG, max: POOL_MAX }, table, sessionTimeout, applicationName: app });
+  factories.push(f);
+  return f;
+}
+
+test(`${ELECTIONS} elections in one process use the pool plus two connections, and fail over together`, async () => {
+  const leaderApp = uniqueAppName('baton-scale-l');
+  const followerApp = uniqueAppName('baton-scale-f');
+  const leaders = processFactory(leaderApp);
+  await leaders.ensureTable();
+  const names = Array.from({ length: ELECTIONS }, (_, i) => `election-${i}`);
+
+  let at = performance.now();
+  const first = names.map((name) => runCandidate(leaders.lock(name, 'first'), timings));
+  candidates.push(...first);
+  await waitFor(() => first.every((c) => c.elector.isLeader()), 60_000, `all ${ELECTIONS} to lead`);
+  const allLeadMs = Math.round(performance.now() - at);
+
+  const followers = processFactory(followerApp);
+  const second = names.map((name) => runCandidate(followers.lock(name, 'second'), timings));
+  candidates.push(...second);
+  await waitFor(() => second.every((c) => c.elector.getLeader() === 'first'), 60_000, 'every follower to see the leader');
+
+  const leaderConns = await connectionsOf(admin, leaderApp);
+  const followerConns = await connectionsOf(admin, followerApp);
+  const count = (conns: Array<{ application_name: string }>, suffix: string): number =>
+    conns.filter((c) => c.application_name.endsWith(suffix)).length;
+  expect(count(leaderConns, ':session')).toBe(1);
+  expect(count(leaderConns, ':listen')).toBe(1);
+  expect(leaderConns.length).toBeLessThanOrEqual(POOL_MAX + 2);
+  expect(count(followerConns, ':session')).toBe(0); // no acquisition yet, so no session
+  expect(count(followerConns, ':listen')).toBe(1);
+  expect(followerConns.length).toBeLessThanOrEqual(POOL_MAX + 1);
+  expect(leaders.heldLocks()).toHaveLength(ELECTIONS);
+
+  // One session dies: every leader steps down at once, and every lock gets a new term, almost
+  // always a follower's (an old leader retrying after its jittered retryPeriod may win a few).
+  at = performance.now();
+  await admin.query('SELECT pg_terminate_backend($1)', [leaders.sessionProcessId()]);
+  await waitFor(() => first.every((c) => !c.elector.isLeader()), 2000, 'every leader to step down');
+  const stepDownMs = Math.round(performance.now() - at);
+  const newTerm = (i: number): boolean => second[i]!.elector.isLeader() || first[i]!.started.length > 1;
+  await waitFor(() => names.every((_, i) => newTerm(i)), 30_000, 'a new term on every lock');
+  const failoverMs = Math.round(performance.now() - at);
+  const toFollowers = second.filter((c) => c.started.length > 0).length;
+  for (let i = 0; i < ELECTIONS; i++) {
+    const terms = [first[i]!, second[i]!]
+      .flatMap((c) => c.started.map((s, k) => ({ start: s.at, end: c.stopped[k] ?? Infinity, token: s.token })))
+      .sort((x, y) => x.start - y.start);
+    for (let k = 1; k < terms.length; k++) {
+      expect(terms[k - 1]!.end).toBeLessThan(terms[k]!.start);
+      expect(terms[k]!.token).toBeGreaterThan(terms[k - 1]!.token);
+    }
+  }
+  expect(toFollowers).toBeGreaterThan(ELECTIONS / 2);
+  const afterConns = await connectionsOf(admin, followerApp);
+  expect(count(afterConns, ':session')).toBe(1);
+  expect(afterConns.length).toBeLessThanOrEqual(POOL_MAX + 2);
+  expect(count(await connectionsOf(admin, leaderApp), ':session')).toBeLessThanOrEqual(1);
+
+  console.log(
+    `lock-postgres scale: ${ELECTIONS} elections; all leading after ${allLeadMs} ms; connections leader=${leaderConns.length} ` +
+      `follower=${followerConns.length} (pool max ${POOL_MAX}); after terminating the session: all stepped down in ${stepDownMs} ms, ` +
+      `every lock had a new term after ${failoverMs} ms (${toFollowers} of them the other process's)`,
+  );
+}, 120_000);
