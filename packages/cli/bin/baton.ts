@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// The `baton` command. Node 24 runs this TypeScript directly (type stripping).
+import { main } from '../src/cli.ts';
+
+const controller = new AbortController();
+let signals = 0;
+const onSignal = (signal: NodeJS.Signals): void => {
+  signals++;
+  if (signals === 1) {
+    controller.abort(new Error(`received ${signal}`));
+    return;
+  }
+  // A second signal: stop waiting. The command's watchdog sees baton go and stops it.
+  process.stderr.write(`baton: received ${signal} again, exiting without waiting\n`);
+  process.exit(130);
+};
+process.on('SIGTERM', onSignal);
+process.on('SIGINT', onSignal);
+
+const code = await main(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  stdoutIsTTY: process.stdout.isTTY === true,
+  signal: controller.signal,
+});
+process.exitCode = code;
+// Whatever a backend client may still hold open (a reconnect timer) must not keep baton alive.
+setTimeout(() => process.exit(code), 1_000).unref();

@@ -1,0 +1,502 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BatonError, JITTER_FACTOR, sameRecord, silentLogger, type LockSnapshot } from '@baton/core';
+import { stringify } from 'yaml';
+import type { CliIo } from '../cli.ts';
+import { loadConfig } from '../config/load.ts';
+import type { BatonConfig } from '../config/schema.ts';
+import { Candidate, type CandidateEvent } from '../demo/candidate.ts';
+import { DEMO_BACKENDS, setUpBackend, type DemoBackend, type DemoBackendName } from '../demo/setup.ts';
+import { openLock, type OpenedLock } from '../elector.ts';
+import { clockTime, formatAge, holderOf, TextTable } from '../record-table.ts';
+
+/** Timing profiles: the default one is for watching; `--fast` is for CI. */
+export const DEMO_PROFILES = {
+  default: { leaseDuration: '3s', renewDeadline: '2s', retryPeriod: '500ms' },
+  fast: { leaseDuration: '1s', renewDeadline: '700ms', retryPeriod: '150ms' },
+} as const;
+
+/** The demo gives up (and cleans up) after this long. */
+const DEMO_DEADLINE_MS = 55_000;
+
+/** Slack, beyond the lease, that the crash failover is allowed for process and CPU latency. */
+const FAILOVER_SLACK_MS = 1_500;
+
+export interface DemoOptions {
+  flags: Record<string, unknown>;
+  io: CliIo;
+}
+
+/** What the demo measured; printed as its summary. */
+export interface DemoSummary {
+  backend: string;
+  crashFailoverMs: number;
+  crashBoundMs: number;
+  gracefulHandoverMs: number;
+  /** Of the graceful handover: how long the leader's command took to stop. */
+  commandStopMs: number | undefined;
+  /** Of the graceful handover: from the release to the next leader's acquisition. */
+  freeMs: number | undefined;
+  oneCommandAtATime: boolean;
+  stoppedExitCode: number | null;
+  processesLeft: number;
+  passed: boolean;
+}
+
+/**
+ * `baton demo`: three `baton run` candidates on one lock; a live table of the lock; a crash
+ * (SIGKILL) of the leader, then a graceful stop (SIGTERM) of the next one; a summary of both
+ * failover times, checked. Finishes on its own and leaves no process behind.
+ * @returns 0 when every check passed, 1 otherwise, 2 for bad usage.
+ */
+export async function runDemo({ flags, io }: DemoOptions): Promise<number> {
+  const backendName = (flags.backend as string | undefined) ?? 'lease';
+  if (!(DEMO_BACKENDS as readonly string[]).includes(backendName)) {
+    io.stderr(`baton: the demo runs on ${DEMO_BACKENDS.join(', ')}; "${backendName}" ${backendName === 'memory' ? 'is in-process only' : 'is not a backend'}\n`);
+    return 2;
+  }
+  const backend = backendName as DemoBackendName;
+  const profile = flags.fast === true ? DEMO_PROFILES.fast : DEMO_PROFILES.default;
+  const id = `baton-demo-${randomBytes(3).toString('hex')}`;
+  const timingFlags = Object.fromEntries(
+    ['lease-duration', 'renew-deadline', 'retry-period', 'grace-period'].filter((f) => flags[f] !== undefined).map((f) => [f, flags[f]]),
+  );
+  // Validates the timings (exit code 2 via the CLI's error report).
+  const { config } = await loadConfig({ values: { backend, leaderElectionID: id, ...profile }, flags: timingFlags, env: {} });
+
+  const deadline = AbortSignal.any([io.signal, AbortSignal.timeout(DEMO_DEADLINE_MS)]);
+  const out = new DemoOutput(io);
+  const dir = await mkdtemp(join(tmpdir(), 'baton-demo-'));
+  let setup: DemoBackend | undefined;
+  let observer: OpenedLock | undefined;
+  const candidates: Candidate[] = [];
+  const state = new DemoState(deadline);
+  try {
+    setup = await setUpBackend(backend, flags.url as string | undefined, kubernetesFlags(flags), silentLogger);
+    const configPath = join(dir, 'baton.yaml');
+    await writeFile(configPath, stringify(candidateConfig(config, backend, setup.section)));
+    out.banner(config, setup.description);
+
+    const loaded = await loadConfig({ file: configPath, env: {} });
+    observer = await openLock(loaded, { identity: 'baton-demo-observer' });
+    const stopObserving = observe(observer, config.retryPeriod, deadline, (snapshot) => {
+      if (state.lock(snapshot)) out.lockRow(state.snapshot, state.renewedOnly);
+    });
+
+    const warned = new Set<string>();
+    const onEvent = (event: CandidateEvent): void => {
+      state.event(event);
+      const line = describeEvent(event);
+      // A warning that repeats (a backend retrying) is shown once per candidate.
+      const isWarning = event.kind === 'log' && typeof event.fields.level === 'number' && event.fields.level >= 40;
+      if (isWarning && warned.has(line ?? '')) return;
+      if (isWarning && line) warned.add(line);
+      if (line) out.event(event.at, line);
+    };
+    for (const name of ['candidate-1', 'candidate-2', 'candidate-3']) candidates.push(new Candidate(name, configPath, onEvent));
+    out.event(Date.now(), `started ${candidates.map((c) => `${c.identity} (pid ${c.pid})`).join(', ')}: each runs "baton run -- <worker>"`);
+
+    const phase = config.leaseDuration * 3 + 15_000;
+    // 1. A leader, working, renewing.
+    const first = await state.until('the first leader to start its command', phase, () => state.leaderWorking(candidates));
+    await state.until(`${first.identity} to renew twice`, phase, () => (state.renewals >= 2 ? true : undefined));
+    const follower = await state.until('a follower to see the leader', phase, () =>
+      candidates.find((c) => c !== first && c.httpUrl && state.lastLog(c.identity, 'new leader observed')?.fields.leader === first.identity),
+    );
+    await showEndpoints(out, first, follower);
+
+    // 2. Crash: SIGKILL the leader's whole process group.
+    const killedAt = Date.now();
+    out.event(killedAt, `SIGKILL ${first.identity}: baton, its watchdog and its command die at once; the lease is left to expire`);
+    first.crash();
+    const second = await state.until('a new leader after the crash', phase, () => state.startedLeading(candidates, killedAt, first));
+    const crashFailoverMs = second.at - killedAt;
+    out.event(second.at, `failover after the crash: ${crashFailoverMs} ms (lease ${formatAge(config.leaseDuration)})`);
+    await state.until(`${second.candidate.identity}'s command`, phase, () => state.leaderWorking(candidates));
+    await state.until(`${second.candidate.identity} to renew`, phase, () => (state.renewals >= 1 ? true : undefined));
+
+    // 3. Graceful: SIGTERM the new leader; it stops its command, then releases.
+    const termAt = Date.now();
+    out.event(termAt, `SIGTERM ${second.candidate.identity}: it stops its command, then releases the lease`);
+    second.candidate.terminate();
+    const third = await state.until('a new leader after the release', phase, () => state.startedLeading(candidates, termAt, second.candidate));
+    const gracefulHandoverMs = third.at - termAt;
+    const releasedAt = state.lastLog(second.candidate.identity, 'released the lease')?.at;
+    const commandExitedAt = state.lastLog(second.candidate.identity, 'command exited')?.at;
+    const freeMs = releasedAt === undefined ? undefined : Math.max(0, third.at - releasedAt);
+    const commandStopMs = commandExitedAt === undefined ? undefined : commandExitedAt - termAt;
+    out.event(third.at, `handover after the graceful stop: ${gracefulHandoverMs} ms`);
+    const stopped = await withTimeout(second.candidate.exited, config.gracePeriod + 5_000);
+    await state.until(`${third.candidate.identity}'s command`, phase, () => state.leaderWorking(candidates));
+
+    // 4. The end: stop everyone gracefully.
+    out.event(Date.now(), 'stopping the remaining candidates (SIGTERM)');
+    for (const candidate of candidates) candidate.terminate();
+    await Promise.all(candidates.map((c) => withTimeout(c.exited, config.gracePeriod + 5_000)));
+    stopObserving();
+    out.flush();
+
+    const crashBoundMs = Math.round(config.leaseDuration + (1 + JITTER_FACTOR) * config.retryPeriod + FAILOVER_SLACK_MS);
+    const processesLeft = await leftovers(candidates);
+    const summary: DemoSummary = {
+      backend,
+      crashFailoverMs,
+      crashBoundMs,
+      gracefulHandoverMs,
+      commandStopMs,
+      freeMs,
+      oneCommandAtATime: state.oneCommandAtATime(killedAt, first.identity),
+      stoppedExitCode: stopped?.code ?? null,
+      processesLeft,
+      passed: false,
+    };
+    summary.passed =
+      crashFailoverMs <= crashBoundMs &&
+      gracefulHandoverMs < config.leaseDuration &&
+      summary.oneCommandAtATime &&
+      summary.stoppedExitCode === 0 &&
+      processesLeft === 0;
+    out.summary(summary, config, first.identity, second.candidate.identity, third.candidate.identity);
+    return summary.passed ? 0 : 1;
+  } catch (error) {
+    out.flush();
+    if (error instanceof BatonError && error.code === 'CONFIG_INVALID') throw error;
+    io.stderr(`baton demo: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  } finally {
+    for (const candidate of candidates) candidate.terminate();
+    await Promise.all(candidates.map((c) => withTimeout(c.exited, 3_000)));
+    for (const candidate of candidates) candidate.killGroup();
+    await observer?.close().catch(() => {});
+    await setup?.stop().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** `--token`, `--certificate-authority`, `--insecure-skip-tls-verify`, for a Kubernetes `--url`. */
+function kubernetesFlags(flags: Record<string, unknown>): Record<string, unknown> {
+  return {
+    ...(typeof flags.token === 'string' && { token: flags.token }),
+    ...(typeof flags['certificate-authority'] === 'string' && { certificateAuthority: resolve(flags['certificate-authority']) }),
+    ...(flags['insecure-skip-tls-verify'] === true && { insecureSkipTLSVerify: true }),
+  };
+}
+
+/** The candidates' configuration file. */
+function candidateConfig(config: BatonConfig, backend: DemoBackendName, section: Record<string, unknown>): Record<string, unknown> {
+  const sectionName = backend === 'redis' || backend === 'postgres' ? backend : 'kubernetes';
+  return {
+    backend,
+    leaderElectionID: config.leaderElectionID,
+    ...(config.namespace !== undefined && { namespace: config.namespace }),
+    leaseDuration: config.leaseDuration,
+    renewDeadline: config.renewDeadline,
+    retryPeriod: config.retryPeriod,
+    gracePeriod: config.gracePeriod,
+    http: { host: '127.0.0.1', port: 0 },
+    log: { format: 'json', level: 'info' },
+    [sectionName]: section,
+  };
+}
+
+/** Reads the lock on every change notification and every `pollMs`; returns a stop function. */
+function observe(opened: OpenedLock, pollMs: number, signal: AbortSignal, onSnapshot: (snapshot: LockSnapshot | null) => void): () => void {
+  const { lock } = opened;
+  let reading = false;
+  let again = false;
+  let stopped = false;
+  const read = async (): Promise<void> => {
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = true;
+    try {
+      do {
+        again = false;
+        const snapshot = await lock.get({ signal }).catch(() => undefined);
+        if (snapshot !== undefined && !stopped) onSnapshot(snapshot);
+      } while (again && !stopped);
+    } finally {
+      reading = false;
+    }
+  };
+  const stopWatch = lock.watch?.({ onChange: () => void read(), onHealth: (healthy) => healthy && void read() });
+  const timer = setInterval(() => void read(), Math.min(pollMs, 250));
+  void read();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+    stopWatch?.();
+  };
+}
+
+/** Asks a follower's `/leader` and the leader's `/metrics`, to show the sidecar endpoints. */
+async function showEndpoints(out: DemoOutput, leader: Candidate, follower: Candidate): Promise<void> {
+  try {
+    if (follower.httpUrl) {
+      const body = (await (await fetch(`${follower.httpUrl}/leader`, { signal: AbortSignal.timeout(5_000) })).text()).trim();
+      out.event(Date.now(), `GET /leader on ${follower.identity} → ${body}`);
+    }
+    if (leader.httpUrl) {
+      const metrics = await (await fetch(`${leader.httpUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+      const line = metrics.split('\n').find((l) => l.startsWith('leader_election_master_status{'));
+      if (line) out.event(Date.now(), `GET /metrics on ${leader.identity} → ${line}`);
+    }
+  } catch (error) {
+    out.event(Date.now(), `could not query the status endpoints: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function describeEvent(event: CandidateEvent): string | undefined {
+  const { identity, fields } = event;
+  if (event.kind === 'output') return event.message;
+  switch (event.message) {
+    case 'started leading':
+      return `${identity} started leading (fencing token ${String(fields.fencingToken)})`;
+    case 'stopped leading':
+      return `${identity} stopped leading (${String(fields.reason)})`;
+    case 'released the lease':
+      return `${identity} released the lease`;
+    case 'stopping the command (SIGTERM)':
+      return `${identity} sends SIGTERM to its command`;
+    case 'command exited':
+      return `${identity}'s command exited with code ${String(fields.exitCode)}`;
+    default:
+      return typeof fields.level === 'number' && fields.level >= 40 ? `${identity}: ${event.message}` : undefined;
+  }
+}
+
+/** What the demo knows: the lock as last read, and every candidate event. */
+class DemoState {
+  snapshot: LockSnapshot | null = null;
+  private read = false;
+  /** Whether the last change only renewed the lease (same holder, same term). */
+  renewedOnly = false;
+  /** Renewals seen since the holder last changed. */
+  renewals = 0;
+  private readonly events: CandidateEvent[] = [];
+  private readonly waiters = new Set<() => void>();
+  private readonly signal: AbortSignal;
+
+  constructor(signal: AbortSignal) {
+    this.signal = signal;
+  }
+
+  /** Takes a fresh read of the lock; returns whether it changed. */
+  lock(snapshot: LockSnapshot | null): boolean {
+    const previous = this.snapshot;
+    if (previous !== null && snapshot !== null && sameRecord(previous.record, snapshot.record)) return false;
+    if (previous === null && snapshot === null && this.read) return false;
+    this.read = true;
+    this.renewedOnly =
+      previous !== null &&
+      snapshot !== null &&
+      previous.record.holderIdentity === snapshot.record.holderIdentity &&
+      previous.record.fencingToken === snapshot.record.fencingToken;
+    this.renewals = this.renewedOnly ? this.renewals + 1 : 0;
+    this.snapshot = snapshot;
+    this.changed();
+    return true;
+  }
+
+  event(event: CandidateEvent): void {
+    this.events.push(event);
+    this.changed();
+  }
+
+  /** The candidate that holds the lock and whose command is working in its current term. */
+  leaderWorking(candidates: readonly Candidate[]): Candidate | undefined {
+    const holder = this.snapshot?.record.holderIdentity;
+    const candidate = candidates.find((c) => c.identity === holder && c.running);
+    if (!candidate) return undefined;
+    const started = this.events.findLast((e) => e.identity === holder && e.kind === 'log' && e.message === 'started leading');
+    const working = this.events.findLast((e) => e.identity === holder && e.kind === 'output' && e.message.includes('working as leader'));
+    return started && working && working.at >= started.at ? candidate : undefined;
+  }
+
+  /** The first candidate other than `not` that started leading after `since`. */
+  startedLeading(candidates: readonly Candidate[], since: number, not: Candidate): { candidate: Candidate; at: number } | undefined {
+    const event = this.events.find((e) => e.kind === 'log' && e.message === 'started leading' && e.at >= since && e.identity !== not.identity);
+    const candidate = event && candidates.find((c) => c.identity === event.identity);
+    return candidate && event ? { candidate, at: event.at } : undefined;
+  }
+
+  /** No command started before the previous one ended (the crashed one ended at `crashAt`). */
+  oneCommandAtATime(crashAt: number, crashed: string): boolean {
+    const runs: Array<{ start: number; end: number }> = [];
+    const open = new Map<string, number>();
+    for (const event of this.events) {
+      if (event.kind !== 'log') continue;
+      if (event.message === 'command started') open.set(event.identity, event.at);
+      if (event.message === 'command exited' && open.has(event.identity)) {
+        runs.push({ start: open.get(event.identity)!, end: event.at });
+        open.delete(event.identity);
+      }
+    }
+    for (const [identity, start] of open) runs.push({ start, end: identity === crashed && start <= crashAt ? crashAt : Infinity });
+    runs.sort((a, b) => a.start - b.start);
+    return runs.every((run, i) => i === 0 || run.start >= runs[i - 1]!.end);
+  }
+
+  /** A candidate's last log line with this message. */
+  lastLog(identity: string, message: string): CandidateEvent | undefined {
+    return this.events.findLast((e) => e.identity === identity && e.kind === 'log' && e.message === message);
+  }
+
+  /** Resolves with `check()`'s first defined value; rejects after `timeoutMs` or on abort. */
+  until<T>(what: string, timeoutMs: number, check: () => T | undefined): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.signal.removeEventListener('abort', onAbort);
+        this.waiters.delete(test);
+      };
+      const test = (): void => {
+        const value = check();
+        if (value === undefined) return;
+        finish();
+        resolve(value);
+      };
+      const onAbort = (): void => {
+        finish();
+        reject(new Error(`stopped while waiting for ${what}`));
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`timed out after ${formatAge(timeoutMs)} waiting for ${what}`));
+      }, timeoutMs);
+      this.signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.add(test);
+      test();
+    });
+  }
+
+  private changed(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+interface LockLine {
+  at: number;
+  snapshot: LockSnapshot | null;
+}
+
+/** The demo's screen: a kubectl-style table of the lock, interleaved with events. */
+class DemoOutput {
+  private readonly io: CliIo;
+  private readonly startedAt = Date.now();
+  private readonly live: boolean;
+  private liveRow = false;
+  private readonly table = new TextTable<LockLine>([
+    { header: 'TIME', value: (l) => this.elapsed(l.at), width: 7, align: 'right' },
+    { header: 'HOLDER', value: (l) => holderOf(l.snapshot), width: 12 },
+    { header: 'TRANSITIONS', value: (l) => (l.snapshot ? String(l.snapshot.record.leaderTransitions) : '-'), align: 'right' },
+    { header: 'TOKEN', value: (l) => (l.snapshot ? String(l.snapshot.record.fencingToken) : '-'), align: 'right' },
+    { header: 'RENEWED', value: (l) => (l.snapshot ? clockTime(l.snapshot.record.renewTime) : '-'), width: 12 },
+  ]);
+
+  constructor(io: CliIo) {
+    this.io = io;
+    this.live = io.stdoutIsTTY === true;
+  }
+
+  banner(config: BatonConfig, where: string): void {
+    this.line(`baton demo: three candidates on the ${config.backend} backend (${where})`);
+    this.line(
+      `lock ${config.leaderElectionID}; lease ${formatAge(config.leaseDuration)}, renew deadline ${formatAge(config.renewDeadline)}, ` +
+        `retry ${formatAge(config.retryPeriod)}, grace ${formatAge(config.gracePeriod)}`,
+    );
+    this.line('');
+    this.line(`${this.table.header()}   EVENT`);
+  }
+
+  /** A row per change of holder or term; renewals update the row in place on a terminal. */
+  lockRow(snapshot: LockSnapshot | null, renewedOnly: boolean): void {
+    const row = this.table.row({ at: Date.now(), snapshot });
+    if (renewedOnly) {
+      if (!this.live) return;
+      this.io.stdout(`${this.liveRow ? '\r\x1b[2K' : ''}${row}`);
+      this.liveRow = true;
+      return;
+    }
+    this.commit();
+    if (this.live) {
+      this.io.stdout(row);
+      this.liveRow = true;
+    } else {
+      this.io.stdout(`${row}\n`);
+    }
+  }
+
+  event(at: number, text: string): void {
+    this.commit();
+    this.io.stdout(`${this.elapsed(at).padStart(7)}   · ${text}\n`);
+  }
+
+  summary(s: DemoSummary, config: BatonConfig, crashed: string, stopped: string, last: string): void {
+    const mark = (ok: boolean): string => (ok ? 'ok' : 'FAILED');
+    const crashLabel = `crash failover (SIGKILL ${crashed} → ${stopped} leads):`;
+    const gracefulLabel = `graceful handover (SIGTERM ${stopped} → ${last} leads):`;
+    const width = Math.max(crashLabel.length, gracefulLabel.length);
+    const parts =
+      s.commandStopMs !== undefined && s.freeMs !== undefined
+        ? ` (its command stopped in ${s.commandStopMs} ms; the lease was free for ${s.freeMs} ms)`
+        : '';
+    this.line('');
+    this.line(`Summary (${s.backend}; lease ${formatAge(config.leaseDuration)}, retry ${formatAge(config.retryPeriod)})`);
+    this.line(
+      `  ${crashLabel.padEnd(width)} ${String(s.crashFailoverMs).padStart(5)} ms   ` +
+        `${mark(s.crashFailoverMs <= s.crashBoundMs)}: at most ${s.crashBoundMs} ms (lease + jittered retry + slack)`,
+    );
+    this.line(
+      `  ${gracefulLabel.padEnd(width)} ${String(s.gracefulHandoverMs).padStart(5)} ms   ` +
+        `${mark(s.gracefulHandoverMs < config.leaseDuration)}: released, not left to expire${parts}`,
+    );
+    this.line(`  one command at a time: ${s.oneCommandAtATime ? 'yes' : 'NO'}   ${mark(s.oneCommandAtATime)}`);
+    this.line(`  exit code of ${stopped} after SIGTERM: ${String(s.stoppedExitCode)} (its command's)   ${mark(s.stoppedExitCode === 0)}`);
+    this.line(`  processes left: ${s.processesLeft}   ${mark(s.processesLeft === 0)}`);
+    this.line(s.passed ? 'demo passed' : 'demo FAILED');
+  }
+
+  /** Ends a live row so the next output starts on a fresh line. */
+  flush(): void {
+    this.commit();
+  }
+
+  private line(text: string): void {
+    this.commit();
+    this.io.stdout(`${text}\n`);
+  }
+
+  private commit(): void {
+    if (this.liveRow) this.io.stdout('\n');
+    this.liveRow = false;
+  }
+
+  private elapsed(at: number): string {
+    return `${((at - this.startedAt) / 1000).toFixed(2)}s`;
+  }
+}
+
+/** Processes of the candidates' groups still alive, once the orphans of the crash had up to 2 s to be reaped. */
+async function leftovers(candidates: readonly Candidate[]): Promise<number> {
+  const until = Date.now() + 2_000;
+  for (;;) {
+    const alive = candidates.reduce((n, c) => n + c.livingProcesses(), 0);
+    if (alive === 0 || Date.now() >= until) return alive;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    void promise.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}

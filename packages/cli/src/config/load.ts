@@ -1,0 +1,374 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { BatonError } from '@baton/core';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { CONFIG_FILE_ENV, CONFIG_OPTIONS, type OptionSpec } from './options.ts';
+import { BUILTIN_BACKENDS, BUILTIN_SECTION_OF, createConfigSchema, type BatonConfig, type BatonConfigInput } from './schema.ts';
+
+/** Where a configuration value came from, so an error can point at it. */
+export type ConfigSource =
+  | { kind: 'file'; path: string; line?: number; col?: number }
+  | { kind: 'env'; name: string }
+  | { kind: 'flag'; name: string }
+  | { kind: 'code' };
+
+/** One thing wrong with a configuration. */
+export interface ConfigProblem {
+  /** Dotted path of the field, e.g. `http.port`; empty for the whole document. */
+  readonly field: string;
+  readonly message: string;
+  readonly source?: ConfigSource;
+}
+
+/** The configuration is invalid. `baton` prints the message and exits with code 2. */
+export class ConfigValidationError extends BatonError {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[]) {
+    const lines = problems.map((p) => `  ${formatProblem(p)}`);
+    super('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+export function describeSource(source: ConfigSource): string {
+  switch (source.kind) {
+    case 'file':
+      return source.line === undefined ? source.path : `${source.path}:${source.line}:${source.col}`;
+    case 'env':
+      return `environment variable ${source.name}`;
+    case 'flag':
+      return `flag --${source.name}`;
+    case 'code':
+      return 'configuration passed in code';
+  }
+}
+
+function formatProblem(problem: ConfigProblem): string {
+  const where = problem.source ? `${describeSource(problem.source)}: ` : '';
+  return `${where}${problem.field === '' ? '' : `${problem.field}: `}${problem.message}`;
+}
+
+export interface LoadConfigOptions {
+  /** A YAML or JSON file. Default: `$BATON_CONFIG` when set. */
+  file?: string;
+  /** Values set in code, below the file in precedence. */
+  values?: Partial<BatonConfigInput> & Record<string, unknown>;
+  /** `BATON_*` variables. Default: `process.env`; pass `{}` to ignore the environment. */
+  env?: Record<string, string | undefined>;
+  /** Flag values by flag name (`lease-duration`), as `parseArgs` returns them. */
+  flags?: Record<string, unknown>;
+  /** Backend names that are valid. Default: the built-in ones. */
+  backends?: readonly string[];
+  /** Option sections of application backends (free-form). */
+  sections?: readonly string[];
+  /** Section of each backend that is not built in, for `--url`. */
+  sectionOf?: Readonly<Record<string, string>>;
+}
+
+/** The result of {@link loadConfig}. */
+export interface LoadedConfig {
+  readonly config: BatonConfig;
+  /** The file it was read from, if any. */
+  readonly file: string | undefined;
+  /** Directory relative paths in the configuration resolve from. */
+  readonly baseDir: string;
+  /** Where each field set explicitly came from. */
+  sourceOf(field: string): ConfigSource | undefined;
+}
+
+interface Layer {
+  values: Record<string, unknown>;
+  sources: Map<string, ConfigSource>;
+}
+
+/**
+ * Reads and validates the configuration: built-in defaults, then `values`, then the file,
+ * then `BATON_*` environment variables, then flags — each overriding the one before.
+ * @throws ConfigValidationError listing every problem with its field and where it came from.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const env = options.env ?? process.env;
+  const file = options.file ?? (env[CONFIG_FILE_ENV] || undefined);
+  const problems: ConfigProblem[] = [];
+  const layers: Layer[] = [];
+
+  if (options.values) layers.push(codeLayer(options.values));
+  let fileLayer: FileLayer | undefined;
+  if (file !== undefined) {
+    fileLayer = await readFileLayer(resolve(file), problems);
+    if (fileLayer) layers.push(fileLayer);
+  }
+  const specLayers = [envLayer(env, problems), flagLayer(options.flags ?? {}, problems)];
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+
+  // `url` lands in the selected backend's section, known only once the rest is merged.
+  const merged: Layer = { values: {}, sources: new Map() };
+  for (const layer of layers) mergeLayer(merged, layer);
+  for (const layer of specLayers) mergeLayer(merged, layer.layer);
+  const backend = typeof merged.values.backend === 'string' ? merged.values.backend : 'lease';
+  const sectionOf = { ...BUILTIN_SECTION_OF, ...options.sectionOf };
+  const section = sectionOf[backend];
+  for (const { url, source } of specLayers.map((l) => l.url)) {
+    if (url === undefined || source === undefined) continue;
+    if (section === undefined || section === 'memory') {
+      problems.push({ field: 'url', message: `the ${backend} backend takes no URL`, source });
+      continue;
+    }
+    mergeLayer(merged, { values: { [section]: { url } }, sources: new Map([[`${section}.url`, source]]) });
+  }
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+  // The selected backend's section gets its defaults even when absent.
+  if (section !== undefined && merged.values[section] === undefined) merged.values[section] = {};
+  merged.values.backend ??= 'lease';
+
+  const schema = createConfigSchema(options.backends ?? BUILTIN_BACKENDS, options.sections ?? []);
+  const result = schema.safeParse(merged.values);
+  const sourceOf = (field: string): ConfigSource | undefined => lookupSource(merged.sources, field, fileLayer);
+  if (!result.success) {
+    throw new ConfigValidationError(result.error.issues.flatMap((issue) => toProblems(issue, merged.values, sourceOf, fileLayer)));
+  }
+  return {
+    config: result.data,
+    file: fileLayer?.path,
+    baseDir: fileLayer ? dirname(fileLayer.path) : process.cwd(),
+    sourceOf,
+  };
+}
+
+// ---- layers ------------------------------------------------------------------------------
+
+interface FileLayer extends Layer {
+  path: string;
+  document: Document;
+  lineCounter: LineCounter;
+}
+
+function codeLayer(values: Record<string, unknown>): Layer {
+  const sources = new Map<string, ConfigSource>();
+  for (const path of leafPaths(values)) sources.set(path, { kind: 'code' });
+  return { values: structuredClone(values), sources };
+}
+
+async function readFileLayer(path: string, problems: ConfigProblem[]): Promise<FileLayer | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message;
+    problems.push({ field: '', message: `cannot read the configuration file: ${message}`, source: { kind: 'file', path } });
+    return undefined;
+  }
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    for (const error of document.errors) {
+      const pos = error.linePos?.[0];
+      const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      problems.push({ field: '', message: `not valid YAML or JSON: ${message}`, source: { kind: 'file', path, line: pos?.line, col: pos?.col } });
+    }
+    return undefined;
+  }
+  const values: unknown = document.toJS() ?? {};
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    problems.push({ field: '', message: 'the configuration file must hold a mapping (key: value lines, or a JSON object)', source: { kind: 'file', path } });
+    return undefined;
+  }
+  const layer: FileLayer = { values: values as Record<string, unknown>, sources: new Map(), path, document, lineCounter };
+  for (const field of leafPaths(layer.values)) layer.sources.set(field, fileSource(layer, field.split('.')));
+  return layer;
+}
+
+/** The position of a field (or, with `key`, of that key) in the file. */
+function fileSource(layer: FileLayer, path: readonly string[], key?: string): ConfigSource {
+  let node: unknown = layer.document.getIn(path, true);
+  if (key !== undefined) {
+    node = isMap(node) ? node.items.find((pair) => isScalar(pair.key) && pair.key.value === key)?.key : undefined;
+  } else if (node === undefined && path.length > 0) {
+    // A field the file does not set: point at its parent, or the file.
+    return path.length > 1 ? fileSource(layer, path.slice(0, -1)) : { kind: 'file', path: layer.path };
+  }
+  const range = (node as { range?: [number, number, number] } | undefined)?.range;
+  if (!range) return { kind: 'file', path: layer.path };
+  const { line, col } = layer.lineCounter.linePos(range[0]);
+  return { kind: 'file', path: layer.path, line, col };
+}
+
+function envLayer(env: Record<string, string | undefined>, problems: ConfigProblem[]): { layer: Layer; url: UrlValue } {
+  const layer: Layer = { values: {}, sources: new Map() };
+  let url: UrlValue = {};
+  for (const spec of CONFIG_OPTIONS) {
+    const raw = env[spec.env];
+    if (raw === undefined || raw === '') continue;
+    const source: ConfigSource = { kind: 'env', name: spec.env };
+    const value = convert(spec, raw, source, problems);
+    if (value === undefined) continue;
+    if (spec.path === 'url') url = { url: value as string, source };
+    else setPath(layer, spec.path, value, source);
+  }
+  return { layer, url };
+}
+
+function flagLayer(flags: Record<string, unknown>, problems: ConfigProblem[]): { layer: Layer; url: UrlValue } {
+  const layer: Layer = { values: {}, sources: new Map() };
+  let url: UrlValue = {};
+  for (const spec of CONFIG_OPTIONS) {
+    const raw = flags[spec.flag];
+    if (raw === undefined) continue;
+    const source: ConfigSource = { kind: 'flag', name: spec.flag };
+    const value = typeof raw === 'string' ? convert(spec, raw, source, problems) : raw;
+    if (value === undefined) continue;
+    if (spec.path === 'url') url = { url: value as string, source };
+    else setPath(layer, spec.path, value, source);
+  }
+  return { layer, url };
+}
+
+type UrlValue = { url?: string; source?: ConfigSource };
+
+function convert(spec: OptionSpec, raw: string, source: ConfigSource, problems: ConfigProblem[]): unknown {
+  const field = spec.path === 'url' ? 'url' : spec.path.join('.');
+  switch (spec.type) {
+    case 'boolean': {
+      const value = raw.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(value)) return true;
+      if (['false', '0', 'no', 'off'].includes(value)) return false;
+      problems.push({ field, message: `expected true or false, got "${raw}"`, source });
+      return undefined;
+    }
+    case 'integer':
+      if (/^\s*\d+\s*$/.test(raw)) return Number(raw);
+      problems.push({ field, message: `expected a whole number, got "${raw}"`, source });
+      return undefined;
+    case 'duration':
+      return /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : raw;
+    case 'string':
+      return raw;
+  }
+}
+
+function setPath(layer: Layer, path: readonly string[], value: unknown, source: ConfigSource): void {
+  let target = layer.values;
+  for (const key of path.slice(0, -1)) {
+    const next = target[key];
+    target = (typeof next === 'object' && next !== null ? next : (target[key] = {})) as Record<string, unknown>;
+  }
+  target[path[path.length - 1]!] = value;
+  layer.sources.set(path.join('.'), source);
+}
+
+function mergeLayer(into: Layer, layer: Layer): void {
+  into.values = deepMerge(into.values, layer.values);
+  for (const [field, source] of layer.sources) {
+    // A value replaces whatever was set below it, including nested fields.
+    for (const existing of [...into.sources.keys()]) {
+      if (existing.startsWith(`${field}.`)) into.sources.delete(existing);
+    }
+    into.sources.set(field, source);
+  }
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const existing = out[key];
+    out[key] = isPlainObject(existing) && isPlainObject(value) ? deepMerge(existing, value) : value;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function leafPaths(value: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(value).flatMap(([key, child]) =>
+    isPlainObject(child) && Object.keys(child).length > 0 ? leafPaths(child, `${prefix}${key}.`) : [`${prefix}${key}`],
+  );
+}
+
+// ---- errors ------------------------------------------------------------------------------
+
+function lookupSource(sources: Map<string, ConfigSource>, field: string, file: FileLayer | undefined): ConfigSource | undefined {
+  for (let path = field; path !== ''; path = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '') {
+    const source = sources.get(path);
+    if (source) return source;
+  }
+  // Not set anywhere (a required field): the file is where it belongs.
+  return file && (field === '' ? { kind: 'file', path: file.path } : fileSource(file, field.split('.')));
+}
+
+function toProblems(
+  issue: z.core.$ZodIssue,
+  values: Record<string, unknown>,
+  sourceOf: (field: string) => ConfigSource | undefined,
+  file: FileLayer | undefined,
+): ConfigProblem[] {
+  const path = issue.path.map(String);
+  const field = path.join('.');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => {
+      const full = field === '' ? key : `${field}.${key}`;
+      let source = sourceOf(full);
+      if (source?.kind === 'file' && file) source = fileSource(file, path, key);
+      const suggestion = suggest(key);
+      return { field: full, message: `unknown field${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, source };
+    });
+  }
+  let message = issue.message;
+  if (issue.code === 'invalid_type') {
+    const value = valueAt(values, path);
+    message =
+      value === undefined
+        ? issue.message.startsWith('Invalid input') ? 'is required' : issue.message
+        : `expected ${issue.expected === 'int' ? 'a whole number' : `a ${issue.expected}`}, got ${JSON.stringify(value)}`;
+  } else if (issue.code === 'too_small') {
+    message = issue.origin === 'string' ? 'must not be empty' : `must be at least ${String(issue.minimum)}`;
+  } else if (issue.code === 'too_big') {
+    message = `must be at most ${String(issue.maximum)}`;
+  } else if (issue.code === 'invalid_value') {
+    message = `must be one of: ${issue.values.map(String).join(', ')}; got ${JSON.stringify(valueAt(values, path))}`;
+  }
+  return [{ field, message, source: sourceOf(field) }];
+}
+
+function valueAt(values: unknown, path: readonly string[]): unknown {
+  let value = values;
+  for (const key of path) value = isPlainObject(value) ? value[key] : undefined;
+  return value;
+}
+
+const KNOWN_FIELDS = [
+  'backend', 'leaderElection', 'leaderElectionID', 'namespace', 'identity', 'leaseDuration', 'renewDeadline', 'retryPeriod',
+  'gracePeriod', 'releaseOnCancel', 'watch', 'http', 'log', 'kubernetes', 'redis', 'postgres', 'memory', 'enabled', 'host',
+  'port', 'healthTolerance', 'level', 'format', 'kubeconfig', 'context', 'url', 'token', 'insecureSkipTLSVerify', 'keyPrefix',
+  'table', 'schema', 'sessionTimeout', 'certificateAuthority',
+];
+
+/** The known field closest to a misspelt one, if any is close. */
+function suggest(key: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 4)) + 1;
+  for (const known of KNOWN_FIELDS) {
+    const distance = editDistance(key.toLowerCase(), known.toLowerCase());
+    if (distance < bestDistance) {
+      best = known;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

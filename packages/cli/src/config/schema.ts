@@ -1,0 +1,156 @@
+import { ConfigError, parseDuration, resolveTimings } from '@baton/core';
+import { z } from 'zod';
+
+/** The backends baton ships, in the order help and errors list them. */
+export const BUILTIN_BACKENDS = ['lease', 'endpoints', 'configmap', 'redis', 'postgres', 'memory'] as const;
+
+/** Defaults of the timing fields: client-go's. */
+export const DEFAULT_TIMINGS = { leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '2s' } as const;
+
+/** A duration field: milliseconds or a string like `"15s"`, validated by core's `parseDuration`. */
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  try {
+    return parseDuration(value, 'value');
+  } catch (error) {
+    const message = error instanceof ConfigError ? error.message.slice('value: '.length) : String(error);
+    ctx.issues.push({ code: 'custom', message, input: value });
+    return z.NEVER;
+  }
+});
+
+const nonEmpty = z.string().min(1, 'must not be empty');
+
+const kubernetesSection = z.strictObject({
+  /** Path of a kubeconfig. Default: `$KUBECONFIG`, `~/.kube/config`, or the in-cluster service account. */
+  kubeconfig: nonEmpty.optional(),
+  /** kubeconfig context. Default: its current context. */
+  context: nonEmpty.optional(),
+  /** An API server URL to use instead of a kubeconfig (with `token`). */
+  url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  /** Bearer token for `url`. */
+  token: nonEmpty.optional(),
+  /** CA certificate file (PEM) for an https `url`. */
+  certificateAuthority: nonEmpty.optional(),
+  /** Skip TLS verification for an https `url`. */
+  insecureSkipTLSVerify: z.boolean().optional(),
+});
+
+const redisSection = z.strictObject({
+  /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. */
+  url: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
+  /** Prepended to every key and channel. */
+  keyPrefix: z.string().optional(),
+});
+
+const postgresSection = z.strictObject({
+  /** `postgres://user:password@host:5432/db`. Default: libpq's `PG*` environment variables. */
+  url: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
+  /** Table holding the records. */
+  table: nonEmpty.optional(),
+  /** Schema of that table. */
+  schema: nonEmpty.optional(),
+  /** Server-side timeout of a silent leader's session. Default: fitted to the timings. */
+  sessionTimeout: duration.optional(),
+});
+
+const httpSection = z.strictObject({
+  /** Serve `/leader`, `/healthz`, `/readyz` and `/metrics`. */
+  enabled: z.boolean().default(true),
+  host: nonEmpty.default('0.0.0.0'),
+  /** 0 picks a free port (it is logged). Default 4040, the old leader-elector sidecar's. */
+  port: z.int().min(0).max(65_535).default(4040),
+  /** `/healthz` fails once the leader's lease has been expired for longer than this. */
+  healthTolerance: duration.default(20_000),
+});
+
+const logSection = z.strictObject({
+  level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** `json` (one object per line, the default) or `pretty` (for a terminal). */
+  format: z.enum(['json', 'pretty']).default('json'),
+});
+
+/** The sections of the built-in backends (lease, endpoints and configmap share `kubernetes`). */
+export const BUILTIN_SECTIONS = { kubernetes: kubernetesSection, redis: redisSection, postgres: postgresSection, memory: z.strictObject({}) };
+
+/** Where each built-in backend reads its options. */
+export const BUILTIN_SECTION_OF: Record<string, string> = {
+  lease: 'kubernetes',
+  endpoints: 'kubernetes',
+  configmap: 'kubernetes',
+  redis: 'redis',
+  postgres: 'postgres',
+  memory: 'memory',
+};
+
+/**
+ * The one configuration schema. `backends` are the names the container offers (the
+ * built-in ones plus any the application bound); `sections` are extra option sections of
+ * application backends, accepted as free-form objects and checked by the backend itself.
+ */
+export function createConfigSchema(backends: readonly string[] = BUILTIN_BACKENDS, sections: readonly string[] = []) {
+  const extra: Record<string, z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodUnknown>>> = {};
+  for (const section of sections) {
+    if (!(section in BUILTIN_SECTIONS)) extra[section] = z.record(z.string(), z.unknown()).optional();
+  }
+  return z
+    .strictObject({
+      /** Which backend holds the lock (controller-runtime's `LeaderElectionResourceLock`). */
+      backend: z.string().refine((name) => backends.includes(name), {
+        error: (issue) => `unknown backend "${String(issue.input)}"; valid backends: ${backends.join(', ')}`,
+      }),
+      /** `false` runs everything at once without an election (the Manager), or the command (`baton run`). */
+      leaderElection: z.boolean().default(true),
+      /** Name of the lock: the Lease's name, the Redis key, the PostgreSQL row. */
+      leaderElectionID: z
+        .string({ error: 'is required: name the lock (config file, BATON_LEADER_ELECTION_ID or --id)' })
+        .min(1, 'must not be empty'),
+      /** Namespace of the lock, for the Kubernetes backends. Default: the pod's own in a cluster, else `default`. */
+      namespace: nonEmpty.optional(),
+      /** This candidate's identity. Default: host name plus a random suffix; in a pod use its name. */
+      identity: nonEmpty.optional(),
+      leaseDuration: duration.default(parseDuration(DEFAULT_TIMINGS.leaseDuration, 'leaseDuration')),
+      renewDeadline: duration.default(parseDuration(DEFAULT_TIMINGS.renewDeadline, 'renewDeadline')),
+      retryPeriod: duration.default(parseDuration(DEFAULT_TIMINGS.retryPeriod, 'retryPeriod')),
+      /**
+       * How long leader-only work (a runnable, `baton run`'s command after SIGTERM) gets to
+       * stop. Default: leaseDuration − renewDeadline, the margin before anyone else may lead.
+       */
+      gracePeriod: duration.optional(),
+      /** Clear the holder on a graceful stop so a follower takes over at once. */
+      releaseOnCancel: z.boolean().default(true),
+      /** Use the backend's change notifications instead of polling alone. */
+      watch: z.boolean().default(true),
+      http: httpSection.default({ enabled: true, host: '0.0.0.0', port: 4040, healthTolerance: 20_000 }),
+      log: logSection.default({ level: 'info', format: 'json' }),
+      kubernetes: kubernetesSection.optional(),
+      redis: redisSection.optional(),
+      postgres: postgresSection.optional(),
+      memory: BUILTIN_SECTIONS.memory.optional(),
+      ...extra,
+    })
+    .superRefine((config, ctx) => {
+      // core's own check of leaseDuration > renewDeadline > 1.2 × retryPeriod, reported on the field it names.
+      try {
+        resolveTimings(config);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        ctx.addIssue({ code: 'custom', path: [error.field], message: error.message.slice(error.field.length + 2) });
+      }
+    })
+    .transform((config) => ({
+      ...config,
+      gracePeriod: config.gracePeriod ?? config.leaseDuration - config.renewDeadline,
+    }));
+}
+
+/** A validated configuration: defaults filled in, durations in milliseconds. */
+export type BatonConfig = z.output<ReturnType<typeof createConfigSchema>>;
+
+/** What a configuration file (or `loadConfig`'s `values`) may contain, before validation. */
+export type BatonConfigInput = z.input<ReturnType<typeof createConfigSchema>>;
+
+/** The options section a backend reads: its own, or an empty object. */
+export function sectionOf(config: BatonConfig, section: string): Record<string, unknown> {
+  const value = (config as Record<string, unknown>)[section];
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}

@@ -1,0 +1,115 @@
+/**
+ * The process between `baton run` and its command. It starts the command in a process group
+ * of its own, reports its pid and exit status to baton over the IPC channel, and:
+ *
+ * - on SIGTERM from baton, sends SIGTERM to the command's whole group, then SIGKILL after the
+ *   grace period — so `sh -c 'a | b'` and the children of the command stop too;
+ * - when the command exits, stops what it left behind in its group the same way, so nothing
+ *   of a leader-only command outlives its run;
+ * - when baton is gone — even after `kill -9` of baton — stops the command the same way:
+ *   Node cannot ask the kernel to signal a child when its parent dies, but the IPC channel
+ *   closes then, and this process notices.
+ *
+ * Usage (internal): node watchdog.ts <graceMs> <command> [args…]
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface WatchdogMessage {
+  type: 'started' | 'exit' | 'error';
+  pid?: number;
+  code?: number | null;
+  signal?: NodeJS.Signals | null;
+  /** For `error`: the spawn error's code (`ENOENT`, `EACCES`) and message. */
+  errorCode?: string;
+  message?: string;
+}
+
+const [graceArg, command, ...args] = process.argv.slice(2);
+const graceMs = Number(graceArg);
+if (command === undefined || !Number.isFinite(graceMs)) {
+  process.stderr.write('usage: watchdog.ts <graceMs> <command> [args…]\n');
+  process.exit(2);
+}
+
+const ownGroup = process.platform !== 'win32';
+const report = (message: WatchdogMessage, then?: () => void): void => {
+  if (process.connected && process.send) process.send(message, undefined, {}, () => then?.());
+  else then?.();
+};
+
+const child = spawn(command, args, { stdio: 'inherit', detached: ownGroup });
+let stopping = false;
+let killTimer: NodeJS.Timeout | undefined;
+
+/** Signals the command's group (or the command alone where groups do not exist). */
+function signalCommand(signal: NodeJS.Signals): void {
+  try {
+    if (ownGroup && child.pid !== undefined) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Processes left in the command's group. Zombies do not count (on Linux, where we can tell). */
+function groupSize(): number {
+  if (!ownGroup || child.pid === undefined) return 0;
+  if (process.platform === 'linux') {
+    let count = 0;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(pgrp) === child.pid && state !== 'Z' && state !== 'X') count++;
+      } catch {
+        // exited while we looked
+      }
+    }
+    return count;
+  }
+  try {
+    process.kill(-child.pid, 0);
+    return 1;
+  } catch {
+    return 0;
+  }
+}
+
+function stop(): void {
+  if (stopping) return;
+  stopping = true;
+  signalCommand('SIGTERM');
+  killTimer = setTimeout(() => signalCommand('SIGKILL'), graceMs);
+}
+
+/** After the command exited: stop what it left in its group, within the grace period. */
+function reapGroup(done: () => void): void {
+  if (groupSize() === 0) {
+    done();
+    return;
+  }
+  stop();
+  const check = setInterval(() => {
+    if (groupSize() > 0) return;
+    clearInterval(check);
+    clearTimeout(killTimer);
+    done();
+  }, 20);
+}
+
+child.on('spawn', () => report({ type: 'started', pid: child.pid }));
+child.on('error', (error: NodeJS.ErrnoException) => {
+  report({ type: 'error', errorCode: error.code, message: error.message }, () => process.exit(error.code === 'ENOENT' ? 127 : 126));
+});
+child.on('exit', (code, signal) => {
+  reapGroup(() => report({ type: 'exit', code, signal }, () => process.exit(0)));
+});
+
+process.on('SIGTERM', stop);
+// baton answers a terminal's Ctrl-C with SIGTERM; this process only relays.
+process.on('SIGINT', () => {});
+process.on('disconnect', () => {
+  if (child.exitCode === null && child.signalCode === null) stop();
+});

@@ -1,0 +1,119 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { exitCodeOf, runCommand } from '../src/child.ts';
+import { processAlive, waitFor } from './support/process.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'baton-child-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const node = (script: string): string[] => [process.execPath, '-e', script];
+
+describe('runCommand', () => {
+  it('passes the exit code through', async () => {
+    const result = await runCommand({ command: node('process.exit(9)'), signal: new AbortController().signal, gracePeriodMs: 1_000 });
+    expect(result).toEqual({ exitCode: 9, code: 9, signal: null, stopped: false });
+  });
+
+  it('stops the command with SIGTERM when the signal aborts', async () => {
+    const stop = new AbortController();
+    const file = join(dir, 'ready');
+    const running = runCommand({
+      command: node(`require('fs').writeFileSync(${JSON.stringify(file)}, String(process.pid)); setInterval(() => {}, 1e9)`),
+      signal: stop.signal,
+      gracePeriodMs: 2_000,
+    });
+    await waitFor(async () => (await import('node:fs')).existsSync(file), 5_000, 'the command to start');
+    stop.abort();
+    expect(await running).toEqual({ exitCode: 143, code: null, signal: 'SIGTERM', stopped: true });
+  });
+
+  it('escalates to SIGKILL after the grace period', async () => {
+    const stop = new AbortController();
+    const file = join(dir, 'stubborn');
+    const running = runCommand({
+      command: node(`process.on('SIGTERM', () => {}); require('fs').writeFileSync(${JSON.stringify(file)}, 'x'); setInterval(() => {}, 1e9)`),
+      signal: stop.signal,
+      gracePeriodMs: 200,
+    });
+    await waitFor(async () => (await import('node:fs')).existsSync(file), 5_000, 'the command to start');
+    const started = Date.now();
+    stop.abort();
+    const result = await running;
+    expect(result).toEqual({ exitCode: 137, code: null, signal: 'SIGKILL', stopped: true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+  });
+
+  it('reports a command that is not found (127) or not executable (126)', async () => {
+    const signal = new AbortController().signal;
+    expect(await runCommand({ command: ['baton-no-such-command'], signal, gracePeriodMs: 100 })).toMatchObject({
+      exitCode: 127,
+      error: 'baton-no-such-command: command not found',
+    });
+    const script = join(dir, 'not-executable.sh');
+    await writeFile(script, '#!/bin/sh\nexit 0\n');
+    await chmod(script, 0o644);
+    expect(await runCommand({ command: [script], signal, gracePeriodMs: 100 })).toMatchObject({ exitCode: 126 });
+  });
+
+  it('stops at once a command whose signal is already aborted', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const result = await runCommand({ command: node('setInterval(() => {}, 1e9)'), signal: stop.signal, gracePeriodMs: 1_000 });
+    expect(result.stopped).toBe(true);
+    expect(result.exitCode === 143 || result.exitCode === 0).toBe(true);
+  });
+
+  it('never outlives its watchdog', async () => {
+    const stop = new AbortController();
+    const file = join(dir, 'pid');
+    const running = runCommand({
+      command: node(`require('fs').writeFileSync(${JSON.stringify(file)}, String(process.pid)); setInterval(() => {}, 1e9)`),
+      signal: stop.signal,
+      gracePeriodMs: 1_000,
+    });
+    await waitFor(async () => (await import('node:fs')).existsSync(file), 5_000, 'the command to start');
+    const pid = Number((await import('node:fs')).readFileSync(file, 'utf8'));
+    expect(processAlive(pid)).toBe(true);
+    stop.abort();
+    await running;
+    expect(processAlive(pid)).toBe(false);
+  });
+});
+
+describe('the command’s process group', () => {
+  it('is stopped as a whole: children of the command too', async () => {
+    const stop = new AbortController();
+    const file = join(dir, 'background-pid');
+    const running = runCommand({ command: ['sh', '-c', `sleep 300 & echo $! > ${file}; wait`], signal: stop.signal, gracePeriodMs: 1_000 });
+    await waitFor(async () => (await import('node:fs')).existsSync(file) && (await import('node:fs')).readFileSync(file, 'utf8').endsWith('\n'), 5_000, 'the background process');
+    const pid = Number((await import('node:fs')).readFileSync(file, 'utf8'));
+    expect(processAlive(pid)).toBe(true);
+    stop.abort();
+    expect((await running).stopped).toBe(true);
+    expect(processAlive(pid)).toBe(false);
+  });
+
+  it('does not outlive a command that exited, leaving a child behind', async () => {
+    const file = join(dir, 'left-behind-pid');
+    const result = await runCommand({ command: ['sh', '-c', `sleep 300 & echo $! > ${file}; exit 3`], signal: new AbortController().signal, gracePeriodMs: 1_000 });
+    expect(result).toMatchObject({ exitCode: 3, stopped: false });
+    expect(processAlive(Number((await import('node:fs')).readFileSync(file, 'utf8')))).toBe(false);
+  });
+});
+
+describe('exitCodeOf', () => {
+  it('follows the shell', () => {
+    expect(exitCodeOf(0, null)).toBe(0);
+    expect(exitCodeOf(3, null)).toBe(3);
+    expect(exitCodeOf(null, 'SIGTERM')).toBe(143);
+    expect(exitCodeOf(null, 'SIGKILL')).toBe(137);
+    expect(exitCodeOf(null, null)).toBe(1);
+  });
+});

@@ -1,0 +1,46 @@
+import type { LeaseTimings, Logger, ResourceLock } from '@baton/core';
+import { kubeConfigFromOptions } from '@baton/lock-lease';
+import { ContainerModule } from 'inversify';
+import { AnnotationLockFactory } from './annotation-locks.ts';
+
+// The binding contract of `@baton/cli` (its registry.ts), declared here structurally so this
+// package does not depend on the CLI: two `Symbol.for` keys and the shape of a backend. The
+// CLI's type check verifies that this declaration still matches its own.
+const LOCK_BACKEND = Symbol.for('baton.LockBackend');
+const BACKEND_NAME = Symbol.for('baton.BackendName');
+
+/** What `@baton/cli` resolves under `Symbol.for('baton.LockBackend')`, named after the backend. */
+export interface AnnotationLockBackend {
+  readonly name: 'endpoints' | 'configmap';
+  readonly section: string;
+  readonly description: string;
+  open(
+    options: Record<string, unknown>,
+    context: { readonly namespace: string | undefined; readonly logger: Logger; readonly baseDir: string; readonly timings: LeaseTimings },
+  ): { lock(name: string, identity: string): ResourceLock };
+}
+
+function annotationBackend(kind: 'endpoints' | 'configmap'): AnnotationLockBackend {
+  return {
+    name: kind,
+    section: 'kubernetes',
+    description: `the legacy leader annotation on ${kind === 'endpoints' ? 'an Endpoints object' : 'a ConfigMap'}`,
+    open(options, { namespace, logger, baseDir }) {
+      const factory = new AnnotationLockFactory({ kind, kubeConfig: kubeConfigFromOptions(options, baseDir), namespace, logger });
+      return { lock: (name, identity) => factory.lock(name, identity) };
+    },
+  };
+}
+
+/** The `endpoints` backend: the annotation lock on an Endpoints object named `leaderElectionID`. */
+export const endpointsBackend = annotationBackend('endpoints');
+/** The `configmap` backend: the annotation lock on a ConfigMap named `leaderElectionID`. */
+export const configMapBackend = annotationBackend('configmap');
+
+/** For `@baton/cli`'s container: binds {@link endpointsBackend} and {@link configMapBackend} under `endpoints` and `configmap`. */
+export const endpointsContainerModule = new ContainerModule(({ bind }) => {
+  for (const backend of [endpointsBackend, configMapBackend]) {
+    bind(LOCK_BACKEND).toConstantValue(backend).whenNamed(backend.name);
+    bind(BACKEND_NAME).toConstantValue(backend.name);
+  }
+});

@@ -1,0 +1,107 @@
+import { homedir } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError, type LeaseTimings, type Logger, type ResourceLock } from '@baton/core';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ContainerModule } from 'inversify';
+import { loadKubeConfig } from './kube-config.ts';
+import { LeaseLockFactory } from './lease-lock-factory.ts';
+
+// The binding contract of `@baton/cli` (its registry.ts), declared here structurally so this
+// package does not depend on the CLI: two `Symbol.for` keys and the shape of a backend. The
+// CLI's type check verifies that this declaration still matches its own.
+const LOCK_BACKEND = Symbol.for('baton.LockBackend');
+const BACKEND_NAME = Symbol.for('baton.BackendName');
+
+/** What `@baton/cli` resolves under `Symbol.for('baton.LockBackend')`, named after the backend. */
+export interface KubernetesLockBackend {
+  readonly name: string;
+  readonly section: string;
+  readonly description: string;
+  open(
+    options: Record<string, unknown>,
+    context: { readonly namespace: string | undefined; readonly logger: Logger; readonly baseDir: string; readonly timings: LeaseTimings },
+  ): { lock(name: string, identity: string): ResourceLock };
+}
+
+/**
+ * A KubeConfig from the `kubernetes:` section of baton's configuration:
+ * - `url` (+ `token`, `certificateAuthority`, `insecureSkipTLSVerify`): that API server;
+ * - `kubeconfig` (+ `context`): that file (`~/` and paths relative to `baseDir` allowed);
+ * - neither: `$KUBECONFIG`, `~/.kube/config`, then the in-cluster service account (+ `context`).
+ * @throws ConfigError naming the option.
+ */
+export function kubeConfigFromOptions(options: Record<string, unknown>, baseDir: string = process.cwd()): KubeConfig {
+  const { kubeconfig, context, url, token, insecureSkipTLSVerify, certificateAuthority } = options;
+  for (const [field, value] of Object.entries({ kubeconfig, context, url, token, certificateAuthority })) {
+    if (value !== undefined && typeof value !== 'string') throw new ConfigError(field, 'must be a string');
+  }
+  if (insecureSkipTLSVerify !== undefined && typeof insecureSkipTLSVerify !== 'boolean') {
+    throw new ConfigError('insecureSkipTLSVerify', 'must be true or false');
+  }
+  if (url !== undefined && kubeconfig !== undefined) throw new ConfigError('url', 'give either url or kubeconfig, not both');
+  if (typeof url === 'string') {
+    // client-node refuses plain http unless told to skip TLS verification: there is none to skip.
+    const skipTLSVerify = insecureSkipTLSVerify === true || url.startsWith('http:');
+    const caFile = typeof certificateAuthority === 'string' ? resolvePath(certificateAuthority, baseDir) : undefined;
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'baton', server: url, skipTLSVerify, ...(caFile && { caFile }) }],
+      users: [{ name: 'baton', ...(typeof token === 'string' && { token }) }],
+      contexts: [{ name: 'baton', cluster: 'baton', user: 'baton' }],
+      currentContext: 'baton',
+    });
+    return kubeConfig;
+  }
+  if (typeof kubeconfig === 'string') {
+    const path = resolvePath(kubeconfig, baseDir);
+    const kubeConfig = new KubeConfig();
+    try {
+      kubeConfig.loadFromFile(path);
+    } catch (error) {
+      throw new ConfigError('kubeconfig', `cannot load ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    return withContext(kubeConfig, context);
+  }
+  let kubeConfig: KubeConfig;
+  try {
+    kubeConfig = loadKubeConfig();
+  } catch (error) {
+    throw new ConfigError('kubeconfig', `no usable kubeconfig ($KUBECONFIG, ~/.kube/config, in-cluster): ${(error as Error).message}`, { cause: error });
+  }
+  return withContext(kubeConfig, context);
+}
+
+/** `~/x`, an absolute path, or a path relative to `baseDir`. */
+function resolvePath(path: string, baseDir: string): string {
+  return path.startsWith('~/') ? resolve(homedir(), path.slice(2)) : isAbsolute(path) ? path : resolve(baseDir, path);
+}
+
+function withContext(kubeConfig: KubeConfig, context: unknown): KubeConfig {
+  if (typeof context !== 'string') return kubeConfig;
+  if (!kubeConfig.getContextObject(context)) {
+    const known = kubeConfig.getContexts().map((c) => c.name);
+    throw new ConfigError('context', `no context "${context}" in the kubeconfig; it has: ${known.join(', ') || 'none'}`);
+  }
+  kubeConfig.setCurrentContext(context);
+  return kubeConfig;
+}
+
+/** The `lease` backend: a `coordination.k8s.io/v1` Lease named `leaderElectionID` in `namespace`. */
+export const leaseBackend: KubernetesLockBackend = {
+  name: 'lease',
+  section: 'kubernetes',
+  description: 'Kubernetes coordination.k8s.io/v1 Lease',
+  open(options, { namespace, logger, baseDir }) {
+    const factory = new LeaseLockFactory({ kubeConfig: kubeConfigFromOptions(options, baseDir), namespace, logger });
+    return { lock: (name, identity) => factory.lock(name, identity) };
+  },
+};
+
+/**
+ * For `@baton/cli`'s inversify container: binds {@link leaseBackend} under the name `lease`,
+ * so `backend: lease` in baton's configuration selects it.
+ */
+export const leaseContainerModule = new ContainerModule(({ bind }) => {
+  bind(LOCK_BACKEND).toConstantValue(leaseBackend).whenNamed(leaseBackend.name);
+  bind(BACKEND_NAME).toConstantValue(leaseBackend.name);
+});

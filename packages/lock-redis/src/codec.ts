@@ -1,0 +1,67 @@
+import { InvalidRecordError, validateRecord } from '@baton/core';
+import type { LeaderElectionRecord, LockSnapshot } from '@baton/core';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * The fields of the record hash, named as in {@link LeaderElectionRecord}; the hash also holds
+ * `version`. Numbers are stored as decimal strings. Other fields in the hash are kept as is.
+ */
+export const RECORD_FIELDS = ['holderIdentity', 'leaseDurationMs', 'acquireTime', 'renewTime', 'leaderTransitions', 'fencingToken'] as const;
+
+const INTEGER = /^(0|[1-9][0-9]*)$/;
+
+/** A fresh, unique version for a write: the compare-and-swap token (opaque to callers). */
+export function newVersion(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+/** The record's fields as script arguments, in {@link RECORD_FIELDS} order. */
+export function recordArgs(record: LeaderElectionRecord): string[] {
+  return [
+    record.holderIdentity,
+    String(record.leaseDurationMs),
+    String(record.acquireTime),
+    String(record.renewTime),
+    String(record.leaderTransitions),
+    String(record.fencingToken),
+  ];
+}
+
+/**
+ * Decodes the stored hash (from HGETALL) or a change message (the same fields as JSON) into
+ * a snapshot. `null` when there are no fields (the key does not exist).
+ * @throws InvalidRecordError when the data is not a baton record.
+ */
+export function decodeSnapshot(fields: Record<string, unknown>, lock: string): LockSnapshot | null {
+  if (Object.keys(fields).length === 0) return null;
+  const raw: Record<string, unknown> = {};
+  for (const field of RECORD_FIELDS) {
+    const value = fields[field];
+    if (value === undefined) throw new InvalidRecordError(lock, `the hash has no ${field} field`);
+    // Numbers are canonical decimal strings; anything else reaches validateRecord as is, so
+    // its error names the field and the value.
+    raw[field] = field !== 'holderIdentity' && typeof value === 'string' && INTEGER.test(value) ? Number(value) : value;
+  }
+  const version = fields.version;
+  if (typeof version !== 'string' || version === '') throw new InvalidRecordError(lock, 'the hash has no version field');
+  return { record: validateRecord(raw, lock), version };
+}
+
+/**
+ * Decodes a message published by a script.
+ * @throws InvalidRecordError when it is not a record (never expected from baton's scripts).
+ */
+export function decodeMessage(message: string, lock: string): LockSnapshot {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message);
+  } catch (error) {
+    throw new InvalidRecordError(lock, 'change message is not JSON', { cause: error });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidRecordError(lock, 'change message is not an object');
+  }
+  const snapshot = decodeSnapshot(parsed as Record<string, unknown>, lock);
+  if (snapshot === null) throw new InvalidRecordError(lock, 'change message is empty');
+  return snapshot;
+}

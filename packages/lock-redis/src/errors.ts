@@ -1,0 +1,29 @@
+import { BackendUnavailableError, BatonError, InvalidRecordError, PermissionDeniedError } from '@baton/core';
+
+/**
+ * Turns what ioredis threw into one of core's typed errors, keeping it as `cause`:
+ * - ACL refusals (`NOPERM`, or inside a script) and failed authentication (`WRONGPASS`, `NOAUTH`) → PermissionDeniedError
+ * - `WRONGTYPE` (the key holds a list, a string, …) → InvalidRecordError
+ * - everything else (refused, closed, timed out, `LOADING`, `READONLY`, `CLUSTERDOWN`, …) →
+ *   BackendUnavailableError, which the elector treats as transient.
+ */
+export function mapRedisError(error: unknown, lock: string, operation: string): BatonError {
+  if (error instanceof BatonError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (isAuthError(error)) {
+    return new PermissionDeniedError(`${lock}: ${operation} refused by Redis: ${message}`, { cause: error });
+  }
+  if (/\bWRONGTYPE\b/.test(message)) {
+    return new InvalidRecordError(lock, 'the key holds a value of another type, not a hash', { cause: error });
+  }
+  return new BackendUnavailableError(`${lock}: ${operation} failed: ${message}`, { cause: error });
+}
+
+/**
+ * True for refusals retrying will not fix: failed authentication, and ACL denials, both of a
+ * command (`NOPERM`) and of a call inside a script ("The user executing the script can't …").
+ */
+export function isAuthError(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /\bNOPERM\b|\bWRONGPASS\b|\bNOAUTH\b|user executing the script can't/.test(message);
+}

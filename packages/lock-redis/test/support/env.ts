@@ -1,0 +1,84 @@
+import { LeaderElector } from '@baton/core';
+import type { LeaderTerm, ResourceLock } from '@baton/core';
+import { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+
+/** The shared server every test may use (never restarted by tests). */
+export const SHARED = { host: '127.0.0.1', port: 6379 } as const;
+
+/** Elector timings for fault tests (ms). */
+export const TIMINGS = { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 250 } as const;
+
+/** A key prefix of this test run's own, so runs and tests never share keys. */
+export function testPrefix(): string {
+  return `baton-test:${randomBytes(6).toString('hex')}:`;
+}
+
+/** Deletes every key under `prefix` (SCAN, so it never blocks the server). */
+export async function deleteKeys(client: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await client.del(...keys);
+  } while (cursor !== '0');
+}
+
+/** An admin connection for a test to inspect or tamper with the server. */
+export function adminClient(port: number = SHARED.port): Redis {
+  return new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 50, 500) });
+}
+
+/** One candidate process: an elector on a lock, with everything it did recorded. */
+export interface Candidate {
+  readonly identity: string;
+  readonly lock: ResourceLock;
+  readonly elector: LeaderElector;
+  readonly started: Array<{ token: number; at: number }>;
+  readonly stopped: number[];
+  readonly errors: unknown[];
+  readonly terms: LeaderTerm[];
+  readonly stop: AbortController;
+  readonly done: Promise<void>;
+}
+
+export function runCandidate(lock: ResourceLock, timings: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number } = TIMINGS): Candidate {
+  const started: Candidate['started'] = [];
+  const stopped: number[] = [];
+  const errors: unknown[] = [];
+  const terms: LeaderTerm[] = [];
+  const stop = new AbortController();
+  const elector = new LeaderElector({
+    lock,
+    leaseDuration: timings.leaseDurationMs,
+    renewDeadline: timings.renewDeadlineMs,
+    retryPeriod: timings.retryPeriodMs,
+    onError: (error) => errors.push(error),
+    callbacks: {
+      onStartedLeading: (term) => {
+        terms.push(term);
+        started.push({ token: term.fencingToken, at: performance.now() });
+      },
+      onStoppedLeading: () => stopped.push(performance.now()),
+    },
+  });
+  const done = elector.run(stop.signal);
+  return { identity: lock.identity, lock, elector, started, stopped, errors, terms, stop, done };
+}
+
+/** Stops candidates and waits for them to settle. */
+export async function stopAll(candidates: Candidate[]): Promise<void> {
+  for (const c of candidates) c.stop.abort();
+  await Promise.all(candidates.map((c) => c.done));
+}
+
+/** Every term of every candidate, in start order: tokens must strictly increase. */
+export function tokensInOrder(candidates: Candidate[]): number[] {
+  return candidates
+    .flatMap((c) => c.started)
+    .sort((a, b) => a.at - b.at)
+    .map((s) => s.token);
+}
+
+/** Measurements a test wants in the run's output (printed once per file). */
+export const measured: Record<string, string> = {};

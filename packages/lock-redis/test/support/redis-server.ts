@@ -1,0 +1,169 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A free loopback TCP port (asks the kernel, then releases it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
+}
+
+/** Sends one inline command over a fresh socket and returns the raw reply (for readiness checks). */
+export function rawCommand(port: number, command: string, timeoutMs = 1000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no reply to ${command} from port ${port}`));
+    }, timeoutMs);
+    socket.on('connect', () => socket.write(`${command}\r\n`));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('utf8');
+      if (respEnd(reply, 0) === reply.length) {
+        clearTimeout(timer);
+        socket.end();
+        resolve(reply);
+      }
+    });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error);
+    });
+  });
+}
+
+/** Where the RESP2 value starting at `at` ends, or -1 when `text` does not hold all of it yet. */
+function respEnd(text: string, at: number): number {
+  const eol = text.indexOf('\r\n', at);
+  if (eol < 0) return -1;
+  const type = text[at];
+  const head = text.slice(at + 1, eol);
+  if (type === '$') {
+    const length = Number(head);
+    if (length < 0) return eol + 2;
+    // Bulk lengths count bytes; the replies tests read are ASCII.
+    return text.length >= eol + 2 + length + 2 ? eol + 2 + length + 2 : -1;
+  }
+  if (type === '*') {
+    let next = eol + 2;
+    for (let i = 0; i < Number(head); i++) {
+      next = respEnd(text, next);
+      if (next < 0) return -1;
+    }
+    return next;
+  }
+  return eol + 2;
+}
+
+/** Resolves once the server on `port` answers PING, or rejects after `timeoutMs`. */
+export async function waitForPing(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      const reply = await rawCommand(port, 'PING', 500);
+      if (reply.startsWith('+PONG')) return;
+    } catch {
+      // not up yet
+    }
+    if (performance.now() > deadline) throw new Error(`redis on port ${port} did not answer PING within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * A redis-server (or sentinel) process of the test's own, on a loopback port, with its
+ * working directory in a temporary folder removed on stop. Never touches the shared 6379.
+ */
+export interface ServerSpec {
+  /** Extra server arguments, e.g. `['--appendonly', 'yes']`. Persistence is off unless they turn it on. */
+  args?: string[];
+  /** Run as a Sentinel with this configuration (written to a file the sentinel may rewrite). */
+  sentinelConfig?: string;
+  /** Port to listen on; default a free one. */
+  port?: number;
+}
+
+/**
+ * A redis-server (or sentinel) process of the test's own, on a loopback port, with its
+ * working directory in a temporary folder removed on stop. Never touches the shared 6379.
+ */
+export class RedisServerProcess {
+  readonly port: number;
+  readonly dir: string;
+  private readonly spec: ServerSpec;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> | undefined;
+  output = '';
+
+  private constructor(port: number, spec: ServerSpec, dir: string) {
+    this.port = port;
+    this.spec = spec;
+    this.dir = dir;
+  }
+
+  static async start(spec: ServerSpec = {}): Promise<RedisServerProcess> {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-redis-'));
+    const server = new RedisServerProcess(spec.port ?? (await freePort()), spec, dir);
+    if (spec.sentinelConfig !== undefined) writeFileSync(join(dir, 'sentinel.conf'), spec.sentinelConfig);
+    await server.spawn();
+    return server;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  /** Starts the process (again) on the same port and directory. */
+  async spawn(): Promise<void> {
+    if (this.child) throw new Error('already running');
+    const common = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir];
+    const argv =
+      this.spec.sentinelConfig !== undefined
+        ? [join(this.dir, 'sentinel.conf'), '--sentinel', ...common, ...(this.spec.args ?? [])]
+        : [...common, '--save', '', '--appendonly', 'no', ...(this.spec.args ?? [])];
+    const child = spawn('redis-server', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    const collect = (chunk: Buffer): void => {
+      this.output += chunk.toString('utf8');
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    this.exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      await waitForPing(this.port);
+    } catch (error) {
+      await this.kill();
+      throw new Error(`${String(error)}\n${this.output}`);
+    }
+  }
+
+  /** Kills the process (SIGKILL by default: a crash, nothing saved) and waits for it to exit. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    child.kill(signal);
+    await this.exited;
+    this.child = undefined;
+  }
+
+  /** Kills and starts again on the same port. */
+  async restart(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.kill(signal);
+    await this.spawn();
+  }
+
+  /** Stops the process and removes its directory. */
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
