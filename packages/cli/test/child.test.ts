@@ -78,8 +78,13 @@ describe('runCommand', () => {
       signal: stop.signal,
       gracePeriodMs: 1_000,
     });
-    await waitFor(async () => (await import('node:fs')).existsSync(file), 5_000, 'the command to start');
-    const pid = Number((await import('node:fs')).readFileSync(file, 'utf8'));
+    // The file exists before its content is written: wait for a whole pid.
+    const readPid = async (): Promise<number> => {
+      const fs = await import('node:fs');
+      return fs.existsSync(file) ? Number(fs.readFileSync(file, 'utf8')) : 0;
+    };
+    await waitFor(async () => (await readPid()) > 0, 5_000, 'the command to start');
+    const pid = await readPid();
     expect(processAlive(pid)).toBe(true);
     stop.abort();
     await running;
