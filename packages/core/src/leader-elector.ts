@@ -263,8 +263,10 @@ export class LeaderElector {
     if (this.watchHealthy === healthy) return;
     this.watchHealthy = healthy;
     this.log('debug', healthy ? 'watch established' : 'watch broken, polling', {});
-    // A change may have been missed while the watch was down (or before it started).
+    // A change may have been missed while the watch was down (or before it started):
+    // a candidate reads again, a leader checks its term is still its own.
     if (this.state === 'candidate') this.requestAttempt(healthy ? 0 : this.jitteredRetry());
+    else if (healthy) void this.active?.lease.verify();
   }
 
   // ---- leading ----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { BatonError, InvalidRecordError, LockLostError, MemoryLock } from '../src/index.ts';
-import type { LeaderElectionRecord, LockCallOptions, LockSnapshot } from '../src/index.ts';
+import type { LeaderElectionRecord, LockCallOptions, LockSnapshot, WatchHandlers } from '../src/index.ts';
 import { setup } from './harness.ts';
 
 const LEASE = 15_000;
@@ -180,6 +180,32 @@ describe('leading', () => {
     await clock.advance(0);
     expect(a.elector.isLeader()).toBe(false);
     expect(a.terms[0]!.signal.aborted).toBe(true);
+    expect(a.elector.getLeader()).toBe('intruder');
+  });
+
+  test('a leader whose watch comes back checks its term at once, catching a takeover it missed', async () => {
+    const { clock, store, start } = env;
+    let handlers: WatchHandlers | undefined;
+    let deaf = false;
+    class FlakyWatchLock extends MemoryLock {
+      override watch(h: WatchHandlers): () => void {
+        handlers = h;
+        return super.watch({ onChange: (s) => !deaf && h.onChange(s), onHealth: (ok) => h.onHealth?.(ok) });
+      }
+    }
+    const a = start(new FlakyWatchLock(store, 'job', 'a'));
+    await clock.advance(0);
+    deaf = true;
+    handlers!.onHealth!(false);
+    const intruder = store.lock('job', 'intruder');
+    const current = (await intruder.get())!;
+    await intruder.update({ ...current.record, holderIdentity: 'intruder', fencingToken: 99 }, current.version);
+    await clock.advance(0);
+    expect(a.elector.isLeader()).toBe(true); // missed it
+    deaf = false;
+    handlers!.onHealth!(true);
+    await clock.advance(0);
+    expect(a.elector.isLeader()).toBe(false);
     expect(a.elector.getLeader()).toBe('intruder');
   });
 
