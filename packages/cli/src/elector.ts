@@ -30,6 +30,8 @@ export interface OpenLockOptions {
 export interface OpenedLock {
   readonly lock: ResourceLock;
   readonly identity: string;
+  /** The backend's additions to the elector's callbacks (see `LockFactory.decorate`). */
+  readonly decorate?: (callbacks: LeaderCallbacks) => LeaderCallbacks;
   /** Closes the lock and the connections its backend opened. */
   close(): Promise<void>;
 }
@@ -68,6 +70,7 @@ export async function openLock(configLike: ConfigLike, options: OpenLockOptions 
   return {
     lock,
     identity,
+    ...(factory.decorate && { decorate: (callbacks: LeaderCallbacks) => factory.decorate!(callbacks, identity) }),
     close: async () => {
       await lock.close?.();
       await factory.close?.();
@@ -137,7 +140,7 @@ export async function createElector(configLike: ConfigLike, options: CreateElect
       () =>
         new LeaderElector({
           lock: opened.lock,
-          callbacks: options.callbacks,
+          callbacks: opened.decorate?.(options.callbacks) ?? options.callbacks,
           leaseDuration: config.leaseDuration,
           renewDeadline: config.renewDeadline,
           retryPeriod: config.retryPeriod,

@@ -1,4 +1,4 @@
-import type { LeaseTimings, Logger, ResourceLock } from '@baton/core';
+import type { LeaderCallbacks, LeaseTimings, Logger, ResourceLock } from '@baton/core';
 
 /**
  * The binding contract between the `baton` container and the backends.
@@ -50,6 +50,11 @@ export interface LockFactory {
   lock(name: string, identity: string): ResourceLock | Promise<ResourceLock>;
   /** Closes connections the factory opened. */
   close?(): Promise<void>;
+  /**
+   * Backend behaviour around leadership, wrapped around every elector's callbacks — e.g. the
+   * Kubernetes backends' `leaderPodLabel`, which labels the leading pod.
+   */
+  decorate?(callbacks: LeaderCallbacks, identity: string): LeaderCallbacks;
 }
 
 /**

@@ -1,5 +1,6 @@
-import type { LeaseTimings, Logger, ResourceLock } from '@baton/core';
-import { kubeConfigFromOptions } from '@baton/lock-lease';
+import type { LeaseTimings, Logger } from '@baton/core';
+import { kubeConfigFromOptions, kubernetesBackendExtras } from '@baton/lock-lease';
+import type { KubernetesLockFactory } from '@baton/lock-lease';
 import { ContainerModule } from 'inversify';
 import { AnnotationLockFactory } from './annotation-locks.ts';
 
@@ -17,7 +18,7 @@ export interface AnnotationLockBackend {
   open(
     options: Record<string, unknown>,
     context: { readonly namespace: string | undefined; readonly logger: Logger; readonly baseDir: string; readonly timings: LeaseTimings },
-  ): { lock(name: string, identity: string): ResourceLock };
+  ): KubernetesLockFactory;
 }
 
 function annotationBackend(kind: 'endpoints' | 'configmap'): AnnotationLockBackend {
@@ -26,8 +27,10 @@ function annotationBackend(kind: 'endpoints' | 'configmap'): AnnotationLockBacke
     section: 'kubernetes',
     description: `the legacy leader annotation on ${kind === 'endpoints' ? 'an Endpoints object' : 'a ConfigMap'}`,
     open(options, { namespace, logger, baseDir }) {
-      const factory = new AnnotationLockFactory({ kind, kubeConfig: kubeConfigFromOptions(options, baseDir), namespace, logger });
-      return { lock: (name, identity) => factory.lock(name, identity) };
+      const kubeConfig = kubeConfigFromOptions(options, baseDir);
+      const { events, decorate } = kubernetesBackendExtras(options, kubeConfig, namespace, logger);
+      const factory = new AnnotationLockFactory({ kind, kubeConfig, namespace, logger, events });
+      return { lock: (name, identity) => factory.lock(name, identity), ...(decorate && { decorate }) };
     },
   };
 }

@@ -1,9 +1,10 @@
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigError, type LeaseTimings, type Logger, type ResourceLock } from '@baton/core';
+import { ConfigError, type LeaderCallbacks, type LeaseTimings, type Logger, type ResourceLock } from '@baton/core';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ContainerModule } from 'inversify';
-import { loadKubeConfig } from './kube-config.ts';
+import { defaultNamespace, loadKubeConfig } from './kube-config.ts';
+import { DEFAULT_LEADER_LABEL, LeaderPodLabel } from './leader-pod-label.ts';
 import { LeaseLockFactory } from './lease-lock-factory.ts';
 
 // The binding contract of `@baton/cli` (its registry.ts), declared here structurally so this
@@ -20,7 +21,54 @@ export interface KubernetesLockBackend {
   open(
     options: Record<string, unknown>,
     context: { readonly namespace: string | undefined; readonly logger: Logger; readonly baseDir: string; readonly timings: LeaseTimings },
-  ): { lock(name: string, identity: string): ResourceLock };
+  ): KubernetesLockFactory;
+}
+
+/** What a Kubernetes backend's `open` returns: locks, and the leader pod label when configured. */
+export interface KubernetesLockFactory {
+  lock(name: string, identity: string): ResourceLock;
+  /** Present with `leaderPodLabel`: labels the leading pod around the elector's callbacks. */
+  decorate?(callbacks: LeaderCallbacks, identity: string): LeaderCallbacks;
+}
+
+/** The options of the `kubernetes:` section that are not about reaching the API server. */
+export interface KubernetesBackendExtras {
+  /** Record leader election Events on the lock object (default true). */
+  events: boolean;
+  /** Labels the leading pod when configured (see {@link LeaderPodLabel}). */
+  decorate?(callbacks: LeaderCallbacks, identity: string): LeaderCallbacks;
+}
+
+/**
+ * Reads `events`, `leaderPodLabel` (`true` for `baton.dev/leader`, or a label key) and
+ * `podName` (default `$POD_NAME`, else the identity) from the `kubernetes:` section.
+ * @throws ConfigError naming the option.
+ */
+export function kubernetesBackendExtras(
+  options: Record<string, unknown>,
+  kubeConfig: KubeConfig,
+  namespace: string | undefined,
+  logger: Logger,
+): KubernetesBackendExtras {
+  const { events, leaderPodLabel, podName } = options;
+  if (events !== undefined && typeof events !== 'boolean') throw new ConfigError('events', 'must be true or false');
+  if (leaderPodLabel !== undefined && typeof leaderPodLabel !== 'boolean' && typeof leaderPodLabel !== 'string') {
+    throw new ConfigError('leaderPodLabel', 'must be true, false, or a label key');
+  }
+  if (podName !== undefined && typeof podName !== 'string') throw new ConfigError('podName', 'must be a string');
+  if (!leaderPodLabel) return { events: events ?? true };
+  const key = leaderPodLabel === true ? DEFAULT_LEADER_LABEL : leaderPodLabel;
+  return {
+    events: events ?? true,
+    decorate: (callbacks, identity) =>
+      new LeaderPodLabel({
+        kubeConfig,
+        namespace: namespace ?? defaultNamespace(),
+        podName: podName ?? (process.env.POD_NAME || identity),
+        key,
+        logger,
+      }).wrap(callbacks),
+  };
 }
 
 /**
@@ -92,8 +140,10 @@ export const leaseBackend: KubernetesLockBackend = {
   section: 'kubernetes',
   description: 'Kubernetes coordination.k8s.io/v1 Lease',
   open(options, { namespace, logger, baseDir }) {
-    const factory = new LeaseLockFactory({ kubeConfig: kubeConfigFromOptions(options, baseDir), namespace, logger });
-    return { lock: (name, identity) => factory.lock(name, identity) };
+    const kubeConfig = kubeConfigFromOptions(options, baseDir);
+    const { events, decorate } = kubernetesBackendExtras(options, kubeConfig, namespace, logger);
+    const factory = new LeaseLockFactory({ kubeConfig, namespace, logger, events });
+    return { lock: (name, identity) => factory.lock(name, identity), ...(decorate && { decorate }) };
   },
 };
 

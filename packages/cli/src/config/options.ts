@@ -31,6 +31,7 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { path: ['kubernetes', 'token'], flag: 'token', env: 'BATON_KUBE_TOKEN', type: 'string', help: 'bearer token for --url (Kubernetes)' },
   { path: ['kubernetes', 'certificateAuthority'], flag: 'certificate-authority', env: 'BATON_KUBE_CA_FILE', type: 'string', help: 'CA file for an https --url (Kubernetes)' },
   { path: ['kubernetes', 'insecureSkipTLSVerify'], flag: 'insecure-skip-tls-verify', env: 'BATON_KUBE_INSECURE_SKIP_TLS_VERIFY', type: 'boolean', help: 'do not verify the API server certificate' },
+  { path: ['kubernetes', 'leaderPodLabel'], flag: 'leader-pod-label', env: 'BATON_LEADER_POD_LABEL', type: 'boolean', help: 'label the leading pod baton.dev/leader=true (Kubernetes)' },
   { path: ['redis', 'keyPrefix'], flag: 'redis-key-prefix', env: 'BATON_REDIS_KEY_PREFIX', type: 'string', help: 'prefix of Redis keys (default "baton:")' },
   { path: ['postgres', 'table'], flag: 'postgres-table', env: 'BATON_POSTGRES_TABLE', type: 'string', help: 'table of the records' },
   { path: ['http', 'enabled'], flag: 'http', env: 'BATON_HTTP_ENABLED', type: 'boolean', help: 'serve /leader, /healthz, /readyz, /metrics (default true)' },

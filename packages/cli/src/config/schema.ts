@@ -33,6 +33,12 @@ const kubernetesSection = z.strictObject({
   certificateAuthority: nonEmpty.optional(),
   /** Skip TLS verification for an https `url`. */
   insecureSkipTLSVerify: z.boolean().optional(),
+  /** Record `became leader` / `stopped leading` Events on the lock object. Default true. */
+  events: z.boolean().optional(),
+  /** Label the leading pod (`true`: `baton.dev/leader=true`; or a label key), so a Service can select the leader. */
+  leaderPodLabel: z.union([z.boolean(), nonEmpty]).optional(),
+  /** This pod's name, for `leaderPodLabel`. Default: `$POD_NAME`, else the identity. */
+  podName: nonEmpty.optional(),
 });
 
 const redisSection = z.strictObject({
