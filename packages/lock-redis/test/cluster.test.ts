@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { describeResourceLockContract, waitFor } from '@baton/contract';
 import { Cluster } from 'ioredis';
-import { RedisLock, RedisLockFactory } from '../src/index.ts';
+import { silentLogger } from '@baton/core';
+import { RedisLock, RedisLockFactory, redisBackend } from '../src/index.ts';
 import { measured, runCandidate, stopAll, testPrefix } from './support/env.ts';
 import type { Candidate } from './support/env.ts';
 import { LocalCluster } from './support/topology.ts';
@@ -39,6 +40,19 @@ describeResourceLockContract({
 });
 
 describe('cluster specifics', () => {
+  test('the CLI backend reaches the cluster from `redis.cluster` startup nodes', async () => {
+    const nodes = cluster.startupNodes.map((node) => `${node.host ?? '127.0.0.1'}:${node.port}`);
+    const factory = redisBackend.open({ cluster: nodes, keyPrefix }, { logger: silentLogger });
+    const lock = factory.lock('cli-cluster', 'me');
+    try {
+      const created = await lock.create({ holderIdentity: 'me', leaseDurationMs: 1000, acquireTime: 1, renewTime: 1, leaderTransitions: 0, fencingToken: 1 });
+      expect(created.record.holderIdentity).toBe('me');
+      expect(await admin.hget(`${keyPrefix}{cli-cluster}`, 'holderIdentity')).toBe('me');
+    } finally {
+      await factory.close();
+    }
+  });
+
   test('a lock’s keys share one slot, and locks spread over every master', async () => {
     const factory = new RedisLockFactory({ connection: { cluster: cluster.startupNodes }, keyPrefix });
     try {

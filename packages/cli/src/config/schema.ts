@@ -46,6 +46,12 @@ const redisSection = z.strictObject({
   url: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
   /** Prepended to every key and channel. */
   keyPrefix: z.string().optional(),
+  /** Redis Sentinel: the master group and its Sentinels (`url` then gives only credentials and db). */
+  sentinel: z
+    .strictObject({ name: nonEmpty, nodes: z.array(nonEmpty).min(1, 'list at least one Sentinel'), password: z.string().optional() })
+    .optional(),
+  /** Redis Cluster startup nodes, `host:port` (`url` then gives only credentials). */
+  cluster: z.array(nonEmpty).min(1, 'list at least one startup node').optional(),
 });
 
 const postgresSection = z.strictObject({
