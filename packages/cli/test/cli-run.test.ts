@@ -3,7 +3,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { openLock } from '../src/elector.ts';
-import { configFromFlags, kubernetesBackend, redisBackend, type E2eBackend } from './support/backends.ts';
+import { configFromFlags, deleteRedisKeys, kubernetesBackend, redisBackend, runKeyPrefix, type E2eBackend } from './support/backends.ts';
 import { BatonProcess, FAST, processAlive, uniqueName, waitFor } from './support/process.ts';
 
 /** The command under test: says when it starts, exits 7 on SIGTERM. */
@@ -125,7 +125,9 @@ describe.each(BACKENDS)('baton run on $name', (backend) => {
 });
 
 describe('baton run, whatever the backend', () => {
-  const args = (lock: string): string[] => ['run', '--backend', 'redis', '--id', lock, '--port', '0', ...FAST];
+  const runPrefix = runKeyPrefix('run');
+  afterAll(() => deleteRedisKeys(runPrefix));
+  const args = (lock: string): string[] => ['run', '--backend', 'redis', '--redis-key-prefix', runPrefix, '--id', lock, '--port', '0', ...FAST];
 
   it('exits with the command’s code when it ends on its own, and releases the lease', async () => {
     const lock = uniqueName('own-exit');

@@ -11,6 +11,7 @@ import { loadConfig } from '../src/config/load.ts';
 import { createContainer } from '../src/container.ts';
 import { openLock } from '../src/elector.ts';
 import { Manager } from '../src/manager.ts';
+import { deleteRedisKeys, runKeyPrefix } from './support/backends.ts';
 import { uniqueName, waitFor, within } from './support/process.ts';
 
 // ---- the application: knows nothing about backends -------------------------------------
@@ -69,14 +70,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await apiServer.stop();
   await rm(dir, { recursive: true, force: true });
+  await deleteRedisKeys(redisPrefix);
 });
+
+const redisPrefix = runKeyPrefix('test');
 
 const BACKENDS: Record<string, () => string> = {
   memory: () => 'backend: memory\n',
   lease: () => `backend: lease\nnamespace: apps\nkubernetes:\n  kubeconfig: ${apiServer.kubeconfigPath}\n`,
   endpoints: () => `backend: endpoints\nkubernetes:\n  url: ${apiServer.url}\n  token: ${apiServer.adminToken}\n`,
   configmap: () => `backend: configmap\nnamespace: kube-system\nkubernetes:\n  kubeconfig: ${apiServer.kubeconfigPath}\n`,
-  redis: () => 'backend: redis\nredis:\n  url: redis://127.0.0.1:6379\n  keyPrefix: "baton-test:"\n',
+  redis: () => `backend: redis\nredis:\n  url: redis://127.0.0.1:6379\n  keyPrefix: "${redisPrefix}"\n`,
   postgres: () => 'backend: postgres\npostgres:\n  url: postgres://postgres@127.0.0.1:5432/test\n',
 };
 

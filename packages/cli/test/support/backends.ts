@@ -2,7 +2,12 @@
  * The backends the end-to-end tests run `baton` on, each as the flags that select it (and a
  * server to start first, for the Kubernetes ones).
  */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.ts';
+
+const run = promisify(execFile);
 
 export interface E2eBackend {
   readonly name: string;
@@ -11,10 +16,24 @@ export interface E2eBackend {
   tearDown(): Promise<void>;
 }
 
+/** A key prefix of this test run's own, so its keys (fencing counters never expire) can be removed. */
+export function runKeyPrefix(label: string): string {
+  return `baton-${label}-${process.pid}-${randomBytes(3).toString('hex')}:`;
+}
+
+/** Deletes every key under `prefix` on the local Redis. */
+export async function deleteRedisKeys(prefix: string): Promise<void> {
+  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', '6379', '--scan', '--pattern', `${prefix}*`]);
+  const keys = stdout.split('\n').filter(Boolean);
+  for (let i = 0; i < keys.length; i += 500) await run('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'DEL', ...keys.slice(i, i + 500)]);
+}
+
+const e2ePrefix = runKeyPrefix('e2e');
+
 export const redisBackend: E2eBackend = {
   name: 'redis',
-  setUp: async () => ['--backend', 'redis', '--url', 'redis://127.0.0.1:6379', '--redis-key-prefix', 'baton-e2e:'],
-  tearDown: async () => {},
+  setUp: async () => ['--backend', 'redis', '--url', 'redis://127.0.0.1:6379', '--redis-key-prefix', e2ePrefix],
+  tearDown: () => deleteRedisKeys(e2ePrefix),
 };
 
 export const postgresBackend: E2eBackend = {
