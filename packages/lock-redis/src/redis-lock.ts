@@ -84,7 +84,8 @@ export class RedisLock implements ResourceLock {
     const checked = validateRecord(record, this.description);
     const version = newVersion();
     return this.session.exec(this.description, 'create', options?.signal, async (client) => {
-      const reply = await runScript(client, 'batonLockCreate', [this.keys.record, this.keys.fence], [
+      const reply = await runScript(client, 'batonLockWrite', [this.keys.record, this.keys.fence], [
+        '', // no expected version: create, only if absent
         version,
         ...recordArgs(checked),
         this.expiryMs(checked),
@@ -101,7 +102,7 @@ export class RedisLock implements ResourceLock {
     }
     const version = newVersion();
     return this.session.exec(this.description, 'update', options?.signal, async (client) => {
-      const reply = await runScript(client, 'batonLockUpdate', [this.keys.record, this.keys.fence], [
+      const reply = await runScript(client, 'batonLockWrite', [this.keys.record, this.keys.fence], [
         expectedVersion,
         version,
         ...recordArgs(checked),

@@ -3,8 +3,7 @@ import type { RedisClient } from './options.ts';
 
 /** The scripts in `src/scripts/`, by the command name they are defined under on a client. */
 const SCRIPTS = {
-  batonLockCreate: { file: 'create.lua', numberOfKeys: 2 },
-  batonLockUpdate: { file: 'update.lua', numberOfKeys: 2 },
+  batonLockWrite: { file: 'write.lua', numberOfKeys: 2 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -23,8 +22,7 @@ function readScript(file: string): string {
 
 /** The script sources, read once when this module loads (a missing file fails the import). */
 const SOURCES: Readonly<Record<ScriptName, string>> = {
-  batonLockCreate: readScript(SCRIPTS.batonLockCreate.file),
-  batonLockUpdate: readScript(SCRIPTS.batonLockUpdate.file),
+  batonLockWrite: readScript(SCRIPTS.batonLockWrite.file),
 };
 
 export function scriptSources(): Readonly<Record<ScriptName, string>> {
