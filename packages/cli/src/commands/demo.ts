@@ -10,6 +10,7 @@ import type { BatonConfig } from '../config/schema.ts';
 import { Candidate, type CandidateEvent } from '../demo/candidate.ts';
 import { DEMO_BACKENDS, setUpBackend, type DemoBackend, type DemoBackendName } from '../demo/setup.ts';
 import { openLock, type OpenedLock } from '../elector.ts';
+import { followLock } from '../follow-lock.ts';
 import { clockTime, formatAge, holderOf, TextTable } from '../record-table.ts';
 
 /** Timing profiles: the default one is for watching; `--fast` is for CI. */
@@ -81,8 +82,12 @@ export async function runDemo({ flags, io }: DemoOptions): Promise<number> {
 
     const loaded = await loadConfig({ file: configPath, env: {} });
     observer = await openLock(loaded, { identity: 'baton-demo-observer' });
-    const stopObserving = observe(observer, config.retryPeriod, deadline, (snapshot) => {
-      if (state.lock(snapshot)) out.lockRow(state.snapshot, state.renewedOnly);
+    const stopObserving = followLock(observer.lock, {
+      pollMs: Math.min(config.retryPeriod, 250),
+      signal: deadline,
+      onSnapshot: (snapshot) => {
+        if (state.lock(snapshot)) out.lockRow(state.snapshot, state.renewedOnly);
+      },
     });
 
     const warned = new Set<string>();
@@ -198,38 +203,6 @@ function candidateConfig(config: BatonConfig, backend: DemoBackendName, section:
     http: { host: '127.0.0.1', port: 0 },
     log: { format: 'json', level: 'info' },
     [sectionName]: section,
-  };
-}
-
-/** Reads the lock on every change notification and every `pollMs`; returns a stop function. */
-function observe(opened: OpenedLock, pollMs: number, signal: AbortSignal, onSnapshot: (snapshot: LockSnapshot | null) => void): () => void {
-  const { lock } = opened;
-  let reading = false;
-  let again = false;
-  let stopped = false;
-  const read = async (): Promise<void> => {
-    if (reading) {
-      again = true;
-      return;
-    }
-    reading = true;
-    try {
-      do {
-        again = false;
-        const snapshot = await lock.get({ signal }).catch(() => undefined);
-        if (snapshot !== undefined && !stopped) onSnapshot(snapshot);
-      } while (again && !stopped);
-    } finally {
-      reading = false;
-    }
-  };
-  const stopWatch = lock.watch?.({ onChange: () => void read(), onHealth: (healthy) => healthy && void read() });
-  const timer = setInterval(() => void read(), Math.min(pollMs, 250));
-  void read();
-  return () => {
-    stopped = true;
-    clearInterval(timer);
-    stopWatch?.();
   };
 }
 

@@ -2,6 +2,7 @@ import { sameRecord, type LockSnapshot, type Logger, type ResourceLock } from '@
 import type { Container } from 'inversify';
 import type { LoadedConfig } from '../config/load.ts';
 import { openLock } from '../elector.ts';
+import { followLock } from '../follow-lock.ts';
 import { LOCK_COLUMNS, lockJson, TextTable, type LockRow } from '../record-table.ts';
 
 export interface StatusOptions {
@@ -66,38 +67,23 @@ async function watchChanges(
   logger: Logger,
 ): Promise<void> {
   let last = first;
-  let reading = false;
-  let again = false;
-  const read = async (): Promise<void> => {
-    if (reading) {
-      again = true;
-      return;
-    }
-    reading = true;
-    try {
-      do {
-        again = false;
-        const snapshot = await lock.get({ signal });
-        if (!changed(last, snapshot)) continue;
-        last = snapshot;
-        print(snapshot);
-      } while (again && !signal.aborted);
-    } catch (error) {
-      if (!signal.aborted) logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not read the lock');
-    } finally {
-      reading = false;
-    }
-  };
-  const stopWatch = lock.watch?.({ onChange: () => void read(), onHealth: (healthy) => healthy && void read() });
-  const timer = setInterval(() => void read(), pollMs);
+  const stop = followLock(lock, {
+    pollMs,
+    signal,
+    onSnapshot: (snapshot) => {
+      if (!changed(last, snapshot)) return;
+      last = snapshot;
+      print(snapshot);
+    },
+    onError: (error) => logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not read the lock'),
+  });
   try {
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
   } finally {
-    clearInterval(timer);
-    stopWatch?.();
+    stop();
   }
 }
 
