@@ -1,6 +1,5 @@
-import type { LeaseTimings, Logger } from '@baton/core';
 import { kubeConfigFromOptions, kubernetesBackendExtras } from '@baton/lock-lease';
-import type { KubernetesLockFactory } from '@baton/lock-lease';
+import type { KubernetesLockBackend } from '@baton/lock-lease';
 import { ContainerModule } from 'inversify';
 import { AnnotationLockFactory } from './annotation-locks.ts';
 
@@ -10,16 +9,8 @@ import { AnnotationLockFactory } from './annotation-locks.ts';
 const LOCK_BACKEND = Symbol.for('baton.LockBackend');
 const BACKEND_NAME = Symbol.for('baton.BackendName');
 
-/** What `@baton/cli` resolves under `Symbol.for('baton.LockBackend')`, named after the backend. */
-export interface AnnotationLockBackend {
-  readonly name: 'endpoints' | 'configmap';
-  readonly section: string;
-  readonly description: string;
-  open(
-    options: Record<string, unknown>,
-    context: { readonly namespace: string | undefined; readonly logger: Logger; readonly baseDir: string; readonly timings: LeaseTimings },
-  ): KubernetesLockFactory;
-}
+/** What `@baton/cli` resolves under `Symbol.for('baton.LockBackend')`: lock-lease's Kubernetes backend shape. */
+export type AnnotationLockBackend = KubernetesLockBackend & { readonly name: 'endpoints' | 'configmap' };
 
 function annotationBackend(kind: 'endpoints' | 'configmap'): AnnotationLockBackend {
   return {
