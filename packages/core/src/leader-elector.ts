@@ -45,6 +45,8 @@ export class LeaderElector {
   private attemptTimer: TimerHandle | undefined;
   private inflight: Promise<void> | undefined;
   private attemptRequested = false;
+  /** A snapshot pushed by the watch showing the lock free: the next attempt writes on it without reading. */
+  private freshSnapshot: LockSnapshot | null | undefined;
   private consecutiveConflicts = 0;
 
   private watchHealthy = false;
@@ -153,7 +155,9 @@ export class LeaderElector {
       return;
     }
     this.attemptRequested = false;
-    this.inflight = this.tryAcquire().then((outcome) => {
+    const known = this.freshSnapshot;
+    this.freshSnapshot = undefined;
+    this.inflight = this.tryAcquire(known).then((outcome) => {
       this.inflight = undefined;
       if (this.state !== 'candidate') return;
       if (this.attemptRequested) this.requestAttempt(0);
@@ -161,7 +165,8 @@ export class LeaderElector {
     });
   }
 
-  private async tryAcquire(): Promise<AttemptOutcome> {
+  /** @param known - a snapshot just pushed by the watch; otherwise the lock is read first. */
+  private async tryAcquire(known?: LockSnapshot | null): Promise<AttemptOutcome> {
     const { lock, metrics, name } = this.config;
     const started = this.clock.now();
     const report = (outcome: AttemptOutcome): AttemptOutcome => {
@@ -169,8 +174,8 @@ export class LeaderElector {
       return outcome;
     };
     try {
-      const snapshot = await this.call((signal) => lock.get({ signal }));
-      this.observe(snapshot);
+      const snapshot = known !== undefined ? known : await this.call((signal) => lock.get({ signal }));
+      if (known === undefined) this.observe(snapshot);
       if (this.observer.heldByOther(this.identity)) return report('held');
 
       const record = nextTermRecord(snapshot?.record ?? null, this.identity, this.config.leaseDurationMs, this.clock.wallNow(), this.highestToken);
@@ -243,8 +248,13 @@ export class LeaderElector {
         return;
       }
       this.observe(snapshot);
-      if (!this.observer.heldByOther(this.identity)) this.requestAttempt(0);
-      else if (!this.inflight) this.scheduleNextAttempt('held');
+      if (this.observer.heldByOther(this.identity)) {
+        if (!this.inflight) this.scheduleNextAttempt('held');
+        return;
+      }
+      // A stale event only costs a conflict, after which the lock is read.
+      this.freshSnapshot = snapshot;
+      this.requestAttempt(0);
       return;
     }
     const lease = this.active?.lease;
@@ -275,6 +285,7 @@ export class LeaderElector {
     const { callbacks, metrics, name } = this.config;
     this.clearAttemptTimer();
     this.attemptRequested = false;
+    this.freshSnapshot = undefined;
     if (this.freeSince !== undefined) metrics.handover?.(name, this.clock.now() - this.freeSince);
     this.freeSince = undefined;
     this.observe(written);

@@ -300,6 +300,20 @@ describe('stopping', () => {
     expect((await store.lock('job', 'r').get())!.record.leaderTransitions).toBe(1);
   });
 
+  test('a release pushed by the watch is taken with one write and no read', async () => {
+    const { clock, store, start } = env;
+    const a = start(store.lock('job', 'a'));
+    await clock.advance(0);
+    const followerLock = store.lock('job', 'b');
+    const b = start(followerLock);
+    await clock.advance(3 * RETRY);
+    const before = { ...followerLock.calls };
+    a.stop.abort();
+    await clock.advance(0);
+    expect(b.elector.isLeader()).toBe(true);
+    expect(followerLock.calls).toEqual({ get: before.get, create: 0, update: before.update + 1 });
+  });
+
   test('a graceful stop waits for the leader\'s work to settle, renewing meanwhile, then releases', async () => {
     const { clock, store, start } = env;
     let finishWork!: () => void;
