@@ -14,6 +14,7 @@ import {
   PermissionDeniedError,
 } from './errors.ts';
 import { HeldLease } from './held-lease.ts';
+import { LazyAbort } from './lazy-abort.ts';
 import { LeaseObserver } from './lease-observer.ts';
 import { LockHandle } from './lock-handle.ts';
 import type { Logger } from './logger.ts';
@@ -213,7 +214,7 @@ export class DistributedMutex {
   }
 
   private hold(lock: ResourceLock, written: LockSnapshot, writeStart: number): LockHandle {
-    const controller = new AbortController();
+    const ended = new LazyAbort();
     const { clock, leaseDurationMs, renewDeadlineMs, retryPeriodMs, logger } = this.context;
     const stopSession = lock.onSessionLost?.((reason) => lease.lose(`session lost: ${reason.message}`));
     const lease: HeldLease = new HeldLease(
@@ -224,7 +225,7 @@ export class DistributedMutex {
         renewDeadlineMs,
         retryPeriodMs,
         onLost: (reason) => {
-          controller.abort(new LockLostError(`lock "${this.name}" lost: ${reason}`));
+          ended.abort(() => new LockLostError(`lock "${this.name}" lost: ${reason}`));
           logger.warn({ lock: this.name, reason }, 'lock lost');
         },
         onError: (error, message) => logger.warn({ lock: this.name, error: String(error) }, message),
@@ -232,7 +233,7 @@ export class DistributedMutex {
       written,
       writeStart,
     );
-    return new LockHandle(this.name, lease, controller, (released) => {
+    return new LockHandle(this.name, lease, ended, (released) => {
       stopSession?.();
       if (released) {
         // The next local waiter can write on top of our release without reading first.

@@ -1,5 +1,6 @@
 import { AbortedError, LockLostError } from './errors.ts';
 import type { HeldLease } from './held-lease.ts';
+import type { LazyAbort } from './lazy-abort.ts';
 import type { LockSnapshot } from './resource-lock.ts';
 
 /**
@@ -15,13 +16,8 @@ export class LockHandle implements AsyncDisposable {
   readonly name: string;
   /** Strictly larger than the token of any earlier holder of this lock. */
   readonly fencingToken: number;
-  /**
-   * Aborted with a `LockLostError` before anyone else could take the lock, if it is lost;
-   * aborted with an `AbortedError` when released.
-   */
-  readonly signal: AbortSignal;
   private readonly lease: HeldLease;
-  private readonly controller: AbortController;
+  private readonly ended: LazyAbort;
   private readonly onReleased: (released: LockSnapshot | undefined) => void;
   private releasing: Promise<void> | undefined;
 
@@ -29,15 +25,22 @@ export class LockHandle implements AsyncDisposable {
   constructor(
     name: string,
     lease: HeldLease,
-    controller: AbortController,
+    ended: LazyAbort,
     onReleased: (released: LockSnapshot | undefined) => void,
   ) {
     this.name = name;
     this.lease = lease;
     this.fencingToken = lease.fencingToken;
-    this.controller = controller;
-    this.signal = controller.signal;
+    this.ended = ended;
     this.onReleased = onReleased;
+  }
+
+  /**
+   * Aborted with a `LockLostError` before anyone else could take the lock, if it is lost;
+   * aborted with an `AbortedError` when released.
+   */
+  get signal(): AbortSignal {
+    return this.ended.signal;
   }
 
   /** True once the lock was lost while held (see {@link LockHandle.signal}). */
@@ -61,7 +64,7 @@ export class LockHandle implements AsyncDisposable {
 
   private async doRelease(): Promise<void> {
     const lostBefore = this.lease.lost;
-    this.controller.abort(new AbortedError(`lock "${this.name}" was released`));
+    this.ended.abort(() => new AbortedError(`lock "${this.name}" was released`));
     const released = lostBefore ? undefined : await this.lease.release();
     this.onReleased(released);
     if (lostBefore || this.lease.lost) {

@@ -10,9 +10,16 @@ export const RECORD_FIELDS = ['holderIdentity', 'leaseDurationMs', 'acquireTime'
 
 const INTEGER = /^(0|[1-9][0-9]*)$/;
 
-/** A fresh, unique version for a write: the compare-and-swap token (opaque to callers). */
+/** Random per process, so versions from different processes never collide. */
+const VERSION_PREFIX = randomBytes(9).toString('base64url');
+let versionCounter = 0;
+
+/**
+ * A fresh, unique version for a write: the compare-and-swap token (opaque to callers). A
+ * process-random prefix and a counter: never repeated, without a random draw per write.
+ */
 export function newVersion(): string {
-  return randomBytes(12).toString('base64url');
+  return `${VERSION_PREFIX}.${(versionCounter++).toString(36)}`;
 }
 
 /** The record's fields as script arguments, in {@link RECORD_FIELDS} order. */
