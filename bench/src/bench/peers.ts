@@ -1,0 +1,329 @@
+import { createRequire } from 'node:module';
+import { DistributedLocks } from '@baton/core';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { BackendDriver, LockFactoryHandle } from '../backends/types.ts';
+import { now, sleep } from '../lib/clock.ts';
+import { round, summarize } from '../lib/stats.ts';
+import type { Summary } from '../lib/stats.ts';
+import { DEFAULTS } from './common.ts';
+import type { BenchContext } from './common.ts';
+
+const require = createRequire(import.meta.url);
+
+/** A named lock implementation under test: acquire returns a release function. */
+interface Contender {
+  name: string;
+  /** How the implementation was configured, for the record. */
+  settings: string;
+  /** One worker's view: its own connection(s). */
+  worker(index: number): Promise<Worker>;
+  close(): Promise<void>;
+}
+
+interface Worker {
+  acquire(resource: string): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export interface PeerFigures {
+  name: string;
+  settings: string;
+  /** One acquire + release, nobody else around, ms. */
+  uncontended: Summary;
+  /** uncontended p50 ÷ (2 × RTT p50): 1.0 is the floor. */
+  uncontendedVsTwoRtt: number;
+  /** Release by one worker → acquire returned in the next, 4 workers holding 5 ms each, ms. */
+  handover: Summary;
+  /** Handovers per second under that contention. */
+  handoversPerSecond: number;
+  /** Times two workers held the lock at once (must be 0). */
+  exclusionViolations: number;
+  error?: string;
+}
+
+export interface PeersResult {
+  backend: 'redis' | 'postgres';
+  /** Raw round trip on the same kind of connection: PING (Redis) / SELECT 1 (PostgreSQL), ms. */
+  rtt: Summary;
+  workers: number;
+  holdMs: number;
+  contenders: PeerFigures[];
+}
+
+/** baton's DistributedLocks on one factory per worker (separate connections, as separate processes). */
+function batonContender(ctx: BenchContext, driver: BackendDriver): Contender {
+  const factories: LockFactoryHandle[] = [];
+  const sets: DistributedLocks[] = [];
+  return {
+    name: `baton (@baton/lock-${driver.name})`,
+    settings: 'DistributedLocks, default timings (lease 15 s, renew 10 s, retry 2 s), watch on',
+    async worker(index) {
+      const factory = await driver.openFactory(ctx.server.connectInfo(), { timings: DEFAULTS, label: `peer${index}` });
+      factories.push(factory);
+      const locks = new DistributedLocks({ lockFor: (name, id) => factory.lock(name, id), identity: `w${index}` });
+      sets.push(locks);
+      return {
+        async acquire(resource) {
+          const held = await locks.get(resource).acquire();
+          return () => held.release();
+        },
+        close: async () => locks.close(),
+      };
+    },
+    async close() {
+      for (const s of sets) s.close();
+      await Promise.all(factories.map((f) => f.close()));
+    },
+  };
+}
+
+function redisClient(ctx: BenchContext): Redis {
+  const info = ctx.server.connectInfo();
+  const client = new Redis({ host: String(info.host), port: Number(info.port), connectionName: 'peer' });
+  client.on('error', () => {});
+  return client;
+}
+
+function redisPeers(ctx: BenchContext): Contender[] {
+  const clients: Redis[] = [];
+  const open = (): Redis => {
+    const c = redisClient(ctx);
+    clients.push(c);
+    return c;
+  };
+  const closeClients = async (): Promise<void> => {
+    await Promise.all(clients.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
+  };
+  const retry = { retryCount: -1, retryDelay: 10, retryJitter: 5 };
+  const Redlock4 = require('redlock') as typeof import('redlock');
+  const { Redlock: Sesame } = require('@sesamecare-oss/redlock') as typeof import('@sesamecare-oss/redlock');
+  const { Mutex } = require('redis-semaphore') as typeof import('redis-semaphore');
+  return [
+    {
+      name: 'redlock 4.2.0',
+      settings: `one ioredis client per worker, ttl 10 s, retryDelay ${retry.retryDelay} ms ±${retry.retryJitter}, unlimited retries`,
+      async worker() {
+        const redlock = new Redlock4([open()], retry);
+        redlock.on('clientError', () => {});
+        return {
+          async acquire(resource) {
+            const lock = await redlock.lock(resource, 10_000);
+            return () => lock.unlock();
+          },
+          close: async () => {},
+        };
+      },
+      close: closeClients,
+    },
+    {
+      name: '@sesamecare-oss/redlock 1.4.0',
+      settings: `one ioredis client per worker, duration 10 s, retryDelay ${retry.retryDelay} ms ±${retry.retryJitter}, unlimited retries`,
+      async worker() {
+        const redlock = new Sesame([open()], { ...retry, automaticExtensionThreshold: 500 });
+        redlock.on('error', () => {});
+        return {
+          async acquire(resource) {
+            const lock = await redlock.acquire([resource], 10_000);
+            return async () => {
+              await lock.release();
+            };
+          },
+          close: async () => {},
+        };
+      },
+      close: closeClients,
+    },
+    {
+      name: 'redis-semaphore 5.8.0 (Mutex)',
+      settings: 'one ioredis client per worker, defaults: lockTimeout 10 s, retryInterval 10 ms, refresh every 8 s',
+      async worker() {
+        const client = open();
+        return {
+          async acquire(resource) {
+            const mutex = new Mutex(client, resource, { acquireTimeout: 60_000 });
+            await mutex.acquire();
+            return () => mutex.release();
+          },
+          close: async () => {},
+        };
+      },
+      close: closeClients,
+    },
+  ];
+}
+
+function postgresPeers(ctx: BenchContext): Contender[] {
+  const url = String(ctx.server.connectInfo().url);
+  type CreateMutex = (conString: string) => (name: string) => { lock(): Promise<() => Promise<void>> };
+  const mod = require('advisory-lock') as { default: CreateMutex };
+  const createMutex = mod.default;
+  return [
+    {
+      name: 'advisory-lock 2.0.0',
+      settings: 'a new connection per lock (as the library does): connect, pg_advisory_lock (blocking), pg_advisory_unlock, end',
+      async worker() {
+        const mutexFor = createMutex(url);
+        return {
+          async acquire(resource) {
+            const unlock = await mutexFor(resource).lock();
+            return unlock;
+          },
+          close: async () => {},
+        };
+      },
+      close: async () => {},
+    },
+  ];
+}
+
+async function rttRedis(ctx: BenchContext, samples: number): Promise<Summary> {
+  const client = redisClient(ctx);
+  try {
+    for (let i = 0; i < 100; i++) await client.ping();
+    const out: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const t = now();
+      await client.ping();
+      out.push(now() - t);
+    }
+    return summarize(out);
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function rttPostgres(ctx: BenchContext, samples: number): Promise<Summary> {
+  const client = new pg.Client({ connectionString: String(ctx.server.connectInfo().url), application_name: 'bench-rtt' });
+  await client.connect();
+  try {
+    for (let i = 0; i < 100; i++) await client.query('SELECT 1');
+    const out: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const t = now();
+      await client.query('SELECT 1');
+      out.push(now() - t);
+    }
+    return summarize(out);
+  } finally {
+    await client.end();
+  }
+}
+
+/** `cycles` acquire+release on one resource by one worker, after a warm-up. */
+async function uncontended(contender: Contender, resource: string, cycles: number): Promise<Summary> {
+  const worker = await contender.worker(100);
+  try {
+    for (let i = 0; i < Math.min(50, cycles); i++) await (await worker.acquire(resource))();
+    const out: number[] = [];
+    for (let i = 0; i < cycles; i++) {
+      const t = now();
+      const release = await worker.acquire(resource);
+      await release();
+      out.push(now() - t);
+    }
+    return summarize(out);
+  } finally {
+    await worker.close();
+  }
+}
+
+/**
+ * `workers` loops acquiring one resource, holding it `holdMs`, releasing. A worker that has
+ * just released steps back until another worker has taken the lock, so every release is a
+ * handover to a worker that was already waiting (otherwise a polling lock is mostly
+ * re-taken by the worker that just let it go, and no handover is measured at all).
+ * The figure is the gap from the release call to the next holder's acquire returning.
+ */
+async function contended(contender: Contender, resource: string, workers: number, holdMs: number, handovers: number): Promise<{ gaps: Summary; perSecond: number; violations: number }> {
+  const pool = await Promise.all(Array.from({ length: workers }, (_, i) => contender.worker(i)));
+  let holder: number | undefined;
+  let lastHolder: number | undefined;
+  let releasedAt: number | undefined;
+  let violations = 0;
+  const gaps: number[] = [];
+  let done = false;
+  let stepBack: Array<() => void> = [];
+  const wakeAll = (): void => {
+    const waiting = stepBack;
+    stepBack = [];
+    for (const wake of waiting) wake();
+  };
+  const guard = setTimeout(() => {
+    done = true;
+    wakeAll();
+  }, 120_000);
+  const started = now();
+  try {
+    await Promise.all(
+      pool.map(async (worker, index) => {
+        while (!done) {
+          const release = await worker.acquire(resource);
+          const t = now();
+          if (holder !== undefined) violations++;
+          holder = index;
+          if (releasedAt !== undefined && lastHolder !== index) gaps.push(t - releasedAt);
+          wakeAll();
+          if (gaps.length >= handovers) done = true;
+          await sleep(holdMs);
+          holder = undefined;
+          lastHolder = index;
+          releasedAt = now();
+          await release();
+          if (!done) await new Promise<void>((resolve) => stepBack.push(resolve));
+        }
+        wakeAll();
+      }),
+    );
+  } finally {
+    clearTimeout(guard);
+    await Promise.all(pool.map((w) => w.close()));
+  }
+  const seconds = (now() - started) / 1000;
+  return { gaps: summarize(gaps), perSecond: round(gaps.length / seconds, 1), violations };
+}
+
+/**
+ * Issue 9: baton's distributed locks against the peers on the same server in one run —
+ * uncontended acquire+release (against two raw round trips) and contended handover
+ * (4 workers, 5 ms holds).
+ */
+export async function measurePeers(ctx: BenchContext, options: { cycles: number; handovers: number; rttSamples: number }): Promise<PeersResult> {
+  const backend = ctx.driver.name;
+  if (backend !== 'redis' && backend !== 'postgres') throw new Error(`no peers on ${backend}`);
+  const workers = 4;
+  const holdMs = 5;
+  const rtt = backend === 'redis' ? await rttRedis(ctx, options.rttSamples) : await rttPostgres(ctx, options.rttSamples);
+  const contenders = [batonContender(ctx, ctx.driver), ...(backend === 'redis' ? redisPeers(ctx) : postgresPeers(ctx))];
+  const figures: PeerFigures[] = [];
+  for (const [i, contender] of contenders.entries()) {
+    ctx.log(`    peers: ${contender.name}`);
+    try {
+      const u = await uncontended(contender, `peer-u${i}-${ctx.runId}`, options.cycles);
+      const c = await contended(contender, `peer-c${i}-${ctx.runId}`, workers, holdMs, options.handovers);
+      figures.push({
+        name: contender.name,
+        settings: contender.settings,
+        uncontended: u,
+        uncontendedVsTwoRtt: round(u.p50 / (2 * rtt.p50), 2),
+        handover: c.gaps,
+        handoversPerSecond: c.perSecond,
+        exclusionViolations: c.violations,
+      });
+    } catch (error) {
+      figures.push({
+        name: contender.name,
+        settings: contender.settings,
+        uncontended: summarize([]),
+        uncontendedVsTwoRtt: Number.NaN,
+        handover: summarize([]),
+        handoversPerSecond: 0,
+        exclusionViolations: 0,
+        error: String((error as Error)?.message ?? error),
+      });
+    } finally {
+      await contender.close();
+    }
+  }
+  return { backend, rtt, workers, holdMs, contenders: figures };
+}

@@ -1,0 +1,88 @@
+// The safety harness: `pnpm harness [--backend lease,redis|all] [--minutes 10] [--seed N] ...`
+//
+// For each backend: N candidate processes, each behind a TCP proxy, a protected resource that
+// enforces fencing, and a seeded fault schedule (SIGKILL, SIGSTOP/SIGCONT longer than the
+// lease, proxy cut/delay/drop, backend restart). Then the checker reads the history and
+// prints a summary. Exit code 1 when any backend has a violation.
+//
+// Flags:
+//   --backend LIST     lease, endpoints, redis, postgres, comma-separated, or all (default)
+//   --profile NAME     ci (short: ~16 s of faults, lease 1.5 s) or release (default; lease 2 s)
+//   --minutes M        length of the fault phase (default: 1 for release, ~0.4 for ci)
+//   --seed N           the fault schedule's seed (default: random, printed)
+//   --candidates N     candidate processes (default 5)
+//   --kinds LIST       fault kinds (default all): kill,pause,proxy-cut,proxy-delay,proxy-drop,backend-restart
+//   --lease/--renew/--retry MS   timings (override the profile)
+//   --dir DIR          keep the run's files there (default: a temp dir, printed)
+//   --pg-restart       PostgreSQL: start a dedicated cluster and restart it for real
+//                      (default: the shared server; a restart ends this run's sessions instead)
+//   --json FILE        also write every run's result as JSON
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseBackends } from './backends/index.ts';
+import { formatReport } from './harness/checker.ts';
+import { FAULT_KINDS } from './harness/history.ts';
+import type { FaultKind } from './harness/history.ts';
+import { PROFILES } from './harness/profiles.ts';
+import { runHarness } from './harness/run.ts';
+import { randomSeed } from './lib/prng.ts';
+
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'all' },
+    profile: { type: 'string', default: 'release' },
+    minutes: { type: 'string' },
+    seed: { type: 'string' },
+    candidates: { type: 'string', default: '5' },
+    kinds: { type: 'string' },
+    lease: { type: 'string' },
+    renew: { type: 'string' },
+    retry: { type: 'string' },
+    dir: { type: 'string' },
+    'pg-restart': { type: 'boolean', default: false },
+    json: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+
+if (values.help) {
+  process.stdout.write('usage: pnpm harness [--backend all|lease,endpoints,redis,postgres] [--profile ci|release] [--minutes M] [--seed N] [--candidates N] [--kinds k1,k2] [--dir DIR] [--pg-restart]\n');
+  process.exit(0);
+}
+
+const profile = PROFILES[values.profile as keyof typeof PROFILES];
+if (!profile) throw new Error(`unknown profile "${values.profile}" (ci, release)`);
+const timings = {
+  leaseDurationMs: Number(values.lease ?? profile.timings.leaseDurationMs),
+  renewDeadlineMs: Number(values.renew ?? profile.timings.renewDeadlineMs),
+  retryPeriodMs: Number(values.retry ?? profile.timings.retryPeriodMs),
+};
+const faultPhaseMs = values.minutes === undefined ? profile.faultPhaseMs : Math.round(Number(values.minutes) * 60_000);
+const seed = values.seed === undefined ? randomSeed() : Number(values.seed) >>> 0;
+const kinds = (values.kinds?.split(',').map((k) => k.trim()) ?? [...FAULT_KINDS]) as FaultKind[];
+for (const kind of kinds) if (!FAULT_KINDS.includes(kind)) throw new Error(`unknown fault kind "${kind}" (${FAULT_KINDS.join(', ')})`);
+
+process.stdout.write(`seed ${seed} (repeat with --seed ${seed})\n`);
+const results: unknown[] = [];
+let failed = false;
+for (const backend of parseBackends(values.backend)) {
+  const run = await runHarness({
+    backend,
+    candidates: Number(values.candidates),
+    seed,
+    faultPhaseMs,
+    timings,
+    kinds,
+    dedicatedPostgres: values['pg-restart'],
+    ...(values.dir ? { dir: join(values.dir, backend) } : {}),
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  process.stdout.write(`\n${formatReport(run.result)}\nhistory: ${run.historyFile}\n\n`);
+  results.push({ backend, dir: run.dir, ok: run.result.ok, violations: run.result.violations, summary: { ...run.result.summary, terms: run.result.summary.terms.length } });
+  failed ||= !run.result.ok;
+}
+if (values.json) writeFileSync(values.json, JSON.stringify({ seed, timings, faultPhaseMs, results }, null, 2));
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,116 @@
+// A candidate process: runs one LeaderElector on one backend and, while it leads, writes to
+// the protected resource with its fencing token. Every belief and write is appended to its
+// history file (synchronously, so a SIGKILL loses nothing logged before it) and echoed on
+// stdout for the parent.
+//
+// Configured by environment (see candidateEnv in run.ts):
+//   BATON_BACKEND, BATON_CONNECT (JSON from BackendServer.connectInfo), BATON_LOCK,
+//   BATON_IDENTITY, BATON_SLOT, BATON_TIMINGS (JSON LeaseTimings), BATON_WATCH (1|0),
+//   BATON_LABEL, and optionally BATON_RESOURCE (URL), BATON_HISTORY (file),
+//   BATON_WRITE_INTERVAL (ms, default 50).
+// Stops gracefully (release on cancel) on SIGTERM/SIGINT.
+import { appendFileSync } from 'node:fs';
+import { LeaderElector } from '@baton/core';
+import type { LeaseTimings, LeaderTerm } from '@baton/core';
+import { loadDriver } from '../backends/index.ts';
+import type { ConnectInfo } from '../backends/types.ts';
+import { now, sleep } from '../lib/clock.ts';
+
+const env = (name: string, fallback?: string): string => {
+  const value = process.env[name] ?? fallback;
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+
+const identity = env('BATON_IDENTITY');
+const slot = Number(env('BATON_SLOT', '0'));
+const historyFile = process.env.BATON_HISTORY;
+const resourceUrl = process.env.BATON_RESOURCE;
+const writeIntervalMs = Number(env('BATON_WRITE_INTERVAL', '50'));
+const timings = JSON.parse(env('BATON_TIMINGS')) as LeaseTimings;
+
+function record(ev: string, fields: Record<string, unknown> = {}): void {
+  const line = `${JSON.stringify({ src: 'candidate', t: now(), pid: process.pid, slot, identity, ev, ...fields })}\n`;
+  if (historyFile) appendFileSync(historyFile, line);
+  process.stdout.write(line);
+}
+
+// An unhandled error crashes the process as Node would by default, but is recorded first.
+for (const kind of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(kind, (error: unknown) => {
+    record('error', { fatal: true, kind, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    process.exit(70);
+  });
+}
+
+const driver = await loadDriver(env('BATON_BACKEND'));
+const factory = await driver.openFactory(JSON.parse(env('BATON_CONNECT')) as ConnectInfo, { timings, label: env('BATON_LABEL', `c${slot}`) });
+const lock = factory.lock(env('BATON_LOCK'), identity);
+
+let seq = 0;
+let errors = 0;
+
+async function lead(term: LeaderTerm): Promise<void> {
+  const { fencingToken: token, signal } = term;
+  record('start', { token });
+  signal.addEventListener('abort', () => record('stop', { token, reason: String((signal.reason as Error)?.message ?? signal.reason) }), { once: true });
+  if (!resourceUrl) {
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    return;
+  }
+  while (!signal.aborted) {
+    const mySeq = ++seq;
+    const sentAt = now();
+    let accepted: boolean | null = null;
+    let error: string | undefined;
+    try {
+      // Deliberately not aborted with the term: a write in flight when the term ends still
+      // arrives, as it would in a real system. Fencing is what must catch it.
+      const response = await fetch(resourceUrl, {
+        method: 'POST',
+        body: JSON.stringify({ pid: process.pid, identity, token, seq: mySeq }),
+        signal: AbortSignal.timeout(2_000),
+      });
+      accepted = ((await response.json()) as { accepted: boolean }).accepted;
+    } catch (e) {
+      error = String((e as Error)?.message ?? e);
+    }
+    record('write', { token, seq: mySeq, sentAt, accepted, ...(error ? { error } : {}) });
+    await sleep(writeIntervalMs, signal);
+  }
+}
+
+const elector = new LeaderElector({
+  lock,
+  leaseDuration: timings.leaseDurationMs,
+  renewDeadline: timings.renewDeadlineMs,
+  retryPeriod: timings.retryPeriodMs,
+  watch: env('BATON_WATCH', '1') !== '0',
+  releaseOnCancel: true,
+  callbacks: {
+    onStartedLeading: lead,
+    onNewLeader: (leader) => record('leader', { leader }),
+  },
+  onError: () => {
+    errors++;
+  },
+});
+
+const stop = new AbortController();
+const onSignal = (): void => {
+  if (stop.signal.aborted) return;
+  stop.abort();
+  // Never hang on the way out: a stuck release still ends the process.
+  setTimeout(() => {
+    record('exit', { message: 'forced exit after 10 s', errors });
+    process.exit(1);
+  }, 10_000).unref();
+};
+process.on('SIGTERM', onSignal);
+process.on('SIGINT', onSignal);
+
+record('ready');
+await elector.run(stop.signal);
+await factory.close().catch(() => {});
+record('exit', { errors });
+process.exit(0);

@@ -1,0 +1,104 @@
+/**
+ * The history of a harness run: one JSON object per line, from three sources.
+ * - `candidate`: what a candidate process believed and did (written by the process itself,
+ *   synchronously, so a SIGKILL loses nothing that happened before it);
+ * - `resource`: what the protected resource accepted or rejected, in the order it decided;
+ * - `harness`: process lifecycle (spawn, kill, pause, resume, exit), faults, and the run's
+ *   parameters.
+ * Times `t` are epoch milliseconds with sub-ms precision, comparable across the run's
+ * processes (one machine, one wall clock).
+ */
+
+export interface RunInfo {
+  src: 'harness';
+  ev: 'run';
+  t: number;
+  backend: string;
+  seed: number;
+  candidates: number;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  /** When the last fault healed. */
+  faultsEndAt: number;
+  /** When the run stopped observing (candidates are stopped after this). */
+  endAt: number;
+  /** The longest leaderless gap allowed once faults have stopped. */
+  leaderlessBoundMs: number;
+  /** Cross-process timestamp tolerance used when comparing intervals. */
+  clockToleranceMs: number;
+}
+
+export type CandidateEvent =
+  | { src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'ready' }
+  | { src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'leader'; leader: string }
+  | { src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'start'; token: number }
+  | { src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'stop'; token: number; reason: string }
+  | {
+      src: 'candidate';
+      t: number;
+      pid: number;
+      slot: number;
+      identity: string;
+      ev: 'write';
+      token: number;
+      seq: number;
+      sentAt: number;
+      accepted: boolean | null;
+      error?: string;
+    }
+  | { src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'exit' | 'error'; message?: string };
+
+export interface ResourceEvent {
+  src: 'resource';
+  ev: 'write';
+  t: number;
+  pid: number;
+  identity: string;
+  token: number;
+  seq: number;
+  accepted: boolean;
+  /** The highest token accepted before this write. */
+  highest: number;
+}
+
+export type FaultKind = 'kill' | 'pause' | 'proxy-cut' | 'proxy-delay' | 'proxy-drop' | 'backend-restart';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'proxy-cut', 'proxy-delay', 'proxy-drop', 'backend-restart'];
+
+export type HarnessEvent =
+  | RunInfo
+  | { src: 'harness'; ev: 'spawn'; t: number; pid: number; slot: number; identity: string }
+  | { src: 'harness'; ev: 'exit'; t: number; pid: number; slot: number; code: number | null; signal: string | null }
+  | { src: 'harness'; ev: 'kill' | 'pause' | 'resume'; t: number; pid: number; slot: number }
+  | {
+      src: 'harness';
+      ev: 'fault';
+      t: number;
+      /** Index in the schedule. */
+      index: number;
+      kind: FaultKind;
+      phase: 'start' | 'end';
+      /** What it was applied to: a pid, or `backend`. */
+      target?: number | 'backend';
+      /** Whether the target was the leader at the time. */
+      targetWasLeader?: boolean;
+      detail?: string;
+      /** True when the fault could not be applied (e.g. no leader to kill); it is not counted. */
+      skipped?: boolean;
+    };
+
+export type HistoryEvent = CandidateEvent | ResourceEvent | HarnessEvent;
+
+/** Parses a JSONL history (blank lines ignored). */
+export function parseHistory(text: string): HistoryEvent[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line, i) => {
+      try {
+        return JSON.parse(line) as HistoryEvent;
+      } catch (error) {
+        throw new Error(`history line ${i + 1} is not JSON: ${String(error)}`, { cause: error });
+      }
+    });
+}

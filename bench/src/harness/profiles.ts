@@ -1,0 +1,7 @@
+/** Timings and fault-phase lengths of the harness profiles. */
+export const PROFILES = {
+  /** Short, for CI: every fault kind once or twice in ~16 s, lease 1.5 s. */
+  ci: { timings: { leaseDurationMs: 1_500, renewDeadlineMs: 1_000, retryPeriodMs: 250 }, faultPhaseMs: 16_000 },
+  /** For release checks: `pnpm harness --minutes 10`. */
+  release: { timings: { leaseDurationMs: 2_000, renewDeadlineMs: 1_400, retryPeriodMs: 300 }, faultPhaseMs: 60_000 },
+} as const;

@@ -1,0 +1,287 @@
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JITTER_FACTOR } from '@baton/core';
+import type { LeaseTimings } from '@baton/core';
+import { loadDriver } from '../backends/index.ts';
+import type { BackendName, BackendServer } from '../backends/types.ts';
+import { ChildHandle } from '../lib/child.ts';
+import type { ChildEvent } from '../lib/child.ts';
+import { now, sleep, waitUntil } from '../lib/clock.ts';
+import { Prng } from '../lib/prng.ts';
+import { TcpProxy } from '../lib/tcp-proxy.ts';
+import { checkHistory } from './checker.ts';
+import type { CheckResult } from './checker.ts';
+import { FAULT_KINDS, parseHistory } from './history.ts';
+import type { FaultKind, HarnessEvent, HistoryEvent, RunInfo } from './history.ts';
+import { ProtectedResource } from './resource.ts';
+import { describeFault, planFaults } from './schedule.ts';
+import type { PlannedFault } from './schedule.ts';
+
+export interface HarnessOptions {
+  backend: BackendName;
+  /** Candidate processes (default 5). */
+  candidates?: number;
+  seed: number;
+  /** Length of the fault phase in ms. */
+  faultPhaseMs: number;
+  timings: LeaseTimings;
+  /** Fault kinds to inject (default: all). */
+  kinds?: readonly FaultKind[];
+  /** How often a leader writes to the protected resource (default 50 ms). */
+  writeIntervalMs?: number;
+  /** Added to the leaderless bound for process restarts and reconnect backoffs (default 2500 ms). */
+  recoverySlackMs?: number;
+  /** Cross-process timestamp tolerance for the checker (default 2 ms). */
+  clockToleranceMs?: number;
+  /** Where the run's files go (default: a new temp directory). */
+  dir?: string;
+  /** PostgreSQL: run a dedicated cluster and restart it for real. */
+  dedicatedPostgres?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface HarnessRun {
+  dir: string;
+  historyFile: string;
+  schedule: PlannedFault[];
+  result: CheckResult;
+}
+
+const CANDIDATE = new URL('./candidate.ts', import.meta.url);
+
+interface Slot {
+  index: number;
+  identity: string;
+  proxy: TcpProxy;
+  child: ChildHandle | undefined;
+  /** Token of the term the process believes it holds, from its events. */
+  leading: number | null;
+  paused: boolean;
+  /** The harness killed it on purpose (its exit is not a crash). */
+  killed: boolean;
+}
+
+/** The longest leaderless gap allowed once faults have stopped. */
+export function leaderlessBound(timings: LeaseTimings, slackMs: number): number {
+  return Math.round(timings.leaseDurationMs + 2 * timings.retryPeriodMs * (1 + JITTER_FACTOR) + slackMs);
+}
+
+/**
+ * One safety run: N candidate processes on one backend, each behind its own TCP proxy, a
+ * protected resource that enforces fencing, and the seeded fault schedule; then the checker.
+ */
+export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
+  const log = options.log ?? (() => {});
+  const runId = `${Date.now().toString(36)}${process.pid.toString(36)}`;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), `baton-harness-${options.backend}-`));
+  mkdirSync(dir, { recursive: true });
+  const n = options.candidates ?? 5;
+  const kinds = options.kinds ?? FAULT_KINDS;
+  const timings = options.timings;
+  const slack = options.recoverySlackMs ?? 2_500;
+  const boundMs = leaderlessBound(timings, slack);
+  const schedule = planFaults({ seed: options.seed, kinds, phaseMs: options.faultPhaseMs, timings });
+  const prng = new Prng(options.seed ^ 0x9e3779b9);
+  const events: HarnessEvent[] = [];
+  const record = (event: HarnessEvent): void => void events.push(event);
+  const lockName = `harness-${runId}`;
+
+  log(`harness: backend ${options.backend}, ${n} candidates, seed ${options.seed}, timings ${timings.leaseDurationMs}/${timings.renewDeadlineMs}/${timings.retryPeriodMs} ms, dir ${dir}`);
+  for (const f of schedule) log(`  planned ${describeFault(f)}`);
+
+  const driver = await loadDriver(options.backend);
+  const server: BackendServer = await driver.startServer({ dir, runId, dedicatedPostgres: options.dedicatedPostgres, log });
+  const resource = new ProtectedResource();
+  const resourceUrl = await resource.start();
+  const slots: Slot[] = [];
+  let shuttingDown = false;
+  const t0 = now();
+
+  const spawnCandidate = (slot: Slot): void => {
+    const env: Record<string, string> = {
+      BATON_BACKEND: options.backend,
+      BATON_CONNECT: JSON.stringify(server.connectInfo({ host: '127.0.0.1', port: slot.proxy.port })),
+      BATON_LOCK: lockName,
+      BATON_IDENTITY: slot.identity,
+      BATON_SLOT: String(slot.index),
+      BATON_LABEL: `c${slot.index}`,
+      BATON_TIMINGS: JSON.stringify(timings),
+      BATON_WATCH: '1',
+      BATON_RESOURCE: resourceUrl,
+      BATON_WRITE_INTERVAL: String(options.writeIntervalMs ?? 50),
+      BATON_HISTORY: join(dir, `candidate-${slot.index}-${Date.now()}-${Math.floor(prng.next() * 1e9)}.jsonl`),
+    };
+    const child = new ChildHandle(CANDIDATE, { env, label: `candidate ${slot.index}`, keepEvents: false });
+    slot.child = child;
+    slot.leading = null;
+    slot.paused = false;
+    slot.killed = false;
+    record({ src: 'harness', ev: 'spawn', t: now(), pid: child.pid, slot: slot.index, identity: slot.identity });
+    child.onEvent((event: ChildEvent) => {
+      if (slot.child !== child) return;
+      if (event.ev === 'start') slot.leading = Number(event.token);
+      if (event.ev === 'stop' && slot.leading === Number(event.token)) slot.leading = null;
+    });
+    void child.exited.then(() => {
+      record({ src: 'harness', ev: 'exit', t: child.exitedAt ?? now(), pid: child.pid, slot: slot.index, code: child.exitCode, signal: child.exitSignal });
+      if (slot.child !== child) return;
+      slot.leading = null;
+      if (!slot.killed && !shuttingDown) {
+        // A crash of its own: restart it as a supervisor would, and let the checker report it.
+        log(`  candidate ${slot.index} (pid ${child.pid}) exited on its own (${child.exitSignal ?? child.exitCode}): ${child.stderr.split('\n').slice(-3).join(' | ')}`);
+        setTimeout(() => {
+          if (!shuttingDown && slot.child === child) spawnCandidate(slot);
+        }, 500);
+      }
+    });
+  };
+
+  const leader = (): Slot | undefined => slots.find((s) => s.leading !== null && s.child?.alive && !s.paused);
+  let faultsEndAt = t0;
+  let endAt = t0;
+  try {
+    for (let i = 0; i < n; i++) {
+      const proxy = new TcpProxy(server.address);
+      await proxy.start();
+      const slot: Slot = { index: i, identity: `c${i}`, proxy, child: undefined, leading: null, paused: false, killed: false };
+      slots.push(slot);
+      spawnCandidate(slot);
+    }
+    await waitUntil(() => leader() !== undefined, 'the first leader', 60_000);
+    log(`  first leader: candidate ${leader()!.index} after ${((now() - t0) / 1000).toFixed(1)} s`);
+
+    const phaseStart = now();
+    for (const fault of schedule) {
+      await sleep(phaseStart + fault.at - now());
+      await inject(fault);
+    }
+    faultsEndAt = now();
+    log(`  faults done; recovering for ${boundMs + 1500} ms (bound ${boundMs} ms)`);
+    await sleep(boundMs + 1_500);
+    endAt = now();
+  } finally {
+    shuttingDown = true;
+    if (endAt === t0) endAt = now();
+    if (faultsEndAt === t0) faultsEndAt = endAt;
+    for (const slot of slots) {
+      slot.proxy.heal();
+      slot.child?.signal('SIGCONT');
+    }
+    await Promise.all(slots.map((s) => s.child?.terminate(8_000)));
+    await Promise.all(slots.map((s) => s.proxy.close()));
+    await resource.stop();
+    await server.stop().catch((error: unknown) => log(`  stopping the backend failed: ${String(error)}`));
+  }
+
+  async function inject(fault: PlannedFault): Promise<void> {
+    const startAt = now();
+    const current = leader();
+    const alive = slots.filter((s) => s.child?.alive && !s.paused);
+    let target: Slot | undefined;
+    if (fault.target === 'leader') target = current ?? (alive.length > 0 ? prng.pick(alive) : undefined);
+    else if (fault.target === 'follower') {
+      const followers = alive.filter((s) => s !== current);
+      target = followers.length > 0 ? prng.pick(followers) : current;
+    }
+    const base = { src: 'harness' as const, ev: 'fault' as const, index: fault.index, kind: fault.kind };
+    if (fault.target !== 'backend' && (!target || !target.child)) {
+      record({ ...base, t: startAt, phase: 'start', skipped: true, detail: 'no live candidate' });
+      return;
+    }
+    const pid = target?.child?.pid;
+    const targetWasLeader = target !== undefined && target === current;
+    const startEvent = (detail: string): void =>
+      record({ ...base, t: now(), phase: 'start', target: fault.target === 'backend' ? 'backend' : pid, targetWasLeader, detail });
+    const endEvent = (detail = ''): void => record({ ...base, t: now(), phase: 'end', target: fault.target === 'backend' ? 'backend' : pid, detail });
+    log(`  ${describeFault(fault)} → ${fault.target === 'backend' ? 'backend' : `candidate ${target!.index} (pid ${pid})${targetWasLeader ? ' [leader]' : ''}`}`);
+
+    switch (fault.kind) {
+      case 'kill': {
+        const slot = target!;
+        const child = slot.child!;
+        startEvent('SIGKILL');
+        slot.killed = true;
+        record({ src: 'harness', ev: 'kill', t: now(), pid: child.pid, slot: slot.index });
+        child.signal('SIGKILL');
+        slot.leading = null;
+        await child.exited;
+        await sleep(fault.durationMs);
+        spawnCandidate(slot);
+        endEvent(`replacement pid ${slot.child!.pid}`);
+        break;
+      }
+      case 'pause': {
+        const slot = target!;
+        const child = slot.child!;
+        startEvent('SIGSTOP');
+        record({ src: 'harness', ev: 'pause', t: now(), pid: child.pid, slot: slot.index });
+        child.signal('SIGSTOP');
+        slot.paused = true;
+        await sleep(fault.durationMs);
+        record({ src: 'harness', ev: 'resume', t: now(), pid: child.pid, slot: slot.index });
+        child.signal('SIGCONT');
+        slot.paused = false;
+        endEvent('SIGCONT');
+        break;
+      }
+      case 'proxy-cut':
+      case 'proxy-drop':
+      case 'proxy-delay': {
+        const proxy = target!.proxy;
+        if (fault.kind === 'proxy-cut') proxy.cut();
+        else if (fault.kind === 'proxy-drop') proxy.drop();
+        else proxy.setDelay(fault.delayMs ?? 0);
+        startEvent(fault.kind === 'proxy-delay' ? `+${fault.delayMs} ms each way` : fault.kind);
+        await sleep(fault.durationMs);
+        proxy.heal();
+        endEvent();
+        break;
+      }
+      case 'backend-restart': {
+        if (server.restartIsReal === false) {
+          // A shared server is not restarted: cut everyone off, end the run's sessions, reconnect later.
+          for (const slot of slots) slot.proxy.cut();
+          const what = await server.restart(0);
+          startEvent(`${what}; all proxies cut for ${fault.durationMs} ms`);
+          await sleep(fault.durationMs);
+          for (const slot of slots) slot.proxy.heal();
+          endEvent();
+        } else {
+          startEvent(`restart, ${fault.durationMs} ms down`);
+          const what = await server.restart(fault.durationMs);
+          endEvent(what);
+        }
+        break;
+      }
+    }
+  }
+
+  // ---- the history ----------------------------------------------------------------------
+  const runInfo: RunInfo = {
+    src: 'harness',
+    ev: 'run',
+    t: t0,
+    backend: options.backend,
+    seed: options.seed,
+    candidates: n,
+    leaseDurationMs: timings.leaseDurationMs,
+    renewDeadlineMs: timings.renewDeadlineMs,
+    retryPeriodMs: timings.retryPeriodMs,
+    faultsEndAt,
+    endAt,
+    leaderlessBoundMs: boundMs,
+    clockToleranceMs: options.clockToleranceMs ?? 2,
+  };
+  const history: HistoryEvent[] = [runInfo, ...events, ...resource.log];
+  for (const file of readdirSync(dir).filter((f) => f.startsWith('candidate-') && f.endsWith('.jsonl'))) {
+    history.push(...parseHistory(readFileSync(join(dir, file), 'utf8')));
+  }
+  history.sort((a, b) => a.t - b.t);
+  const historyFile = join(dir, 'history.jsonl');
+  writeFileSync(historyFile, history.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  writeFileSync(join(dir, 'schedule.json'), JSON.stringify({ seed: options.seed, timings, kinds, faultPhaseMs: options.faultPhaseMs, schedule }, null, 2));
+  const result = checkHistory(history);
+  writeFileSync(join(dir, 'result.json'), JSON.stringify(result, null, 2));
+  return { dir, historyFile, schedule, result };
+}

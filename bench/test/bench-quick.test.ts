@@ -1,0 +1,32 @@
+import { expect, it } from '@jest/globals';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runBench, SECTIONS } from '../src/bench.ts';
+
+// The quick profile end to end on the dedicated Redis: every section runs and writes its
+// figures. It asserts what the run must produce, not timing targets (the machine is shared).
+it(
+  'pnpm bench --quick produces every figure (redis)',
+  async () => {
+    const out = mkdtempSync(join(tmpdir(), 'bench-quick-test-'));
+    const lines: string[] = [];
+    const results = await runBench({ backends: ['redis'], sections: [...SECTIONS], quick: true, out, name: 'quick', log: (l) => lines.push(l) });
+    for (const ext of ['json', 'md', 'svg']) expect(existsSync(join(out, `quick.${ext}`))).toBe(true);
+    expect(readFileSync(join(out, 'quick.svg'), 'utf8')).toContain('<svg');
+    const r = results.backends.redis!;
+    expect(r.errors).toBeUndefined();
+    // Watch beats polling by orders of magnitude: milliseconds against a ~2 s retry tick.
+    expect(r.handover!.watch.n).toBe(6);
+    expect(r.handover!.watch.p50 * 10).toBeLessThan(r.handover!.poll.p50);
+    expect(r.failover!.failover.n).toBe(2);
+    expect(r.steady!.leaderAlone.leader.perSecond).toBeGreaterThan(0);
+    expect(r.steady!.watching.lockCalls.followers.get ?? 0).toBe(0);
+    expect(r.scale!.allLed).toBe(true);
+    expect(r.idle!.leading.connections).toBeGreaterThan(0);
+    expect(r.peers!.contenders.map((c) => c.error)).toEqual(r.peers!.contenders.map(() => undefined));
+    for (const c of r.peers!.contenders) expect(c.exclusionViolations).toBe(0);
+    expect(results.verdicts.length).toBeGreaterThan(0);
+  },
+  240_000,
+);
