@@ -143,7 +143,10 @@ export class KubernetesObjectLock<T extends KubeObject> implements ResourceLock 
           return;
         }
         try {
-          handlers.onChange(this.snapshotOf(object as T));
+          const snapshot = this.snapshotOf(object as T);
+          // The next write can build on what the watch delivered, without a GET first.
+          this.cached = object as T;
+          handlers.onChange(snapshot);
         } catch {
           // Not a valid record: let the elector read it and meet the error itself.
           handlers.onChange(undefined);
