@@ -13,7 +13,7 @@
  * Usage (internal): node watchdog.ts <graceMs> <command> [args…]
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { livingInGroups } from './process-groups.ts';
 
 export interface WatchdogMessage {
   type: 'started' | 'exit' | 'error';
@@ -55,26 +55,7 @@ function signalCommand(signal: NodeJS.Signals): void {
 /** Processes left in the command's group. Zombies do not count (on Linux, where we can tell). */
 function groupSize(): number {
   if (!ownGroup || child.pid === undefined) return 0;
-  if (process.platform === 'linux') {
-    let count = 0;
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (Number(pgrp) === child.pid && state !== 'Z' && state !== 'X') count++;
-      } catch {
-        // exited while we looked
-      }
-    }
-    return count;
-  }
-  try {
-    process.kill(-child.pid, 0);
-    return 1;
-  } catch {
-    return 0;
-  }
+  return livingInGroups([child.pid]);
 }
 
 function stop(): void {

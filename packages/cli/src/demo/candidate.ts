@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { livingInGroups } from '../process-groups.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/baton.ts', import.meta.url));
 
@@ -92,33 +92,9 @@ export class Candidate {
    * init) do not count; elsewhere the group counts as one while it exists.
    */
   livingProcesses(): number {
-    const groups = new Set([this.pid, ...this.commandGroups]);
-    if (process.platform === 'linux') {
-      let count = 0;
-      for (const entry of readdirSync('/proc')) {
-        if (!/^\d+$/.test(entry)) continue;
-        try {
-          // /proc/<pid>/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses.
-          const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-          const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-          if (groups.has(Number(pgrp)) && state !== 'Z' && state !== 'X') count++;
-        } catch {
-          // exited while we looked
-        }
-      }
-      return count;
-    }
-    let count = 0;
-    for (const group of groups) {
-      try {
-        process.kill(-group, 0);
-        count++;
-      } catch {
-        // gone
-      }
-    }
-    return count;
+    return livingInGroups([this.pid, ...this.commandGroups]);
   }
+
 
   /** SIGKILL to everything of this candidate: baton's group and its commands' groups. */
   killGroup(): void {
