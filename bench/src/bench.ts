@@ -9,8 +9,10 @@
 //                    written to a temp dir unless --out is given
 //   --out DIR        where results go (default bench/results)
 //   --name NAME      file name (default "baton-bench")
+//   --merge          re-run only the given --backend/--only and merge them into the existing
+//                    <name>.json (recorded under "merged"); tables, chart and verdicts are redone
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -56,6 +58,8 @@ export interface BenchOptions {
   quick: boolean;
   out: string;
   name: string;
+  /** Merge into an existing results file instead of starting a new one. */
+  merge?: boolean;
   log: (line: string) => void;
 }
 
@@ -64,7 +68,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const started = new Date();
   const machine = await describeMachine();
   options.log(`machine: ${JSON.stringify(machine)}`);
-  const results: BenchResults = {
+  const previous = options.merge ? (JSON.parse(readFileSync(join(options.out, `${options.name}.json`), 'utf8')) as BenchResults) : undefined;
+  const results: BenchResults = previous ?? {
     name: options.name,
     quick: options.quick,
     startedAt: started.toISOString(),
@@ -80,8 +85,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     const dir = mkdtempSync(join(tmpdir(), `baton-bench-${backend}-`));
     const server = await driver.startServer({ dir, runId, log: options.log });
     const ctx: BenchContext = { driver, server, runId, dir, quick: options.quick, log: options.log };
-    const r: BackendResults = {};
+    const r: BackendResults = results.backends[backend] ?? {};
     results.backends[backend] = r;
+    if (r.errors) for (const section of options.sections) delete r.errors[section];
+    if (r.errors && Object.keys(r.errors).length === 0) delete r.errors;
     try {
       for (const section of options.sections) {
         if (section === 'peers' && backend !== 'redis' && backend !== 'postgres') continue;
@@ -127,8 +134,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     }
   }
   const finished = new Date();
-  results.finishedAt = finished.toISOString();
-  results.durationS = Math.round((finished.getTime() - started.getTime()) / 1000);
+  if (previous) {
+    (results.merged ??= []).push({ at: started.toISOString(), backends: options.backends, sections: options.sections, machine });
+  } else {
+    results.finishedAt = finished.toISOString();
+    results.durationS = Math.round((finished.getTime() - started.getTime()) / 1000);
+  }
   results.verdicts = verdicts(results.backends);
   mkdirSync(options.out, { recursive: true });
   writeFileSync(join(options.out, `${options.name}.json`), `${JSON.stringify(results, null, 2)}\n`);
@@ -169,19 +180,20 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
       name: { type: 'string' },
+      merge: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(`usage: pnpm bench [--backend all|lease,endpoints,redis,postgres] [--only ${SECTIONS.join(',')}] [--quick] [--out DIR] [--name NAME]\n`);
+    process.stdout.write(`usage: pnpm bench [--backend all|lease,endpoints,redis,postgres] [--only ${SECTIONS.join(',')}] [--quick] [--out DIR] [--name NAME] [--merge]\n`);
     process.exit(0);
   }
   const sections = (values.only?.split(',').map((s) => s.trim()) ?? [...SECTIONS]) as Section[];
   for (const s of sections) if (!SECTIONS.includes(s)) throw new Error(`unknown section "${s}" (${SECTIONS.join(', ')})`);
   const out = values.out ?? (values.quick ? mkdtempSync(join(tmpdir(), 'baton-bench-quick-')) : new URL('../results', import.meta.url).pathname);
   const name = values.name ?? (values.quick ? 'quick' : 'baton-bench');
-  const results = await runBench({ backends: parseBackends(values.backend), sections, quick: values.quick, out, name, log: (l) => process.stdout.write(`${l}\n`) });
+  const results = await runBench({ backends: parseBackends(values.backend), sections, quick: values.quick, out, name, merge: values.merge, log: (l) => process.stdout.write(`${l}\n`) });
   process.stdout.write(`\n${markdown(results)}\n\nwritten: ${join(out, name)}.{json,md,svg}\n`);
   process.exit(0);
 }

@@ -3,7 +3,7 @@ import { RedisLockFactory } from '@baton/lock-redis';
 import { RedisServerProcess } from '../lib/redis-server.ts';
 import type { Address, BackendDriver, BackendServer, ClientMeter, ConnectInfo, FactoryOptions, LockFactoryHandle, ServerOptions } from './types.ts';
 
-/** Connection names are `b-<label>` (commands) and `b-<label>-sub` (subscriber). */
+/** Connection names are `b-<label>` (commands) and `b-<label>-sub` (the subscriber lock-redis opens). */
 const LABEL_PREFIX = 'b-';
 
 class RedisBackend implements BackendServer {
@@ -82,7 +82,8 @@ function meter(): ClientMeter {
   proto.sendCommand = function (this: Redis, command: { name: string }, stream?: unknown) {
     const name = String(this.options.connectionName ?? '');
     if (name.startsWith(LABEL_PREFIX)) {
-      const label = name.slice(LABEL_PREFIX.length);
+      // The factory's subscriber connection (`b-<label>-sub`) counts towards the same client.
+      const label = name.slice(LABEL_PREFIX.length).replace(/-sub$/, '');
       const op = command.name.toLowerCase();
       for (const key of [label, '*']) {
         const row = (counts[key] ??= {});

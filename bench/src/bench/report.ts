@@ -25,6 +25,8 @@ export interface BenchResults {
   machine: Record<string, unknown>;
   backends: Partial<Record<BackendName, BackendResults>>;
   verdicts: Verdict[];
+  /** Sections re-run later with --merge. */
+  merged?: Array<{ at: string; backends: string[]; sections: string[]; machine: Record<string, unknown> }>;
 }
 
 export interface Verdict {
@@ -131,6 +133,10 @@ export function markdown(results: BenchResults): string {
   lines.push('');
   lines.push('Machine: ' + Object.entries(results.machine).map(([k, v]) => `${k} ${String(v)}`).join('; '));
   lines.push('');
+  for (const m of results.merged ?? []) {
+    lines.push(`Re-run and merged at ${m.at}: ${m.sections.join(', ')} on ${m.backends.join(', ')} (load average then ${String(m.machine.loadAverageAtStart)}).`);
+    lines.push('');
+  }
   lines.push('## Targets');
   lines.push('');
   lines.push('| figure | backend | target | measured | met |');

@@ -20,8 +20,6 @@ export interface SteadyPhase {
   perFollower: number;
   /** The elector-level calls (get/create/update on the ResourceLock), per second, for comparison. */
   lockCalls: { leader: Record<string, number>; followers: Record<string, number> };
-  /** Server-side total when the server can count it (all clients together), per second. */
-  serverTotal?: number;
 }
 
 export interface SteadyResult {
@@ -67,7 +65,6 @@ export async function measureSteady(ctx: BenchContext, options: { windowMs: numb
       const seconds = (performance.now() - started) / 1000;
       const after = snapshotCalls(leader, followers);
       const counts = meter ? meter.snapshot() : await ctx.server.requestCounts!();
-      const server = ctx.driver.name === 'redis' ? await ctx.server.requestCounts?.() : undefined;
       const followerRows = followers.map((_, i) => counts[`u${i + 1}`] ?? {});
       const followerRate = rate(sumRows(followerRows), seconds);
       return {
@@ -75,7 +72,6 @@ export async function measureSteady(ctx: BenchContext, options: { windowMs: numb
         followers: followerRate,
         perFollower: followers.length > 0 ? round(followerRate.perSecond / followers.length) : 0,
         lockCalls: { leader: perSecond(diff(after.leader, before.leader), seconds), followers: perSecond(diff(after.followers, before.followers), seconds) },
-        ...(server?.['*'] ? { serverTotal: round((server['*'].total ?? 0) / seconds) } : {}),
       };
     };
     const startFollowers = async (watch: boolean): Promise<void> => {
