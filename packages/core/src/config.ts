@@ -2,25 +2,12 @@ import type { Clock } from './clock.ts';
 import { systemClock } from './clock.ts';
 import { parseDuration, type Duration } from './duration.ts';
 import { ConfigError } from './errors.ts';
+import { JITTER_FACTOR } from './jitter.ts';
+import type { LeaderTerm } from './leader-term.ts';
 import type { Logger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import type { ElectorMetrics } from './metrics.ts';
 import type { ResourceLock } from './resource-lock.ts';
-
-/** One leadership term, handed to {@link LeaderCallbacks.onStartedLeading}. */
-export interface LeaderTerm {
-  /** The identity that leads. */
-  readonly identity: string;
-  /** Strictly larger than the token of any earlier term on this lock. */
-  readonly fencingToken: number;
-  /**
-   * Aborted when this term ends: before any other candidate may consider the lease
-   * expired, and before a graceful release is written. Stop the leader-only work on it.
-   */
-  readonly signal: AbortSignal;
-  /** When this term began (epoch ms, this machine's clock). */
-  readonly acquiredAt: number;
-}
 
 export interface LeaderCallbacks {
   /**
@@ -61,9 +48,6 @@ export interface LeaderElectorConfig {
   /** For tests: the source of jitter, returning [0, 1). */
   random?: () => number;
 }
-
-/** client-go's factor: a retry waits between retryPeriod and (1 + JITTER_FACTOR) × retryPeriod. */
-export const JITTER_FACTOR = 1.2;
 
 export const DEFAULT_TIMINGS = {
   leaseDurationMs: 15_000,

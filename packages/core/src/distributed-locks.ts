@@ -9,16 +9,25 @@ import type { AcquireOptions, MutexContext } from './distributed-mutex.ts';
 import type { LockHandle } from './lock-handle.ts';
 import type { Logger } from './logger.ts';
 import { silentLogger } from './logger.ts';
-import type { ResourceLock } from './resource-lock.ts';
+import type { ResourceLock, ResourceLockFactory } from './resource-lock.ts';
 
-/** What {@link DistributedLocks} is built from. Durations are ms or strings like `"10s"`. */
+/**
+ * What {@link DistributedLocks} is built from: a `factory`, or a `lockFor` function (exactly
+ * one). Durations are ms or strings like `"10s"`.
+ */
 export interface DistributedLocksOptions {
   /**
-   * Makes the ResourceLock for lock `name` under `identity`. Called for each acquisition,
-   * with an identity unique to it, so adapters should hand out cheap locks over shared
-   * connections (every adapter's factory does).
+   * The backend's factory (`RedisLockFactory`, `MemoryLockStore`, …): its `lock(name,
+   * identity)` is called for each acquisition, with an identity unique to it. It stays the
+   * caller's: {@link DistributedLocks.close} does not close it.
    */
-  lockFor(name: string, identity: string): ResourceLock | Promise<ResourceLock>;
+  factory?: ResourceLockFactory;
+  /**
+   * Instead of `factory`: makes the ResourceLock for lock `name` under `identity`. Called for
+   * each acquisition, with an identity unique to it, so it should hand out cheap locks over
+   * shared connections (every adapter's factory does).
+   */
+  lockFor?(name: string, identity: string): ResourceLock | Promise<ResourceLock>;
   /** Prefix of every holder identity written by this instance. Default: {@link defaultIdentity}. */
   identity?: string;
   /** How long a held lock lasts after its last renewal, for everyone else. Default 15s. */
@@ -40,7 +49,7 @@ export interface DistributedLocksOptions {
  * lock, and every acquisition carries a strictly larger fencing token.
  *
  * @example
- * const locks = new DistributedLocks({ lockFor: (name, id) => redisLocks.lock(name, id) });
+ * const locks = new DistributedLocks({ factory: new RedisLockFactory({ connection }) });
  * await locks.withLock('invoice-42', async ({ fencingToken, signal }) => {
  *   await ledger.post({ fencingToken, signal });
  * });
@@ -51,13 +60,13 @@ export class DistributedLocks {
 
   /** @throws ConfigError when an option is invalid. */
   constructor(options: DistributedLocksOptions) {
-    if (typeof options?.lockFor !== 'function') throw new ConfigError('lockFor', 'must be a function (name, identity) => ResourceLock');
+    const lockFor = locksFrom(options);
     if (options.identity !== undefined && (typeof options.identity !== 'string' || options.identity === '')) {
       throw new ConfigError('identity', 'must be a non-empty string');
     }
     this.context = {
       ...resolveTimings(options),
-      lockFor: options.lockFor,
+      lockFor,
       identity: options.identity ?? defaultIdentity(),
       clock: options.clock ?? systemClock,
       random: options.random ?? Math.random,
@@ -73,7 +82,10 @@ export class DistributedLocks {
     return mutex;
   }
 
-  /** Stops watching the backend for every lock name; held handles keep renewing until released. */
+  /**
+   * Stops watching the backend for every lock name; held handles keep renewing until released.
+   * The factory (or whatever `lockFor` uses) stays open: it is the caller's to close.
+   */
   close(): void {
     for (const mutex of this.mutexes.values()) mutex.close();
   }
@@ -95,4 +107,17 @@ export class DistributedLocks {
     await held.release();
     return result;
   }
+}
+
+/** The one way to make locks the options give. @throws ConfigError unless exactly one is given. */
+function locksFrom(options: DistributedLocksOptions): (name: string, identity: string) => ResourceLock | Promise<ResourceLock> {
+  const factory = options?.factory;
+  const lockFor = options?.lockFor;
+  if (factory !== undefined && lockFor !== undefined) throw new ConfigError('factory', 'give either factory or lockFor, not both');
+  if (factory !== undefined) {
+    if (typeof factory?.lock !== 'function') throw new ConfigError('factory', 'must be a ResourceLockFactory (no lock(name, identity))');
+    return (name, identity) => factory.lock(name, identity);
+  }
+  if (typeof lockFor !== 'function') throw new ConfigError('lockFor', 'must be a function (name, identity) => ResourceLock, or give a factory');
+  return lockFor;
 }

@@ -1,24 +1,19 @@
 import type { Clock, TimerHandle } from './clock.ts';
-import { JITTER_FACTOR } from './config.ts';
 import type { LeaseTimings } from './config.ts';
-import { withDeadline } from './deadline.ts';
+import { Contender } from './contender.ts';
 import { parseDuration, type Duration } from './duration.ts';
 import {
   AbortedError,
   BackendUnavailableError,
   InvalidRecordError,
-  LockConflictError,
   LockLostError,
-  LockNotFoundError,
   LockTimeoutError,
   PermissionDeniedError,
 } from './errors.ts';
 import { HeldLease } from './held-lease.ts';
 import { LazyAbort } from './lazy-abort.ts';
-import { LeaseObserver } from './lease-observer.ts';
 import { LockHandle } from './lock-handle.ts';
 import type { Logger } from './logger.ts';
-import { nextTermRecord } from './record.ts';
 import type { LockSnapshot, ResourceLock } from './resource-lock.ts';
 
 /** How long {@link DistributedMutex.acquire} may wait. */
@@ -38,7 +33,8 @@ export interface MutexContext extends LeaseTimings {
   logger: Logger;
 }
 
-type Attempt = { acquired: LockHandle } | { waitMs: number };
+/** The head of the local queue when it was empty: nobody waits on it, so no promise is made. */
+const TURN_TAKEN = (): void => {};
 
 /**
  * One named distributed lock. Waiters in this process are served first come, first served,
@@ -48,23 +44,21 @@ type Attempt = { acquired: LockHandle } | { waitMs: number };
 export class DistributedMutex {
   readonly name: string;
   private readonly context: MutexContext;
-  private readonly observer: LeaseObserver;
+  /** The acquisition path, shared with the elector: what this process knows of the lock, and attempts. */
+  private readonly contender: Contender;
   /** Local waiters; the first one contends. */
   private readonly queue: Array<() => void> = [];
   private sequence = 0;
-  private highestToken = 0;
-  /** A snapshot delivered by the watch (or our own release) that the next attempt may use instead of reading. */
-  private fresh: LockSnapshot | null | undefined;
   private wake: (() => void) | undefined;
   /** Set by every watch notification; a sleep that starts after one returns at once. */
   private woken = false;
-  private watcher: { lock: ResourceLock; stop: () => void; healthy: boolean } | undefined;
+  private watcher: { lock: ResourceLock; stop: () => void } | undefined;
 
   /** @internal Use {@link DistributedLocks.get}. */
   constructor(name: string, context: MutexContext) {
     this.name = name;
     this.context = context;
-    this.observer = new LeaseObserver(context.clock);
+    this.contender = new Contender(context);
   }
 
   /**
@@ -74,19 +68,21 @@ export class DistributedMutex {
    */
   async acquire(options: AcquireOptions = {}): Promise<LockHandle> {
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout');
-    const giveUp = new AbortController();
     const { clock } = this.context;
+    // Only a wait that can be abandoned pays for a controller, a timer and a listener.
+    const giveUp = timeoutMs === undefined && options.signal === undefined ? undefined : new AbortController();
     const timer =
       timeoutMs === undefined
         ? undefined
-        : clock.setTimeout(() => giveUp.abort(new LockTimeoutError(`lock "${this.name}" not acquired within ${timeoutMs} ms`)), timeoutMs);
-    const onAbort = (): void => giveUp.abort(new AbortedError(`waiting for lock "${this.name}" was aborted`, { cause: options.signal?.reason }));
+        : clock.setTimeout(() => giveUp!.abort(new LockTimeoutError(`lock "${this.name}" not acquired within ${timeoutMs} ms`)), timeoutMs);
+    const onAbort = (): void => giveUp!.abort(new AbortedError(`waiting for lock "${this.name}" was aborted`, { cause: options.signal?.reason }));
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.takeTurn(giveUp.signal);
+      const turn = this.takeTurn(giveUp?.signal);
+      if (turn) await turn;
       try {
-        return await this.contend(giveUp.signal);
+        return await this.contend(giveUp?.signal);
       } finally {
         this.leaveTurn();
       }
@@ -105,11 +101,10 @@ export class DistributedMutex {
     if (this.queue.length > 0) return null;
     const lock = await this.newContenderLock();
     try {
-      const attempt = await this.attemptOnce(lock);
-      if ('acquired' in attempt) return attempt.acquired;
+      const attempt = await this.contender.attempt(lock);
+      if (attempt.acquired) return this.hold(lock, attempt.snapshot, attempt.writeStart);
     } catch (error) {
       await lock.close?.();
-      if (error instanceof LockConflictError || error instanceof LockNotFoundError) return null;
       throw error;
     }
     await lock.close?.();
@@ -121,28 +116,34 @@ export class DistributedMutex {
     if (!this.watcher) return;
     const { stop, lock } = this.watcher;
     this.watcher = undefined;
-    this.fresh = undefined;
+    this.contender.setWatchHealthy(false);
     stop();
     void lock.close?.();
   }
 
   // ---- local queue -------------------------------------------------------------------
 
-  private takeTurn(signal: AbortSignal): Promise<void> {
+  /** Joins the local queue. @returns nothing when it is this caller's turn at once, else a wait for it. */
+  private takeTurn(signal: AbortSignal | undefined): Promise<void> | undefined {
+    if (this.queue.length === 0 && !signal?.aborted) {
+      this.queue.push(TURN_TAKEN);
+      return undefined;
+    }
     return new Promise<void>((resolve, reject) => {
       const turn = (): void => {
-        signal.removeEventListener('abort', onAbort);
+        signal?.removeEventListener('abort', onAbort);
         resolve();
       };
       const onAbort = (): void => {
         const index = this.queue.indexOf(turn);
         if (index >= 0) this.queue.splice(index, 1);
         if (index === 0) this.queue[0]?.();
-        reject(signal.reason);
+        reject(signal!.reason);
       };
       this.queue.push(turn);
-      signal.addEventListener('abort', onAbort, { once: true });
-      if (this.queue.length === 1) turn();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort();
+      else if (this.queue.length === 1) turn();
     });
   }
 
@@ -153,23 +154,23 @@ export class DistributedMutex {
 
   // ---- contending --------------------------------------------------------------------
 
-  private async contend(signal: AbortSignal): Promise<LockHandle> {
-    const { clock, renewDeadlineMs, retryPeriodMs } = this.context;
+  private async contend(signal: AbortSignal | undefined): Promise<LockHandle> {
+    const { clock, renewDeadlineMs } = this.context;
     const lock = await this.newContenderLock();
     await this.startWatching();
     let failingSince: number | undefined;
     try {
       for (;;) {
-        if (signal.aborted) throw signal.reason;
+        if (signal?.aborted) throw signal.reason;
         let waitMs: number;
         try {
-          const attempt = await this.attemptOnce(lock, signal);
-          if ('acquired' in attempt) return attempt.acquired;
-          waitMs = attempt.waitMs;
+          this.woken = false;
+          const attempt = await this.contender.attempt(lock, signal);
+          if (attempt.acquired) return this.hold(lock, attempt.snapshot, attempt.writeStart);
+          waitMs = this.contender.delayAfter(attempt.outcome);
           failingSince = undefined;
         } catch (error) {
-          if (signal.aborted) throw signal.reason;
-          if (error instanceof LockConflictError || error instanceof LockNotFoundError) continue;
+          if (signal?.aborted) throw signal.reason;
           // Not transient: waiting longer would not help.
           if (error instanceof InvalidRecordError || error instanceof PermissionDeniedError) throw error;
           failingSince ??= clock.now();
@@ -177,40 +178,14 @@ export class DistributedMutex {
             throw new BackendUnavailableError(`lock "${this.name}": backend failing for ${renewDeadlineMs} ms`, { cause: error });
           }
           this.context.logger.warn({ lock: this.name, error: String(error) }, 'lock attempt failed; retrying');
-          waitMs = retryPeriodMs * (1 + JITTER_FACTOR * this.context.random());
+          waitMs = this.contender.delayAfter('error');
         }
-        await this.sleep(waitMs, signal);
+        if (waitMs > 0) await this.sleep(waitMs, signal);
       }
     } catch (error) {
       await lock.close?.();
       throw error;
     }
-  }
-
-  /** Reads (unless a fresh snapshot is at hand), then writes a new term if the lock is free. */
-  private async attemptOnce(lock: ResourceLock, signal?: AbortSignal): Promise<Attempt> {
-    const { clock, retryPeriodMs, leaseDurationMs } = this.context;
-    this.woken = false;
-    let snapshot = this.fresh;
-    this.fresh = undefined;
-    if (snapshot === undefined) snapshot = await withDeadline(clock, retryPeriodMs, (s) => lock.get({ signal: s }), signal);
-    this.observe(snapshot);
-    if (this.observer.heldByOther(lock.identity)) {
-      const untilExpiry = Math.max(1, this.observer.expiresAt() - clock.now());
-      const retry = retryPeriodMs * (1 + JITTER_FACTOR * this.context.random());
-      return { waitMs: this.watcher?.healthy ? untilExpiry : Math.min(untilExpiry, retry) };
-    }
-    const record = nextTermRecord(snapshot?.record ?? null, lock.identity, leaseDurationMs, clock.wallNow(), this.highestToken);
-    const writeStart = clock.now();
-    const current = snapshot;
-    const written = await withDeadline(
-      clock,
-      retryPeriodMs,
-      (s) => (current === null ? lock.create(record, { signal: s }) : lock.update(record, current.version, { signal: s })),
-      signal,
-    );
-    this.observe(written);
-    return { acquired: this.hold(lock, written, writeStart) };
   }
 
   private hold(lock: ResourceLock, written: LockSnapshot, writeStart: number): LockHandle {
@@ -237,16 +212,10 @@ export class DistributedMutex {
       stopSession?.();
       if (released) {
         // The next local waiter can write on top of our release without reading first.
-        this.observe(released);
-        this.fresh = released;
+        this.contender.offer(released);
       }
       void lock.close?.();
     });
-  }
-
-  private observe(snapshot: LockSnapshot | null): void {
-    this.observer.observe(snapshot);
-    if (snapshot) this.highestToken = Math.max(this.highestToken, snapshot.record.fencingToken);
   }
 
   private async newContenderLock(): Promise<ResourceLock> {
@@ -256,19 +225,19 @@ export class DistributedMutex {
   // ---- waking ------------------------------------------------------------------------
 
   /** Waits `ms`, or until the watch reports a change, or until `signal` aborts (then throws). */
-  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+  private sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     const { clock } = this.context;
     if (this.woken) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       let timer: TimerHandle | undefined;
       const done = (): void => {
         if (timer !== undefined) clock.clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        signal?.removeEventListener('abort', onAbort);
         this.wake = undefined;
       };
       const onAbort = (): void => {
         done();
-        reject(signal.reason);
+        reject(signal!.reason);
       };
       timer = clock.setTimeout(() => {
         done();
@@ -278,7 +247,7 @@ export class DistributedMutex {
         done();
         resolve();
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -290,19 +259,17 @@ export class DistributedMutex {
       await lock.close?.();
       return;
     }
-    const watcher = { lock, stop: () => {}, healthy: false };
+    const watcher = { lock, stop: () => {} };
     this.watcher = watcher;
     watcher.stop = lock.watch({
       onChange: (snapshot) => {
-        if (snapshot !== undefined) {
-          this.observe(snapshot);
-          this.fresh = snapshot;
-        }
+        this.contender.offer(snapshot);
         this.woken = true;
         this.wake?.();
       },
       onHealth: (healthy) => {
-        watcher.healthy = healthy;
+        if (this.watcher !== watcher) return;
+        this.contender.setWatchHealthy(healthy);
         // Whatever happened while the watch was down must be read again.
         this.woken = true;
         this.wake?.();

@@ -85,9 +85,29 @@ export class AbortedError extends BatonError {
   }
 }
 
-/** A held lock was lost (not renewed in time, taken over, or its session died). */
+/**
+ * A held lock was lost (not renewed in time, taken over, or its session died) — or, from a
+ * synchronous validity check, the term or handle it guards has ended (cause: why).
+ */
 export class LockLostError extends BatonError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('LOCK_LOST', message, options);
+  }
+}
+
+/**
+ * A synchronous validity check (`term.assertLeading()`, `handle.assertHeld()`) ran after
+ * renewDeadline had passed since the start of the last successful renewal, before the
+ * holder's own timers noticed — typically right after the process was paused (SIGSTOP, a
+ * long GC, a blocked event loop). Another contender may take over soon: stop, do not write.
+ * A {@link LockLostError}, so code that handles lost locks handles this too.
+ */
+export class LeaseExpiredError extends LockLostError {
+  /** How long after renewDeadline the check ran, in ms (0 at the deadline itself). */
+  readonly overdueMs: number;
+
+  constructor(message: string, overdueMs: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.overdueMs = overdueMs;
   }
 }

@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from './clock.ts';
 import { withDeadline } from './deadline.ts';
-import { InvalidRecordError, LockConflictError, LockNotFoundError } from './errors.ts';
+import { InvalidRecordError, LeaseExpiredError, LockConflictError, LockLostError, LockNotFoundError } from './errors.ts';
 import type { LeaderElectionRecord } from './record.ts';
 import type { LockSnapshot, ResourceLock } from './resource-lock.ts';
 
@@ -31,7 +31,7 @@ export class HeldLease {
   record: LeaderElectionRecord;
   version: string;
   /** Monotonic start of the last write that renewed (or acquired) the lease. */
-  private renewedAt: number;
+  private lastWriteStart: number;
   private lostReason: string | undefined;
   private finished = false;
   private renewTimer: TimerHandle | undefined;
@@ -43,7 +43,7 @@ export class HeldLease {
     this.options = options;
     this.record = acquired.record;
     this.version = acquired.version;
-    this.renewedAt = writeStart;
+    this.lastWriteStart = writeStart;
     this.armDeadline();
     this.scheduleRenew(options.retryPeriodMs);
   }
@@ -54,6 +54,40 @@ export class HeldLease {
 
   get fencingToken(): number {
     return this.record.fencingToken;
+  }
+
+  /** Monotonic time the last successful write (renewal or acquisition) was sent. */
+  get renewedAt(): number {
+    return this.lastWriteStart;
+  }
+
+  /**
+   * Whether the lease can be trusted at this instant: not lost, not given up, and
+   * renewDeadline not yet passed since {@link HeldLease.renewedAt} — read from the clock, so
+   * it is false after a pause even before the deadline timer has run. Never awaits.
+   */
+  isValid(): boolean {
+    return this.lostReason === undefined && !this.finished && this.options.clock.now() < this.lastWriteStart + this.options.renewDeadlineMs;
+  }
+
+  /**
+   * Throws unless {@link HeldLease.isValid}. Never awaits, writes nothing, runs no callback:
+   * the timers end the lease moments later, as they would have.
+   * @param subject - what the lease is held for, named in the error.
+   * @throws LeaseExpiredError when renewDeadline has passed by the clock; LockLostError when
+   * the lease was lost or given up.
+   */
+  assertValid(subject: string): void {
+    if (this.lostReason !== undefined) throw new LockLostError(`${subject} was lost: ${this.lostReason}`);
+    if (this.finished) throw new LockLostError(`${subject} was given up`);
+    const { clock, renewDeadlineMs } = this.options;
+    const overdueMs = clock.now() - (this.lastWriteStart + renewDeadlineMs);
+    if (overdueMs >= 0) {
+      throw new LeaseExpiredError(
+        `${subject}: not renewed within renewDeadline (${renewDeadlineMs} ms) — ${Math.round(overdueMs)} ms past it; the process was probably paused`,
+        overdueMs,
+      );
+    }
   }
 
   /** Ends the lease as lost (idempotent); no more writes. */
@@ -141,7 +175,7 @@ export class HeldLease {
       if (this.lost) return;
       this.record = written.record;
       this.version = written.version;
-      this.renewedAt = started;
+      this.lastWriteStart = started;
       this.armDeadline();
       onRenewed?.(clock.now() - started, true);
       this.options.onSnapshot?.(written);
@@ -165,7 +199,7 @@ export class HeldLease {
     this.deadlineTimer = clock.setTimeout(() => {
       this.deadlineTimer = undefined;
       this.lose(`not renewed within renewDeadline (${renewDeadlineMs} ms)`);
-    }, this.renewedAt + renewDeadlineMs - clock.now());
+    }, this.lastWriteStart + renewDeadlineMs - clock.now());
   }
 
   /** Bounded by what is left of the renew deadline. */
@@ -174,7 +208,7 @@ export class HeldLease {
   }
 
   private timeLeft(): number {
-    return Math.max(1, this.renewedAt + this.options.renewDeadlineMs - this.options.clock.now());
+    return Math.max(1, this.lastWriteStart + this.options.renewDeadlineMs - this.options.clock.now());
   }
 
   private clearTimers(): void {

@@ -28,11 +28,22 @@
  */
 export { LeaderElector } from './leader-elector.ts';
 export type { ElectorState, HealthStatus } from './leader-elector.ts';
-export { resolveElectorConfig, resolveTimings, DEFAULT_TIMINGS, JITTER_FACTOR } from './config.ts';
-export type { LeaderCallbacks, LeaderElectorConfig, LeaderTerm, LeaseTimings, ResolvedElectorConfig } from './config.ts';
-export type { ResourceLock, LockSnapshot, LockCallOptions, WatchHandlers } from './resource-lock.ts';
+export type { LeaderTerm } from './leader-term.ts';
+export { resolveElectorConfig, resolveTimings, DEFAULT_TIMINGS } from './config.ts';
+export type { LeaderCallbacks, LeaderElectorConfig, LeaseTimings, ResolvedElectorConfig } from './config.ts';
+export { JITTER_FACTOR, jitteredRetryMs } from './jitter.ts';
+export type {
+  ResourceLock,
+  ResourceLockFactory,
+  AcquireIfFreeResult,
+  LockSnapshot,
+  LockCallOptions,
+  WatchHandlers,
+} from './resource-lock.ts';
 export type { LeaderElectionRecord } from './record.ts';
-export { validateRecord, sameRecord, nextTermRecord } from './record.ts';
+export { validateRecord, sameRecord, nextTermRecord, newTermOver } from './record.ts';
+export { Contender } from './contender.ts';
+export type { Attempt, ContenderOptions, MissedOutcome } from './contender.ts';
 export {
   BatonError,
   ConfigError,
@@ -44,6 +55,7 @@ export {
   LockTimeoutError,
   AbortedError,
   LockLostError,
+  LeaseExpiredError,
 } from './errors.ts';
 export { parseDuration } from './duration.ts';
 export type { Duration } from './duration.ts';
@@ -55,7 +67,7 @@ export { silentLogger } from './logger.ts';
 export type { ElectorMetrics } from './metrics.ts';
 export { defaultIdentity } from './identity.ts';
 export { MemoryLock, MemoryLockStore } from './memory-lock.ts';
-export type { MemoryFault } from './memory-lock.ts';
+export type { MemoryFault, MemoryLockStoreOptions } from './memory-lock.ts';
 export { MultiLock, UNKNOWN_LEADER } from './multi-lock.ts';
 export { DistributedLocks } from './distributed-locks.ts';
 export type { DistributedLocksOptions } from './distributed-locks.ts';

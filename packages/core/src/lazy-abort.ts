@@ -15,6 +15,11 @@ export class LazyAbort {
     return this.controller.signal;
   }
 
+  /** True once {@link LazyAbort.abort} was called, without making the signal. */
+  get aborted(): boolean {
+    return this.reason !== undefined;
+  }
+
   /** Aborts once; `reason` is built only if the signal is (or gets) read. */
   abort(reason: () => unknown): void {
     if (this.reason) return;

@@ -1,11 +1,12 @@
 import type { Clock, TimerHandle } from './clock.ts';
-import { JITTER_FACTOR, resolveElectorConfig } from './config.ts';
-import type { LeaderElectorConfig, LeaderTerm, ResolvedElectorConfig } from './config.ts';
+import { resolveElectorConfig } from './config.ts';
+import type { LeaderElectorConfig, ResolvedElectorConfig } from './config.ts';
+import { Contender } from './contender.ts';
+import type { MissedOutcome } from './contender.ts';
 import { withDeadline } from './deadline.ts';
-import { BatonError, LockConflictError, LockLostError, LockNotFoundError } from './errors.ts';
+import { BatonError, LockLostError } from './errors.ts';
 import { HeldLease } from './held-lease.ts';
-import { LeaseObserver } from './lease-observer.ts';
-import { nextTermRecord } from './record.ts';
+import { Term } from './leader-term.ts';
 import type { LockSnapshot } from './resource-lock.ts';
 
 /** Where an elector is in its life. */
@@ -14,16 +15,13 @@ export type ElectorState = 'idle' | 'candidate' | 'leader' | 'stopping' | 'stopp
 /** Result of {@link LeaderElector.checkHealth}. */
 export type HealthStatus = { healthy: true } | { healthy: false; reason: string };
 
-type AttemptOutcome = 'acquired' | 'held' | 'conflict' | 'error';
+type AttemptOutcome = 'acquired' | MissedOutcome | 'error';
 
 interface ActiveTerm {
-  readonly term: LeaderTerm;
-  readonly controller: AbortController;
+  readonly term: Term;
   readonly lease: HeldLease;
   /** What onStartedLeading returned, settled either way. */
   readonly work: Promise<void>;
-  /** Monotonic time the term's lease was last renewed, for the health check. */
-  renewedAt: number;
 }
 
 /**
@@ -33,23 +31,19 @@ interface ActiveTerm {
 export class LeaderElector {
   private readonly config: ResolvedElectorConfig;
   private readonly clock: Clock;
-  private readonly observer: LeaseObserver;
+  /** The acquisition path, shared with the other primitives: what we know of the lock, and attempts. */
+  private readonly contender: Contender;
   private state: ElectorState = 'idle';
 
   /** Monotonic time at which the lock was first seen free, for the handover measurement. */
   private freeSince: number | undefined;
   private reportedLeader = '';
-  private highestToken = 0;
 
   private active: ActiveTerm | undefined;
   private attemptTimer: TimerHandle | undefined;
   private inflight: Promise<void> | undefined;
   private attemptRequested = false;
-  /** A snapshot pushed by the watch showing the lock free: the next attempt writes on it without reading. */
-  private freshSnapshot: LockSnapshot | null | undefined;
-  private consecutiveConflicts = 0;
 
-  private watchHealthy = false;
   private readonly cleanups: Array<() => void> = [];
   private readonly stopController = new AbortController();
   private finished: (() => void) | undefined;
@@ -57,8 +51,9 @@ export class LeaderElector {
   /** @throws ConfigError when the config is invalid; nothing has started then. */
   constructor(config: LeaderElectorConfig) {
     this.config = resolveElectorConfig(config);
-    this.clock = this.config.clock;
-    this.observer = new LeaseObserver(this.clock);
+    const { clock, leaseDurationMs, retryPeriodMs, random } = this.config;
+    this.clock = clock;
+    this.contender = new Contender({ clock, leaseDurationMs, retryPeriodMs, random, onObserved: (snapshot) => this.noticed(snapshot) });
   }
 
   /** The identity this elector campaigns under. */
@@ -71,14 +66,18 @@ export class LeaderElector {
     return this.state;
   }
 
-  /** True while this elector holds a term whose signal is not aborted. */
+  /**
+   * True while this elector holds a term whose signal is not aborted and whose last successful
+   * renewal began less than renewDeadline ago by the clock (false right after a process pause,
+   * before the timers have run). To guard a unit of work, use the term's `assertLeading()`.
+   */
   isLeader(): boolean {
-    return this.state === 'leader';
+    return this.state === 'leader' && this.active !== undefined && this.active.lease.isValid();
   }
 
   /** The holder last observed on the lock, or `null` when none was seen or it was released. */
   getLeader(): string | null {
-    const holder = this.observer.snapshot?.record.holderIdentity;
+    const holder = this.contender.snapshot?.record.holderIdentity;
     return holder === undefined || holder === '' ? null : holder;
   }
 
@@ -90,7 +89,7 @@ export class LeaderElector {
   checkHealth(toleranceMs = 0): HealthStatus {
     const active = this.active;
     if (this.state !== 'leader' || active === undefined) return { healthy: true };
-    const overdue = this.clock.now() - (active.renewedAt + this.config.leaseDurationMs);
+    const overdue = this.clock.now() - (active.lease.renewedAt + this.config.leaseDurationMs);
     if (overdue > toleranceMs) {
       return { healthy: false, reason: `leader failed to renew its lease: expired ${Math.round(overdue)} ms ago` };
     }
@@ -155,85 +154,48 @@ export class LeaderElector {
       return;
     }
     this.attemptRequested = false;
-    const known = this.freshSnapshot;
-    this.freshSnapshot = undefined;
-    this.inflight = this.tryAcquire(known).then((outcome) => {
+    this.inflight = this.tryAcquire().then((outcome) => {
       this.inflight = undefined;
-      if (this.state !== 'candidate') return;
-      if (this.attemptRequested) this.requestAttempt(0);
-      else this.scheduleNextAttempt(outcome);
+      if (this.state !== 'candidate' || outcome === 'acquired') return;
+      this.requestAttempt(this.attemptRequested ? 0 : this.contender.delayAfter(outcome));
     });
   }
 
-  /** @param known - a snapshot just pushed by the watch; otherwise the lock is read first. */
-  private async tryAcquire(known?: LockSnapshot | null): Promise<AttemptOutcome> {
+  private async tryAcquire(): Promise<AttemptOutcome> {
     const { lock, metrics, name } = this.config;
     const started = this.clock.now();
-    const report = (outcome: AttemptOutcome): AttemptOutcome => {
-      metrics.acquireAttempted?.(name, this.clock.now() - started, outcome === 'acquired');
-      return outcome;
-    };
+    let outcome: AttemptOutcome;
     try {
-      const snapshot = known !== undefined ? known : await this.call((signal) => lock.get({ signal }));
-      if (known === undefined) this.observe(snapshot);
-      if (this.observer.heldByOther(this.identity)) return report('held');
-
-      const record = nextTermRecord(snapshot?.record ?? null, this.identity, this.config.leaseDurationMs, this.clock.wallNow(), this.highestToken);
-      const writeStart = this.clock.now();
-      const written = await this.call((signal) =>
-        snapshot === null ? lock.create(record, { signal }) : lock.update(record, snapshot.version, { signal }),
-      );
-      if (this.state !== 'candidate') {
+      const attempt = await this.contender.attempt(lock, this.stopController.signal);
+      if (!attempt.acquired) {
+        outcome = attempt.outcome;
+        if (outcome === 'conflict') this.log('debug', 'lost an acquisition race', {});
+      } else if (this.state !== 'candidate') {
         // Stopped while the write was in flight: we hold a lease nobody runs work under.
-        await this.releaseAbandoned(written);
-        return report('error');
+        await this.releaseAbandoned(attempt.snapshot);
+        outcome = 'error';
+      } else {
+        this.becomeLeader(attempt.snapshot, attempt.writeStart);
+        outcome = 'acquired';
       }
-      this.becomeLeader(written, writeStart);
-      return report('acquired');
     } catch (error) {
-      if (error instanceof LockConflictError || error instanceof LockNotFoundError) {
-        this.log('debug', 'lost an acquisition race', { error: String(error) });
-        return report('conflict');
-      }
       if (this.state === 'candidate') this.reportError(error, 'acquire attempt failed');
-      return report('error');
+      outcome = 'error';
     }
-  }
-
-  /** Where the next try goes: at the observed lease's expiry, or the jittered retry period. */
-  private scheduleNextAttempt(outcome: AttemptOutcome): void {
-    if (outcome === 'conflict' && ++this.consecutiveConflicts <= 3) {
-      // Someone else just wrote: read again at once to learn who.
-      this.requestAttempt(0);
-      return;
-    }
-    if (outcome !== 'conflict') this.consecutiveConflicts = 0;
-    const retry = this.jitteredRetry();
-    if (outcome !== 'held') {
-      this.requestAttempt(retry);
-      return;
-    }
-    const untilExpiry = Math.max(1, this.observer.expiresAt() - this.clock.now());
-    this.requestAttempt(this.watchHealthy ? untilExpiry : Math.min(retry, untilExpiry));
-  }
-
-  private jitteredRetry(): number {
-    return this.config.retryPeriodMs * (1 + JITTER_FACTOR * this.config.random());
+    metrics.acquireAttempted?.(name, this.clock.now() - started, outcome === 'acquired');
+    return outcome;
   }
 
   // ---- observing --------------------------------------------------------------------------
 
-  private observe(snapshot: LockSnapshot | null): void {
-    this.observer.observe(snapshot);
+  /** Every snapshot the contender observed: the handover clock and `onNewLeader`. */
+  private noticed(snapshot: LockSnapshot | null): void {
     const now = this.clock.now();
-    if (snapshot === null) {
-      this.freeSince ??= now;
-      return;
-    }
-    const holder = snapshot.record.holderIdentity;
-    this.highestToken = Math.max(this.highestToken, snapshot.record.fencingToken);
-    if (!this.observer.heldByOther(this.identity)) this.freeSince ??= Math.min(now, this.observer.expiresAt());
+    if (this.state !== 'candidate') this.freeSince = undefined;
+    else if (snapshot === null) this.freeSince ??= now;
+    else if (!this.contender.heldByOther(this.identity)) this.freeSince ??= Math.min(now, this.contender.expiresAt());
     else this.freeSince = undefined;
+    const holder = snapshot?.record.holderIdentity ?? '';
     if (holder !== '' && holder !== this.reportedLeader) {
       this.reportedLeader = holder;
       this.log('info', 'new leader observed', { leader: holder });
@@ -243,17 +205,13 @@ export class LeaderElector {
 
   private onWatchChange(snapshot: LockSnapshot | null | undefined): void {
     if (this.state === 'candidate') {
-      if (snapshot === undefined) {
-        this.requestAttempt(0);
+      this.contender.offer(snapshot);
+      if (snapshot !== undefined && this.contender.heldByOther(this.identity)) {
+        // Held (a renewal, say): only the moment of expiry moved.
+        if (!this.inflight) this.requestAttempt(this.contender.delayAfter('held'));
         return;
       }
-      this.observe(snapshot);
-      if (this.observer.heldByOther(this.identity)) {
-        if (!this.inflight) this.scheduleNextAttempt('held');
-        return;
-      }
-      // A stale event only costs a conflict, after which the lock is read.
-      this.freshSnapshot = snapshot;
+      // Free, or "read again". A stale event only costs a conflict, after which the lock is read.
       this.requestAttempt(0);
       return;
     }
@@ -270,12 +228,12 @@ export class LeaderElector {
   }
 
   private onWatchHealth(healthy: boolean): void {
-    if (this.watchHealthy === healthy) return;
-    this.watchHealthy = healthy;
+    if (this.contender.watchHealthy === healthy) return;
+    this.contender.setWatchHealthy(healthy);
     this.log('debug', healthy ? 'watch established' : 'watch broken, polling', {});
     // A change may have been missed while the watch was down (or before it started):
     // a candidate reads again, a leader checks its term is still its own.
-    if (this.state === 'candidate') this.requestAttempt(healthy ? 0 : this.jitteredRetry());
+    if (this.state === 'candidate') this.requestAttempt(healthy ? 0 : this.contender.retryDelay());
     else if (healthy) void this.active?.lease.verify();
   }
 
@@ -285,19 +243,10 @@ export class LeaderElector {
     const { callbacks, metrics, name } = this.config;
     this.clearAttemptTimer();
     this.attemptRequested = false;
-    this.freshSnapshot = undefined;
     if (this.freeSince !== undefined) metrics.handover?.(name, this.clock.now() - this.freeSince);
-    this.freeSince = undefined;
-    this.observe(written);
     this.state = 'leader';
+    this.freeSince = undefined;
 
-    const controller = new AbortController();
-    const term: LeaderTerm = {
-      identity: this.identity,
-      fencingToken: written.record.fencingToken,
-      signal: controller.signal,
-      acquiredAt: this.clock.wallNow(),
-    };
     const lease = new HeldLease(
       {
         lock: this.config.lock,
@@ -307,22 +256,20 @@ export class LeaderElector {
         retryPeriodMs: this.config.retryPeriodMs,
         onLost: (reason) => this.onLeaseLost(reason),
         onError: (error, message) => this.reportError(error, message),
-        onRenewed: (ms, ok) => {
-          metrics.renewed?.(name, ms, ok);
-          if (ok && this.active) this.active.renewedAt = this.clock.now() - ms;
-        },
-        onSnapshot: (snapshot) => this.observe(snapshot),
+        onRenewed: (ms, ok) => metrics.renewed?.(name, ms, ok),
+        onSnapshot: (snapshot) => this.contender.observe(snapshot),
       },
       written,
       writeStart,
     );
+    const term = new Term(this.identity, lease, this.clock.wallNow());
     const work = Promise.resolve()
       .then(() => callbacks.onStartedLeading(term))
       .then(
         () => undefined,
         (error: unknown) => this.reportError(error, 'onStartedLeading failed'),
       );
-    this.active = { term, controller, lease, work, renewedAt: writeStart };
+    this.active = { term, lease, work };
     metrics.leadershipChanged?.(name, true);
     this.log('info', 'started leading', { fencingToken: term.fencingToken });
   }
@@ -336,13 +283,13 @@ export class LeaderElector {
     this.endTerm(new LockLostError(reason));
     this.active = undefined;
     this.invoke('onStoppedLeading', () => this.config.callbacks.onStoppedLeading?.());
-    this.requestAttempt(this.jitteredRetry());
+    this.requestAttempt(this.contender.retryDelay());
   }
 
   /** Flips status to not-leader and aborts the term's signal, before anything is written. */
   private endTerm(reason: Error): void {
     this.state = 'candidate';
-    this.active!.controller.abort(reason);
+    this.active!.term.end(reason);
     this.config.metrics.leadershipChanged?.(this.config.name, false);
     this.log('info', 'stopped leading', { reason: reason.message });
   }
@@ -406,14 +353,6 @@ export class LeaderElector {
   }
 
   // ---- plumbing ---------------------------------------------------------------------------
-
-  /**
-   * A candidate's backend call: it only affects how soon this elector may lead, so it gets
-   * one retry period, and it is cancelled when the elector stops.
-   */
-  private call<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    return withDeadline(this.clock, this.config.retryPeriodMs, fn, this.stopController.signal);
-  }
 
   private clearAttemptTimer(): void {
     if (this.attemptTimer !== undefined) this.clock.clearTimeout(this.attemptTimer);

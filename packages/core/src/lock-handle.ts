@@ -49,6 +49,25 @@ export class LockHandle implements AsyncDisposable {
   }
 
   /**
+   * Synchronous guard for one unit of work under the lock: returns when the lock is still
+   * held at this instant, throws otherwise. It compares the monotonic clock with the start of
+   * the last successful renewal plus renewDeadline, so it fails right after a process pause
+   * (SIGSTOP, a blocked event loop) even before the handle's timers have run and `signal` has
+   * aborted. Never awaits; costs a clock read.
+   * @throws LeaseExpiredError (a LockLostError) when renewDeadline has passed since the last
+   * successful renewal began; LockLostError when the lock was lost or released (`cause`: why).
+   */
+  assertHeld(): void {
+    if (this.ended.aborted) throw new LockLostError(`lock "${this.name}" is no longer held`, { cause: this.signal.reason });
+    this.lease.assertValid(`lock "${this.name}" (fencing token ${this.fencingToken})`);
+  }
+
+  /** The boolean twin of {@link LockHandle.assertHeld}: true exactly when it would return. */
+  isHeld(): boolean {
+    return !this.ended.aborted && this.lease.isValid();
+  }
+
+  /**
    * Gives the lock up so the next waiter takes it at once. Idempotent.
    * @throws LockLostError when the lock had already been lost: a lost lock is never
    * reported as released.

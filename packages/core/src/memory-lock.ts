@@ -1,7 +1,14 @@
-import { AbortedError, BackendUnavailableError, LockConflictError, LockNotFoundError } from './errors.ts';
+import { AbortedError, BackendUnavailableError, ConfigError, LockConflictError, LockNotFoundError } from './errors.ts';
 import type { LeaderElectionRecord } from './record.ts';
-import { validateRecord } from './record.ts';
-import type { LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from './resource-lock.ts';
+import { newTermOver, validateRecord } from './record.ts';
+import type {
+  AcquireIfFreeResult,
+  LockCallOptions,
+  LockSnapshot,
+  ResourceLock,
+  ResourceLockFactory,
+  WatchHandlers,
+} from './resource-lock.ts';
 
 /** How a {@link MemoryLockStore} misbehaves, for tests. */
 export type MemoryFault =
@@ -16,21 +23,44 @@ interface Entry {
   version: number;
 }
 
+/** How a {@link MemoryLockStore} is made. */
+export interface MemoryLockStoreOptions {
+  /**
+   * Whether its locks offer the one-operation `acquireIfFree` fast path. Default `true`;
+   * `false` gives locks like the Kubernetes ones, that acquire by a read and a write.
+   */
+  fastPath?: boolean;
+}
+
 /**
  * The backing store of {@link MemoryLock}s: one process-wide map of records, shared by every
  * lock created from it, with push notifications. For unit tests, examples and docs; it gives
  * no protection across processes.
  */
-export class MemoryLockStore {
+export class MemoryLockStore implements ResourceLockFactory {
+  /** Whether the locks it hands out offer `acquireIfFree`. */
+  readonly fastPath: boolean;
   private readonly entries = new Map<string, Entry>();
   private readonly watchers = new Map<string, Set<WatchHandlers>>();
   private nextVersion = 1;
   private fault: MemoryFault | undefined;
 
-  /** A lock on `name` for `identity`. */
+  constructor(options: MemoryLockStoreOptions = {}) {
+    this.fastPath = options.fastPath ?? true;
+  }
+
+  /**
+   * A lock on `name` for `identity`.
+   * @throws ConfigError when either is not a non-empty string.
+   */
   lock(name: string, identity: string): MemoryLock {
+    if (typeof name !== 'string' || name === '') throw new ConfigError('name', 'a lock name must be a non-empty string');
+    if (typeof identity !== 'string' || identity === '') throw new ConfigError('identity', 'must be a non-empty string');
     return new MemoryLock(this, name, identity);
   }
+
+  /** Nothing to close: the store opened no connection. Its locks keep working. */
+  async close(): Promise<void> {}
 
   /** Make every call on this store fail or hang, until `setFault(undefined)`. */
   setFault(fault: MemoryFault | undefined): void {
@@ -115,7 +145,12 @@ export class MemoryLockStore {
 export class MemoryLock implements ResourceLock {
   readonly identity: string;
   /** Calls made through this lock, to measure the load an elector puts on a backend. */
-  readonly calls = { get: 0, create: 0, update: 0 };
+  readonly calls = { get: 0, create: 0, update: 0, acquireIfFree: 0 };
+  /**
+   * The fast path (see {@link ResourceLock.acquireIfFree}), decided in one step on the store.
+   * Absent when the store was made with `{ fastPath: false }`.
+   */
+  readonly acquireIfFree?: (record: LeaderElectionRecord, options?: LockCallOptions) => Promise<AcquireIfFreeResult>;
   private readonly store: MemoryLockStore;
   private readonly name: string;
   private fault: MemoryFault | undefined;
@@ -124,6 +159,7 @@ export class MemoryLock implements ResourceLock {
     this.store = store;
     this.name = name;
     this.identity = identity;
+    if (store.fastPath) this.acquireIfFree = MemoryLock.prototype.takeIfFree;
   }
 
   describe(): string {
@@ -164,6 +200,17 @@ export class MemoryLock implements ResourceLock {
 
   watch(handlers: WatchHandlers): () => void {
     return this.store.subscribe(this.name, handlers);
+  }
+
+  private takeIfFree(record: LeaderElectionRecord, options?: LockCallOptions): Promise<AcquireIfFreeResult> {
+    this.calls.acquireIfFree++;
+    return this.store.call(options, (): AcquireIfFreeResult => {
+      const checked = validateRecord(record, this.describe());
+      const current = this.store.read(this.name, this.describe()); // corrupt data throws here
+      if (current === null) return { acquired: true, snapshot: this.store.write(this.name, checked)! };
+      if (current.record.holderIdentity !== '') return { acquired: false, snapshot: current };
+      return { acquired: true, snapshot: this.store.write(this.name, newTermOver(current.record, checked))! };
+    }, this.fault);
   }
 }
 

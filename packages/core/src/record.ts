@@ -94,3 +94,16 @@ export function nextTermRecord(
     fencingToken: Math.max(previous?.fencingToken ?? 0, highestTokenSeen) + 1,
   };
 }
+
+/**
+ * What a backend's `acquireIfFree` stores when it replaces a released record: the requested
+ * term, with a fencing token above the released one and the change of holder counted, so the
+ * fast path keeps {@link nextTermRecord}'s rules without the contender having read first.
+ */
+export function newTermOver(released: LeaderElectionRecord, requested: LeaderElectionRecord): LeaderElectionRecord {
+  return {
+    ...requested,
+    leaderTransitions: released.leaderTransitions + 1,
+    fencingToken: Math.max(requested.fencingToken, released.fencingToken + 1),
+  };
+}

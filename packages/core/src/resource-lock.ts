@@ -32,6 +32,13 @@ export interface LockCallOptions {
   signal?: AbortSignal;
 }
 
+/** What {@link ResourceLock.acquireIfFree} did. */
+export type AcquireIfFreeResult =
+  /** The lock was absent or released: `snapshot` is the new term as stored. */
+  | { readonly acquired: true; readonly snapshot: LockSnapshot }
+  /** Someone holds the lock (possibly this identity): nothing was written; `snapshot` is what is stored. */
+  | { readonly acquired: false; readonly snapshot: LockSnapshot };
+
 /**
  * The storage a {@link LeaderElector} campaigns on. Implementations: `MemoryLock` (core),
  * `@baton/lock-lease`, `@baton/lock-endpoints`, `@baton/lock-redis`, `@baton/lock-postgres`.
@@ -56,6 +63,30 @@ export interface ResourceLock {
   create(record: LeaderElectionRecord, options?: LockCallOptions): Promise<LockSnapshot>;
   update(record: LeaderElectionRecord, expectedVersion: string, options?: LockCallOptions): Promise<LockSnapshot>;
   /**
+   * Optional fast path: acquire in ONE backend operation when nobody holds the lock, for
+   * backends that can decide it atomically on the server (a Lua script, one SQL statement).
+   * A contender that has no reason to believe the lock is held calls it instead of `get`
+   * followed by `create`/`update`, halving the round trips of an uncontended acquire.
+   *
+   * Rules (checked by `@baton/contract` for locks that offer it); `record` is a new term
+   * naming this lock's identity as holder:
+   * - Absent → stores `record` as `create` would: `{ acquired: true }`.
+   * - Released (empty `holderIdentity`) → replaces it in the same operation with
+   *   `newTermOver(released, record)` (record.ts): `record`, with a fencing token above the
+   *   released one and the transition counted: `{ acquired: true }`.
+   * - Held by anyone, this identity included, however old its `renewTime` → writes nothing and
+   *   returns what is stored: `{ acquired: false }`. Expiry is never judged here: taking over a
+   *   lease seen expired stays the caller's `update` on the version it watched (a server cannot
+   *   know how long a contender has observed the record unchanged). A backend that binds holds
+   *   to sessions may treat a holder it knows gone (what `holderGone` reports) as released.
+   * - A backend with a server-side fencing counter stores max(requested, counter), as `create`
+   *   and `update` do; the result carries what was stored.
+   * - Corrupt data → `InvalidRecordError`, nothing written. A race the backend cannot settle in
+   *   the one operation (e.g. another session holds an advisory lock) → `LockConflictError`.
+   * - Faults as for the other calls: `BackendUnavailableError`, settle when `signal` aborts.
+   */
+  acquireIfFree?(record: LeaderElectionRecord, options?: LockCallOptions): Promise<AcquireIfFreeResult>;
+  /**
    * Optional: push notifications of changes, so followers react at once instead of polling.
    * @returns a function that stops the watch.
    */
@@ -68,4 +99,25 @@ export interface ResourceLock {
   onSessionLost?(listener: (reason: Error) => void): () => void;
   /** Optional: closes connections this lock opened itself (clients passed in stay open). */
   close?(): Promise<void>;
+}
+
+/**
+ * Hands out {@link ResourceLock}s on one backend: `MemoryLockStore` (core),
+ * `LeaseLockFactory`, `AnnotationLockFactory`, `RedisLockFactory`, `PostgresLockFactory`.
+ * {@link DistributedLocks} and the CLI take one.
+ *
+ * Rules every implementation keeps:
+ * - `lock(name, identity)` is cheap: the locks it hands out share the
+ *   factory's connections (a distributed lock asks for one per acquisition, under an identity
+ *   unique to it). A bad `name` or `identity` is a `ConfigError` here, not at the first call.
+ * - A lock's own `close()` ends what that lock started (its watches, listeners, a hold bound
+ *   to a session), never the shared connections.
+ * - `close()` closes the connections the factory opened itself; locks it handed out stop
+ *   working. Clients the user passed in stay open: they are the user's. Idempotent.
+ */
+export interface ResourceLockFactory {
+  /** A lock on `name` for `identity`. */
+  lock(name: string, identity: string): ResourceLock | Promise<ResourceLock>;
+  /** Closes what the factory opened itself; clients passed in stay open. */
+  close(): Promise<void>;
 }
