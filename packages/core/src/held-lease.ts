@@ -160,6 +160,13 @@ export class HeldLease {
     this.renewTimer = clock.setTimeout(() => {
       this.renewTimer = undefined;
       if (this.lost || this.finished || this.inflight) return;
+      // Overdue after a pause: the deadline has passed, so the lease is lost whichever of the
+      // two overdue timers runs first. A renewal now would revive a term that the synchronous
+      // check has already reported expired.
+      if (!this.isValid()) {
+        this.lose(`not renewed within renewDeadline (${this.options.renewDeadlineMs} ms)`);
+        return;
+      }
       this.inflight = this.renew().finally(() => {
         this.inflight = undefined;
       });
