@@ -2,6 +2,7 @@ import { afterAll, afterEach, describe, expect, test } from '@jest/globals';
 import { DistributedLocks, InvalidRecordError, LeaderElector, LockConflictError, LockLostError } from '@baton/core';
 import type { LeaderElectionRecord, LeaderTerm, LockSnapshot, ResourceLock } from '@baton/core';
 import { randomBytes } from 'node:crypto';
+import { describeFastPathContract } from './fast-path-contract.ts';
 import { PartitionableLock } from './partitionable-lock.ts';
 import type { ContractTarget } from './target.ts';
 import { deferred, waitFor, within } from './wait.ts';
@@ -216,6 +217,8 @@ export function describeResourceLockContract(target: ContractTarget): void {
           }
         });
       }
+
+      describeFastPathContract({ target, uniqueName, open, record });
 
       test('a corrupt record is an InvalidRecordError, and is never overwritten', async () => {
         const name = uniqueName();

@@ -1,5 +1,5 @@
 import { BackendUnavailableError } from '@baton/core';
-import type { LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
+import type { AcquireIfFreeResult, LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
 
 /**
  * Wraps a lock so a test can cut one candidate off from the backend: while cut, every call
@@ -9,9 +9,12 @@ import type { LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock,
 export class PartitionableLock implements ResourceLock {
   readonly inner: ResourceLock;
   cut = false;
+  /** The inner lock's fast path, cut off with the rest; absent when the inner lock has none. */
+  readonly acquireIfFree?: (record: LeaderElectionRecord, options?: LockCallOptions) => Promise<AcquireIfFreeResult>;
 
   constructor(inner: ResourceLock) {
     this.inner = inner;
+    if (inner.acquireIfFree) this.acquireIfFree = (record, options) => this.pass(() => inner.acquireIfFree!(record, options));
   }
 
   get identity(): string {

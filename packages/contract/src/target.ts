@@ -14,6 +14,11 @@ export interface ContractTarget {
   plantCorruptRecord(lockName: string): Promise<void>;
   /** Whether the backend offers `watch`; when true the suite asserts delivery within a deadline. */
   watch: boolean;
+  /**
+   * Whether the locks offer the one-operation `acquireIfFree`. The suite checks the locks
+   * match this, and when true checks the method's rules. Default false.
+   */
+  fastPath?: boolean;
   /** Elector timings suited to the backend, in ms. Default: lease 1200, renewDeadline 800, retry 200. */
   timings?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
   /** Runs after the whole suite (close shared clients, drop tables). */

@@ -1,11 +1,14 @@
 import { MemoryLockStore } from '@baton/core';
 import { describeResourceLockContract } from '../src/index.ts';
 
-const store = new MemoryLockStore();
-
-describeResourceLockContract({
-  name: 'memory',
-  createLock: (lockName, identity) => store.lock(lockName, identity),
-  plantCorruptRecord: async (lockName) => store.plant(lockName, { holderIdentity: 42, junk: true }),
-  watch: true,
-});
+// Both ways a backend can acquire: in one operation (acquireIfFree), and by a read and a write.
+for (const fastPath of [true, false]) {
+  const store = new MemoryLockStore({ fastPath });
+  describeResourceLockContract({
+    name: fastPath ? 'memory' : 'memory without the fast path',
+    createLock: (lockName, identity) => store.lock(lockName, identity),
+    plantCorruptRecord: async (lockName) => store.plant(lockName, { holderIdentity: 42, junk: true }),
+    watch: true,
+    fastPath,
+  });
+}
