@@ -14,6 +14,9 @@
  *   else can start, provided both machines' clocks advance at about the same *rate* (not the
  *   same time) and the leader's event loop is not blocked for longer than that margin.
  * - Every acquisition writes a strictly larger fencing token (see {@link LeaderTerm}).
+ * - `term.assertLeading()` / `handle.assertHeld()` check synchronously, by the monotonic
+ *   clock, that the last successful renewal began less than `renewDeadline` ago: after a
+ *   process pause the first guarded unit of work throws before the timers have run.
  * - Writes are compare-and-swap on the version read; a corrupt record is reported
  *   (`InvalidRecordError`), never overwritten.
  *
@@ -24,7 +27,9 @@
  *
  * ## Locks, not only leaders
  * {@link DistributedLocks} gives named mutexes (`acquire`, `tryAcquire`, `withLock`) on the
- * same locks, with the same lease rules and fencing tokens.
+ * same locks, with the same lease rules and fencing tokens. Every primitive acquires through
+ * one {@link Contender}; a backend that can acquire a free lock in one operation offers
+ * `ResourceLock.acquireIfFree`.
  */
 export { LeaderElector } from './leader-elector.ts';
 export type { ElectorState, HealthStatus } from './leader-elector.ts';
