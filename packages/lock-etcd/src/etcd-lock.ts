@@ -1,0 +1,215 @@
+import { BackendUnavailableError, LockConflictError, LockNotFoundError, validateRecord } from '@baton/core';
+import type { LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
+import type { Etcd3 } from 'etcd3';
+import { decodeSnapshot } from './codec.ts';
+import { EtcdConnection } from './connection.ts';
+import type { CallOptions } from './connection.ts';
+import { isLeaseNotFound } from './errors.ts';
+import { lockKeys } from './keys.ts';
+import type { LockKeys } from './keys.ts';
+import { resolveFactoryOptions, validateLockName } from './options.ts';
+import type { EtcdLockOptions } from './options.ts';
+import { UNKNOWN_COUNTER, counterRaceError, readLock, writeLock } from './transactions.ts';
+import type { CounterState, WritePlan } from './transactions.ts';
+import type { KeyEvent } from './watch-hub.ts';
+
+/** How a factory hands its shared connection to the locks it makes; not part of the public options. */
+export const SHARED_CONNECTION = Symbol('baton.lock-etcd.connection');
+
+/** @internal */
+export interface SharedConnectionOption {
+  [SHARED_CONNECTION]?: EtcdConnection;
+}
+
+/** How many recently seen versions a lock remembers the record of (the elector uses the latest). */
+const REMEMBERED_VERSIONS = 8;
+/** Attempts of one write when the fencing counter moved under it (only ever by hand). */
+const COUNTER_ATTEMPTS = 3;
+
+/**
+ * A {@link ResourceLock} on etcd: the record is one key, `<keyPrefix><name>`, written only by
+ * compare-and-swap transactions on its mod revision, which is the lock's version. A new term
+ * also moves the fencing counter `<fencePrefix><name>` in the same transaction.
+ *
+ * Made standalone (`new EtcdLock({ connection, name, identity })`) it opens its own client
+ * and closes it in `close()`; made by an {@link EtcdLockFactory} it shares the factory's.
+ */
+export class EtcdLock implements ResourceLock {
+  readonly identity: string;
+  /** The lock's name. */
+  readonly name: string;
+  /** The record and counter keys of this lock. */
+  readonly keys: LockKeys;
+  /**
+   * With the session option: runs `listener` when the etcd lease this process's holders
+   * attach their records to is lost (see the README's "Session"). Absent without the option.
+   */
+  readonly onSessionLost?: (listener: (reason: Error) => void) => () => void;
+  private readonly connection: EtcdConnection;
+  private readonly ownsConnection: boolean;
+  private readonly description: string;
+  private readonly watches = new Set<() => void>();
+  /** Records of recently seen versions: an update on one of them needs no read first. */
+  private readonly known = new Map<string, LeaderElectionRecord>();
+  private counter: CounterState = UNKNOWN_COUNTER;
+  /** The highest store revision whose state this lock has seen (reads, writes, events). */
+  private seenRevision = 0n;
+  /** The store revision of the last read, where a new watch starts. */
+  private lastReadRevision: string | undefined;
+
+  /** @throws ConfigError naming the bad option. */
+  constructor(options: EtcdLockOptions) {
+    validateLockName(options?.name, options?.identity);
+    const shared = (options as SharedConnectionOption)[SHARED_CONNECTION];
+    this.connection = shared ?? new EtcdConnection(resolveFactoryOptions(options));
+    this.ownsConnection = shared === undefined;
+    this.name = options.name;
+    this.identity = options.identity;
+    const { keyPrefix, fencePrefix } = this.connection.options;
+    this.keys = lockKeys(keyPrefix, fencePrefix, options.name);
+    this.description = `etcd ${keyPrefix}${options.name}`;
+    const session = this.connection.session;
+    if (session) this.onSessionLost = (listener) => session.onLost(listener);
+  }
+
+  /** The client (yours when you passed one in). */
+  get client(): Etcd3 {
+    return this.connection.client;
+  }
+
+  describe(): string {
+    return this.description;
+  }
+
+  get(options?: LockCallOptions): Promise<LockSnapshot | null> {
+    return this.connection.exec(this.description, 'get', options?.signal, async (call) => {
+      const read = await readLock(this.client, this.keys, this.description, call);
+      this.counter = read.counter;
+      this.lastReadRevision = read.revision;
+      this.saw(read.revision, read.snapshot);
+      return read.snapshot;
+    });
+  }
+
+  create(record: LeaderElectionRecord, options?: LockCallOptions): Promise<LockSnapshot> {
+    const checked = validateRecord(record, this.description);
+    return this.write(checked, undefined, options?.signal, 'create');
+  }
+
+  update(record: LeaderElectionRecord, expectedVersion: string, options?: LockCallOptions): Promise<LockSnapshot> {
+    const checked = validateRecord(record, this.description);
+    if (typeof expectedVersion !== 'string' || !/^[1-9][0-9]*$/.test(expectedVersion)) {
+      return Promise.reject(new LockConflictError(`${this.description}: ${JSON.stringify(expectedVersion)} is not a version of this lock`));
+    }
+    return this.write(checked, expectedVersion, options?.signal, 'update');
+  }
+
+  /**
+   * Watches the record key on the factory's one watch stream, from the revision this lock
+   * last read. `onChange` gets the new snapshot of a write, `null` for a deletion (by hand,
+   * or by an expired session lease), and `undefined` for a value that is not a record (the
+   * elector re-reads and reports it). Events this lock has already seen are not repeated.
+   */
+  watch(handlers: WatchHandlers): () => void {
+    const stop = this.connection.watches.watch(
+      this.keys.record,
+      {
+        lock: this.description,
+        onEvent: (event) => this.onWatchEvent(event, handlers),
+        onHealth: (healthy) => handlers.onHealth?.(healthy),
+      },
+      this.lastReadRevision,
+    );
+    const stopOnce = (): void => {
+      if (this.watches.delete(stopOnce)) stop();
+    };
+    this.watches.add(stopOnce);
+    return stopOnce;
+  }
+
+  /** Stops this lock's watches; closes the client only when the lock opened it itself. */
+  async close(): Promise<void> {
+    for (const stop of [...this.watches]) stop();
+    if (this.ownsConnection) await this.connection.close();
+  }
+
+  private onWatchEvent(event: KeyEvent, handlers: WatchHandlers): void {
+    const revision = BigInt(event.kind === 'put' ? event.kv.mod_revision : event.revision);
+    if (revision <= this.seenRevision) return; // already reflected in a read or a write of ours
+    if (event.kind === 'delete') {
+      this.saw(event.revision, null);
+      handlers.onChange(null);
+      return;
+    }
+    let snapshot: LockSnapshot | undefined;
+    try {
+      snapshot = decodeSnapshot(event.kv, this.description);
+    } catch {
+      snapshot = undefined; // the elector re-reads, and get() reports the InvalidRecordError
+    }
+    this.saw(event.kv.mod_revision, snapshot ?? null);
+    handlers.onChange(snapshot);
+  }
+
+  /** Remembers what the store held at `revision`. */
+  private saw(revision: string, snapshot: LockSnapshot | null): void {
+    const at = BigInt(revision);
+    if (at > this.seenRevision) this.seenRevision = at;
+    if (!snapshot) return;
+    this.known.delete(snapshot.version);
+    this.known.set(snapshot.version, snapshot.record);
+    if (this.known.size > REMEMBERED_VERSIONS) this.known.delete(this.known.keys().next().value!);
+  }
+
+  private write(record: LeaderElectionRecord, expectedVersion: string | undefined, signal: AbortSignal | undefined, what: string): Promise<LockSnapshot> {
+    return this.connection.exec(this.description, what, signal, async (call) => {
+      const current = expectedVersion === undefined ? null : (this.known.get(expectedVersion) ?? (await this.recordAt(expectedVersion, call)));
+      // A create always starts a term; an update does when it names a new holder or a new token.
+      const newToken =
+        current === null ||
+        record.fencingToken !== current.fencingToken ||
+        (record.holderIdentity !== '' && record.holderIdentity !== current.holderIdentity);
+      const session = this.connection.session;
+      const bound = session !== undefined && record.holderIdentity === this.identity;
+      let lease = bound ? await session.id() : '0';
+      let counter = this.counter;
+      let leaseRetried = false;
+      for (let attempt = 0; attempt < COUNTER_ATTEMPTS; ) {
+        const plan: WritePlan = { record, expectedVersion, newToken, counter, lease };
+        let outcome;
+        try {
+          outcome = await writeLock(this.client, this.keys, this.description, plan, call);
+        } catch (error) {
+          if (!bound || !isLeaseNotFound(error)) throw error;
+          session.lost(lease, new BackendUnavailableError(`${this.description}: etcd no longer knows session lease ${lease}`, { cause: error }));
+          // A new term may go ahead on a fresh lease; a renewal of a term bound to the lost one may not.
+          if (!newToken || leaseRetried) throw new BackendUnavailableError(`${this.description}: ${what}: the session lease expired`, { cause: error });
+          leaseRetried = true;
+          lease = await session.id();
+          continue;
+        }
+        if (outcome.kind === 'written') {
+          this.counter = outcome.counter;
+          this.saw(outcome.revision, outcome.snapshot);
+          return outcome.snapshot;
+        }
+        counter = outcome.counter;
+        this.counter = counter;
+        attempt++;
+      }
+      throw counterRaceError(this.description);
+    });
+  }
+
+  /** Reads the record to learn what `version` holds; a conflict when it is not current any more. */
+  private async recordAt(version: string, call: CallOptions): Promise<LeaderElectionRecord> {
+    const read = await readLock(this.client, this.keys, this.description, call);
+    this.counter = read.counter;
+    this.saw(read.revision, read.snapshot);
+    if (read.snapshot === null) throw new LockNotFoundError(`${this.description} does not exist`);
+    if (read.snapshot.version !== version) {
+      throw new LockConflictError(`${this.description} was modified (version ${read.snapshot.version}, expected ${version})`);
+    }
+    return read.snapshot.record;
+  }
+}
