@@ -2,6 +2,9 @@ import { BackendUnavailableError, LockLostError } from '@baton/core';
 import type { Clock, Logger, TimerHandle } from '@baton/core';
 import type { Etcd3, ILeaseKeepAliveResponse } from 'etcd3';
 
+/** While a keep-alive is unanswered, another goes out this often. */
+const URGENT_KEEPALIVE_MS = 250;
+
 export interface SessionLeaseOptions {
   client: Etcd3;
   /** TTL asked for; etcd may grant more (never less than its minimum). */
@@ -121,6 +124,11 @@ export class SessionLease {
     if (granted.keepAliveTimer) clock.clearTimeout(granted.keepAliveTimer);
     granted.keepAliveTimer = clock.setTimeout(() => {
       granted.keepAliveTimer = undefined;
+      if (this.current !== granted) return;
+      // Sent without waiting for the previous one: a keep-alive stuck in an etcd leader
+      // election must not hold back the next. If this one is not answered soon, another
+      // follows; the answer of any of them reschedules the normal cadence.
+      this.scheduleKeepAlive(granted, URGENT_KEEPALIVE_MS);
       void this.keepAlive(granted);
     }, delayMs);
   }
@@ -129,7 +137,8 @@ export class SessionLease {
     const { clock, logger } = this.options;
     const sentAt = clock.now();
     try {
-      const reply = await this.keepAliveOnce(granted.id);
+      // Bounded by a third of the TTL: an answer later than that is worth nothing more.
+      const reply = await this.keepAliveOnce(granted.id, Math.min(this.options.operationTimeoutMs, granted.ttlMs / 3));
       if (this.current !== granted) return;
       if (reply.TTL === '0' || Number(reply.TTL) <= 0) {
         this.lost(granted.id, new LockLostError(`etcd session lease ${granted.id} expired or was revoked`));
@@ -138,20 +147,17 @@ export class SessionLease {
       if (sentAt > granted.answeredSentAt) {
         granted.answeredSentAt = sentAt;
         this.armLossTimer(granted);
+        this.scheduleKeepAlive(granted, Math.max(0, sentAt + granted.ttlMs / 3 - clock.now()));
       }
-      this.scheduleKeepAlive(granted, granted.ttlMs / 3);
     } catch (error) {
       if (this.current !== granted) return;
-      logger.debug({ lease: granted.id, error: String(error) }, 'etcd session keep-alive failed; retrying');
-      // Try again soon: the lease must hear from us before 2/3 of its TTL are gone.
-      this.scheduleKeepAlive(granted, Math.min(granted.ttlMs / 6, 500));
+      logger.debug({ lease: granted.id, error: String(error) }, 'etcd session keep-alive failed; the next one is on its way');
     }
   }
 
   /** One keep-alive on a short-lived stream (what etcd3's own `keepaliveOnce` does). */
-  private async keepAliveOnce(id: string): Promise<ILeaseKeepAliveResponse> {
-    const { client, operationTimeoutMs } = this.options;
-    const stream = await client.leaseClient.leaseKeepAlive({ deadline: new Date(Date.now() + operationTimeoutMs) });
+  private async keepAliveOnce(id: string, timeoutMs: number): Promise<ILeaseKeepAliveResponse> {
+    const stream = await this.options.client.leaseClient.leaseKeepAlive({ deadline: new Date(Date.now() + timeoutMs) });
     try {
       return await new Promise<ILeaseKeepAliveResponse>((resolve, reject) => {
         stream.on('data', resolve);

@@ -104,9 +104,10 @@ export class ChildCandidate {
     }
     if (event.event === 'ready') markReady();
     if (event.event === 'leading') this.terms.push({ identity: this.identity, token: event.token!, start: event.at!, end: undefined });
-    if (event.event === 'stopped' && this.leading) {
-      this.leading.end = event.at!;
-      this.leading.endReason = event.reason;
+    const open = this.leading;
+    if (event.event === 'stopped' && open) {
+      open.end = event.at!;
+      open.endReason = event.reason;
     }
   }
 }
