@@ -69,7 +69,11 @@ export class EtcdLock implements ResourceLock {
     this.keys = lockKeys(keyPrefix, fencePrefix, options.name);
     this.description = `etcd ${keyPrefix}${options.name}`;
     const session = this.connection.session;
-    if (session) this.onSessionLost = (listener) => session.onLost(listener);
+    if (session) {
+      this.onSessionLost = (listener) => session.onLost(listener);
+      // A lock is made to be campaigned on: have the lease ready before the first acquisition.
+      session.prepare();
+    }
   }
 
   /** The client (yours when you passed one in). */

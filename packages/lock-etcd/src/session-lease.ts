@@ -65,6 +65,15 @@ export class SessionLease {
     return (await this.granting).id;
   }
 
+  /**
+   * Starts granting a lease now, if there is none, so a lock's first acquisition does not
+   * wait for the grant. Failures are only logged: the acquisition will ask again.
+   */
+  prepare(): void {
+    if (this.closed || this.current || this.granting) return;
+    this.id().catch((error: unknown) => this.options.logger.debug({ error: String(error) }, 'could not grant the etcd session lease yet'));
+  }
+
   /** Runs `listener` when the lease is lost. @returns a function that removes it. */
   onLost(listener: (reason: Error) => void): () => void {
     this.listeners.add(listener);
@@ -81,9 +90,7 @@ export class SessionLease {
     this.current = undefined;
     this.stopTimers(granted);
     this.options.logger.warn({ lease: id, reason: reason.message }, 'etcd session lease lost');
-    // The lease may still be alive in etcd (we only stopped hearing back): revoke it, so the
-    // records attached to it are deleted now rather than at its TTL. Best effort.
-    this.revoking = this.revoke(id);
+    // Listeners first: the holders' terms end before anything is sent that could free their records.
     for (const listener of [...this.listeners]) {
       try {
         listener(reason);
@@ -91,6 +98,9 @@ export class SessionLease {
         this.options.logger.warn({ error: String(error) }, 'an onSessionLost listener threw');
       }
     }
+    // The lease may still be alive in etcd (we only stopped hearing back): revoke it, so the
+    // records attached to it are deleted now rather than at its TTL. Best effort.
+    this.revoking = this.revoke(id);
   }
 
   /** Stops the keep-alives, tells listeners, and revokes the lease (its records are deleted). */

@@ -70,9 +70,13 @@ function candidate(locks: EtcdLockFactory, name: string, identity: string, timin
 }
 
 /** A watch on `name` through `locks` whose health reports are recorded. */
-function healthOf(locks: EtcdLockFactory, name: string): { reports: boolean[]; changes: Array<LockSnapshot | null | undefined> } {
-  const seen = { reports: [] as boolean[], changes: [] as Array<LockSnapshot | null | undefined> };
-  cleanups.push(locks.lock(name, 'health-probe').watch({ onChange: (s) => seen.changes.push(s), onHealth: (h) => seen.reports.push(h) }));
+function healthOf(locks: EtcdLockFactory, name: string): { reports: boolean[]; lastAt: number } {
+  const seen = { reports: [] as boolean[], lastAt: 0 };
+  const report = (healthy: boolean): void => {
+    seen.reports.push(healthy);
+    seen.lastAt = performance.now();
+  };
+  cleanups.push(locks.lock(name, 'health-probe').watch({ onChange: () => {}, onHealth: report }));
   return seen;
 }
 
@@ -90,7 +94,7 @@ describe('etcd restarted mid-term', () => {
     await cluster.members[0]!.restart();
     const upAt = performance.now();
     await waitFor(() => health.reports.includes(false) && health.reports.at(-1) === true, 10_000, 'the watch to break and come back');
-    const watchBackAt = performance.now();
+    const watchBackAt = health.lastAt;
     // The leader renews on the restarted member without losing its term.
     const before = JSON.parse((await admin.get(`${prefixes.keyPrefix}restart`).string())!).renewTime as number;
     await waitFor(async () => JSON.parse((await admin.get(`${prefixes.keyPrefix}restart`).string())!).renewTime > before, 5000, 'a renewal after the restart');
@@ -104,7 +108,7 @@ describe('etcd restarted mid-term', () => {
     await waitFor(() => b.elector.isLeader(), 2000, 'b to take the released lease');
     expect(b.started[0]!.at - releasedAt).toBeLessThan(500);
     expect(b.started[0]!.token).toBeGreaterThan(a.started[0]!.token);
-    measured['etcd SIGKILL + restart'] = `down ${(upAt - downAt).toFixed(0)} ms, watch healthy again ${(watchBackAt - downAt).toFixed(0)} ms after the kill; leader kept its term; release taken ${(b.started[0]!.at - releasedAt).toFixed(0)} ms after`;
+    measured['etcd SIGKILL + restart'] = `member healthy again ${(upAt - downAt).toFixed(0)} ms after the kill, watch healthy again ${(watchBackAt - downAt).toFixed(0)} ms after the kill; leader kept its term; release taken ${(b.started[0]!.at - releasedAt).toFixed(0)} ms after`;
   });
 });
 
