@@ -45,14 +45,19 @@ function authReason(error: unknown): string {
 /**
  * Turns what etcd3 threw into one of core's typed errors, keeping it as `cause`:
  * - failed authentication and missing permissions → PermissionDeniedError, one clear line;
- * - everything else (unreachable, timed out, no leader, a closed client, …) →
- *   BackendUnavailableError, which the elector treats as transient.
+ * - everything else (unreachable, timed out, no leader, a closed client, a failed TLS
+ *   handshake — named as such in the message) → BackendUnavailableError, which the elector
+ *   treats as transient.
  */
 export function mapEtcdError(error: unknown, lock: string, operation: string): BatonError {
   if (error instanceof BatonError) return error;
   if (isAuthError(error)) {
     return new PermissionDeniedError(`${lock}: ${operation} refused: ${authReason(error)}`, { cause: error });
   }
-  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+  if (/certificate|SSL routines|tls alert|handshake/i.test(message)) {
+    // Usually a configuration mistake rather than an outage: say where to look.
+    return new BackendUnavailableError(`${lock}: ${operation} failed: the TLS handshake with etcd failed (check connection.tls: ca, cert, key): ${message}`, { cause: error });
+  }
   return new BackendUnavailableError(`${lock}: ${operation} failed: ${message}`, { cause: error });
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
@@ -36,6 +36,25 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
+/** True once something accepts TCP connections on `port` (for TLS members, whose /health needs a client certificate). */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** TLS of a member's client port: its certificate, and a CA that client certificates must chain to. */
+export interface MemberTls {
+  certFile: string;
+  keyFile: string;
+  /** Require client certificates signed by this CA. */
+  clientCaFile?: string;
+}
+
 /**
  * One etcd member of a test cluster: its own loopback client and peer ports and a data
  * directory in a temporary folder. Killed and started again on the same ports and data.
@@ -50,8 +69,12 @@ export class EtcdMember {
   private exited: Promise<void> | undefined;
   private readonly argv: string[];
 
-  constructor(name: string, clientPort: number, peerPort: number, dataDir: string, initialCluster: string, token: string, raft: RaftTimings) {
+  /** `http` or `https` (the client port only; peers talk plain text on loopback). */
+  readonly scheme: string;
+
+  constructor(name: string, clientPort: number, peerPort: number, dataDir: string, initialCluster: string, token: string, raft: RaftTimings, tls?: MemberTls) {
     this.name = name;
+    this.scheme = tls ? 'https' : 'http';
     this.clientPort = clientPort;
     this.peerPort = peerPort;
     this.dataDir = dataDir;
@@ -69,12 +92,18 @@ export class EtcdMember {
       '--election-timeout', String(raft.electionTimeoutMs),
       '--logger', 'zap',
       '--log-level', 'error',
+      ...(tls ? ['--cert-file', tls.certFile, '--key-file', tls.keyFile] : []),
+      ...(tls?.clientCaFile ? ['--client-cert-auth', '--trusted-ca-file', tls.clientCaFile] : []),
     ];
+    this.healthUrl = tls ? undefined : this.url;
   }
+
+  /** Where `/health` is asked (plain text only; a TLS member is asked through gRPC instead). */
+  private readonly healthUrl: string | undefined;
 
   /** The client URL, `http://127.0.0.1:<port>`. */
   get url(): string {
-    return `http://127.0.0.1:${this.clientPort}`;
+    return `${this.scheme}://127.0.0.1:${this.clientPort}`;
   }
 
   get peerUrl(): string {
@@ -107,7 +136,7 @@ export class EtcdMember {
   /** Resolves once this member is healthy, or rejects after `timeoutMs` with its output. */
   async waitHealthy(timeoutMs = 15_000): Promise<void> {
     const deadline = performance.now() + timeoutMs;
-    while (!(await healthy(this.url))) {
+    while (!(await (this.healthUrl === undefined ? listening(this.clientPort) : healthy(this.healthUrl)))) {
       if (!this.running) throw new Error(`etcd ${this.name} exited:\n${this.output}`);
       if (performance.now() > deadline) throw new Error(`etcd ${this.name} not healthy within ${timeoutMs} ms:\n${this.output}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -144,13 +173,13 @@ export class EtcdCluster {
     this.dir = dir;
   }
 
-  static async start(size = 1, raft: RaftTimings = FAST): Promise<EtcdCluster> {
+  static async start(size = 1, raft: RaftTimings = FAST, tls?: MemberTls): Promise<EtcdCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'baton-etcd-'));
     const ports: Array<[number, number]> = [];
     for (let i = 0; i < size; i++) ports.push([await freePort(), await freePort()]);
     const initialCluster = ports.map(([, peer], i) => `m${i}=http://127.0.0.1:${peer}`).join(',');
     const token = `baton-${randomBytes(4).toString('hex')}`;
-    const members = ports.map(([client, peer], i) => new EtcdMember(`m${i}`, client, peer, join(dir, `m${i}`), initialCluster, token, raft));
+    const members = ports.map(([client, peer], i) => new EtcdMember(`m${i}`, client, peer, join(dir, `m${i}`), initialCluster, token, raft, tls));
     const cluster = new EtcdCluster(members, dir);
     try {
       for (const member of members) member.start();
