@@ -68,6 +68,8 @@ export class EtcdMember {
   private child: ChildProcess | undefined;
   private exited: Promise<void> | undefined;
   private readonly argv: string[];
+  /** Where `/health` is asked; a TLS member (whose port wants a client certificate) only has to accept connections. */
+  private readonly healthUrl: string | undefined;
 
   /** `http` or `https` (the client port only; peers talk plain text on loopback). */
   readonly scheme: string;
@@ -97,9 +99,6 @@ export class EtcdMember {
     ];
     this.healthUrl = tls ? undefined : this.url;
   }
-
-  /** Where `/health` is asked (plain text only; a TLS member is asked through gRPC instead). */
-  private readonly healthUrl: string | undefined;
 
   /** The client URL, `http://127.0.0.1:<port>`. */
   get url(): string {
