@@ -174,8 +174,10 @@ export class EtcdLock implements ResourceLock {
         record.fencingToken !== current.fencingToken ||
         (record.holderIdentity !== '' && record.holderIdentity !== current.holderIdentity);
       const session = this.connection.session;
-      const bound = session !== undefined && record.holderIdentity === this.identity;
-      let lease = bound ? await session.id() : '0';
+      // A holder's write goes to the session lease when one is granted; the first write of a
+      // fresh factory may go without (the grant is under way) and a renewal attaches it.
+      let lease = (record.holderIdentity === this.identity ? session?.currentId() : undefined) ?? '0';
+      const bound = session !== undefined && lease !== '0';
       let counter = this.counter;
       let leaseRetried = false;
       for (let attempt = 0; attempt < COUNTER_ATTEMPTS; ) {
@@ -189,7 +191,7 @@ export class EtcdLock implements ResourceLock {
           // A new term may go ahead on a fresh lease; a renewal of a term bound to the lost one may not.
           if (!newToken || leaseRetried) throw new BackendUnavailableError(`${this.description}: ${what}: the session lease expired`, { cause: error });
           leaseRetried = true;
-          lease = await session.id();
+          lease = session.currentId() ?? '0';
           continue;
         }
         if (outcome.kind === 'written') {

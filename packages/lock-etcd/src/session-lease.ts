@@ -66,6 +66,15 @@ export class SessionLease {
   }
 
   /**
+   * The lease to attach a holder's write to right now, if one is granted; otherwise starts
+   * granting one (for the next write) and returns `undefined`: a write never waits for a grant.
+   */
+  currentId(): string | undefined {
+    if (!this.current) this.prepare();
+    return this.current?.id;
+  }
+
+  /**
    * Starts granting a lease now, if there is none, so a lock's first acquisition does not
    * wait for the grant. Failures are only logged: the acquisition will ask again.
    */

@@ -48,6 +48,8 @@ export class WatchHub {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly keys = new Map<string, WatchedKey>();
+  /** Cancellations under way: `close()` waits for them, so the client is not closed under them. */
+  private readonly detaching = new Set<Promise<void>>();
   private closed = false;
 
   constructor(client: Etcd3, logger: Logger, clock: Clock) {
@@ -84,12 +86,24 @@ export class WatchHub {
     return () => this.unwatch(id, subscription);
   }
 
-  /** Cancels every etcd watcher. */
+  /**
+   * Cancels every etcd watcher and waits (at most a second) for the cancellations to be
+   * answered, so that closing the client next leaves etcd3 nothing to re-establish.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const entries = [...this.keys.values()];
     this.keys.clear();
-    await Promise.all(entries.map((entry) => this.detach(entry)));
+    for (const entry of entries) this.track(this.detach(entry));
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)));
+    await Promise.race([Promise.allSettled([...this.detaching]), bound]);
+    clearTimeout(timer);
+  }
+
+  private track(detach: Promise<void>): void {
+    this.detaching.add(detach);
+    void detach.finally(() => this.detaching.delete(detach));
   }
 
   private unwatch(id: string, subscription: Subscription): void {
@@ -97,7 +111,7 @@ export class WatchHub {
     const entry = this.keys.get(id);
     if (!entry?.subscriptions.delete(subscription) || entry.subscriptions.size > 0) return;
     this.keys.delete(id);
-    void this.detach(entry);
+    this.track(this.detach(entry));
   }
 
   private attach(entry: WatchedKey, fromRevision?: string): void {

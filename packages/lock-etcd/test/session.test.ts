@@ -79,7 +79,9 @@ describe('records bound to the session lease', () => {
     const locks = factory();
     const a = elect(locks, 'bound', 'a');
     await waitFor(() => a.elector.isLeader(), 5000, 'a to lead');
-    expect((await recordOf('bound'))?.lease).toBe(locks.sessionLeaseId);
+    // Attached by the acquisition, or by the first renewal when the grant was still under way.
+    await waitFor(async () => (await recordOf('bound'))?.lease === locks.sessionLeaseId, 2 * SLOW.retryPeriodMs + 2000, 'the record to carry the session lease');
+    expect(locks.sessionLeaseId).toMatch(/^[1-9][0-9]*$/);
     await cleanups.pop()!(); // stop the elector: it releases
     const released = await recordOf('bound');
     expect(JSON.parse(released!.value.toString()).holderIdentity).toBe('');
@@ -89,8 +91,9 @@ describe('records bound to the session lease', () => {
   test('closing the factory revokes the lease: a record still attached is deleted at once', async () => {
     const locks = factory();
     const lock = locks.lock('revoked-on-close', 'a');
+    await waitFor(() => locks.sessionLeaseId !== undefined, 5000, 'the session lease to be granted');
     const held: LeaderElectionRecord = { holderIdentity: 'a', leaseDurationMs: 10_000, acquireTime: 1, renewTime: 1, leaderTransitions: 0, fencingToken: 1 };
-    await lock.create(held);
+    expect((await lock.create(held)) && (await recordOf('revoked-on-close'))?.lease).toBe(locks.sessionLeaseId);
     const lost = deferred<Error>();
     lock.onSessionLost!((reason) => lost.resolve(reason));
     await locks.close();
@@ -120,6 +123,7 @@ describe('a holder cut off from etcd', () => {
     await waitFor(() => a.elector.isLeader(), 5000, 'a to lead');
     const lostAt = deferred<number>();
     holderLocks.lock('silence', 'probe').onSessionLost!(() => lostAt.resolve(now()));
+    await waitFor(async () => (await recordOf('silence'))?.lease === holderLocks.sessionLeaseId, 2 * SLOW.retryPeriodMs + 2000, 'a’s record to carry its session lease');
     const b = elect(factory(), 'silence', 'b');
     await waitFor(() => b.elector.getLeader() === 'a', 5000, 'b to see a');
     const deletedAt = deferred<number>();
@@ -151,6 +155,7 @@ describe('a holder process killed with SIGKILL', () => {
     await waitFor(() => child.leading !== undefined, 10_000, 'the child to lead');
     const follower = elect(factory({ session: { ttl: '2s' } }), 'sigkill', 'follower');
     await waitFor(() => follower.elector.getLeader() === 'child', 5000, 'the follower to see the child');
+    await waitFor(async () => ((await recordOf('sigkill'))?.lease ?? '0') !== '0', 2 * SLOW.retryPeriodMs + 2000, 'the child’s record to carry its session lease');
 
     const killedAt = now();
     await child.kill('SIGKILL');

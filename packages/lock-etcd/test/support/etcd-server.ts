@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,15 +26,22 @@ export interface RaftTimings {
 
 const FAST: RaftTimings = { heartbeatMs: 50, electionTimeoutMs: 500 };
 
-/** True once the member at `url` reports itself healthy (it has a leader and answers reads). */
-async function healthy(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-    const body = (await response.json()) as { health?: string };
-    return body.health === 'true';
-  } catch {
-    return false;
-  }
+/**
+ * True once the member at `url` reports itself healthy (it has a leader and answers reads).
+ * A connection per question, closed after it: nothing keeps the test process alive after.
+ */
+function healthy(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = httpGet(`${url}/health`, { agent: false, timeout: 1000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve(/"health":\s*"true"/.test(body)));
+      response.on('error', () => resolve(false));
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(false));
+  });
 }
 
 /** True once something accepts TCP connections on `port` (for TLS members, whose /health needs a client certificate). */
