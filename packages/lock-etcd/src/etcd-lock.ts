@@ -1,6 +1,6 @@
-import { BackendUnavailableError, LockConflictError, LockNotFoundError, validateRecord } from '@baton/core';
-import type { LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
-import type { Etcd3 } from 'etcd3';
+import { BackendUnavailableError, LockConflictError, LockNotFoundError, newTermOver, validateRecord } from '@baton/core';
+import type { AcquireIfFreeResult, LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
+import type { Etcd3, IKeyValue } from 'etcd3';
 import { decodeSnapshot } from './codec.ts';
 import { EtcdConnection } from './connection.ts';
 import type { CallOptions } from './connection.ts';
@@ -9,7 +9,7 @@ import { lockKeys } from './keys.ts';
 import type { LockKeys } from './keys.ts';
 import { resolveFactoryOptions, validateLockName } from './options.ts';
 import type { EtcdLockOptions } from './options.ts';
-import { UNKNOWN_COUNTER, counterRaceError, readLock, writeLock } from './transactions.ts';
+import { UNKNOWN_COUNTER, counterRaceError, readLock, recordChangedError, writeLock } from './transactions.ts';
 import type { CounterState, WritePlan } from './transactions.ts';
 import type { KeyEvent } from './watch-hub.ts';
 
@@ -54,6 +54,8 @@ export class EtcdLock implements ResourceLock {
   private counter: CounterState = UNKNOWN_COUNTER;
   /** The highest store revision whose state this lock has seen (reads, writes, events). */
   private seenRevision = 0n;
+  /** The newest state this lock has seen: `null` absent, `undefined` not known yet. */
+  private latest: LockSnapshot | null | undefined;
   /** The store revision of the last read, where a new watch starts. */
   private lastReadRevision: string | undefined;
 
@@ -158,7 +160,10 @@ export class EtcdLock implements ResourceLock {
   /** Remembers what the store held at `revision`. */
   private saw(revision: string, snapshot: LockSnapshot | null): void {
     const at = BigInt(revision);
-    if (at > this.seenRevision) this.seenRevision = at;
+    if (at >= this.seenRevision) {
+      this.seenRevision = at;
+      this.latest = snapshot;
+    }
     if (!snapshot) return;
     this.known.delete(snapshot.version);
     this.known.set(snapshot.version, snapshot.record);
@@ -173,38 +178,79 @@ export class EtcdLock implements ResourceLock {
         current === null ||
         record.fencingToken !== current.fencingToken ||
         (record.holderIdentity !== '' && record.holderIdentity !== current.holderIdentity);
-      const session = this.connection.session;
-      // A holder's write goes to the session lease when one is granted; the first write of a
-      // fresh factory may go without (the grant is under way) and a renewal attaches it.
-      let lease = (record.holderIdentity === this.identity ? session?.currentId() : undefined) ?? '0';
-      const bound = session !== undefined && lease !== '0';
-      let counter = this.counter;
-      let leaseRetried = false;
-      for (let attempt = 0; attempt < COUNTER_ATTEMPTS; ) {
-        const plan: WritePlan = { record, expectedVersion, newToken, counter, lease };
-        let outcome;
-        try {
-          outcome = await writeLock(this.client, this.keys, this.description, plan, call);
-        } catch (error) {
-          if (!bound || !isLeaseNotFound(error)) throw error;
-          session.lost(lease, new BackendUnavailableError(`${this.description}: etcd no longer knows session lease ${lease}`, { cause: error }));
-          // A new term may go ahead on a fresh lease; a renewal of a term bound to the lost one may not.
-          if (!newToken || leaseRetried) throw new BackendUnavailableError(`${this.description}: ${what}: the session lease expired`, { cause: error });
-          leaseRetried = true;
-          lease = session.currentId() ?? '0';
-          continue;
-        }
-        if (outcome.kind === 'written') {
-          this.counter = outcome.counter;
-          this.saw(outcome.revision, outcome.snapshot);
-          return outcome.snapshot;
-        }
-        counter = outcome.counter;
-        this.counter = counter;
-        attempt++;
-      }
-      throw counterRaceError(this.description);
+      const outcome = await this.attempt(record, expectedVersion, newToken, call, what);
+      if (outcome.kind === 'record-changed') throw recordChangedError(this.description, expectedVersion, outcome.current);
+      return outcome.snapshot;
     });
+  }
+
+  /**
+   * The fast path: takes the lock in one transaction when it is absent, or released and this
+   * lock has seen that released version (a read or a watch event); otherwise that same
+   * transaction's failure branch returns what is stored, and a released record is taken over
+   * in a second one. A held record is returned untouched, whoever holds it.
+   */
+  acquireIfFree(record: LeaderElectionRecord, options?: LockCallOptions): Promise<AcquireIfFreeResult> {
+    const checked = validateRecord(record, this.description);
+    return this.connection.exec(this.description, 'acquireIfFree', options?.signal, async (call) => {
+      // A released version this lock has seen is taken over directly; anything else is first
+      // tried as absent — the failure branch then says what is stored, in the same round trip.
+      let base = this.latest?.record.holderIdentity === '' ? this.latest : null;
+      for (let round = 0; round < 3; round++) {
+        const wanted = base === null ? checked : newTermOver(base.record, checked);
+        const outcome = await this.attempt(wanted, base?.version, true, call, 'acquireIfFree');
+        if (outcome.kind === 'written') return { acquired: true, snapshot: outcome.snapshot };
+        base = outcome.current === undefined ? null : decodeSnapshot(outcome.current, this.description);
+        if (base !== null) this.saw(base.version, base);
+        if (base !== null && base.record.holderIdentity !== '') return { acquired: false, snapshot: base };
+      }
+      throw new LockConflictError(`${this.description}: the record kept changing under acquireIfFree; try again`);
+    });
+  }
+
+  /**
+   * One write, retried when only the fencing counter moved (by hand) or the session lease
+   * expired under a new term. @returns the written snapshot, or the record as it is when it
+   * was not as expected.
+   */
+  private async attempt(
+    record: LeaderElectionRecord,
+    expectedVersion: string | undefined,
+    newToken: boolean,
+    call: CallOptions,
+    what: string,
+  ): Promise<{ kind: 'written'; snapshot: LockSnapshot } | { kind: 'record-changed'; current: IKeyValue | undefined }> {
+    const session = this.connection.session;
+    // A holder's write goes to the session lease when one is granted; the first write of a
+    // fresh factory may go without (the grant is under way) and a renewal attaches it.
+    let lease = (record.holderIdentity === this.identity ? session?.currentId() : undefined) ?? '0';
+    let counter = this.counter;
+    let leaseRetried = false;
+    for (let moved = 0; moved < COUNTER_ATTEMPTS; ) {
+      const plan: WritePlan = { record, expectedVersion, newToken, counter, lease };
+      let outcome;
+      try {
+        outcome = await writeLock(this.client, this.keys, this.description, plan, call);
+      } catch (error) {
+        if (session === undefined || lease === '0' || !isLeaseNotFound(error)) throw error;
+        session.lost(lease, new BackendUnavailableError(`${this.description}: etcd no longer knows session lease ${lease}`, { cause: error }));
+        // A new term may go ahead (on a fresh lease, once granted); a renewal of a term bound to the lost one may not.
+        if (!newToken || leaseRetried) throw new BackendUnavailableError(`${this.description}: ${what}: the session lease expired`, { cause: error });
+        leaseRetried = true;
+        lease = session.currentId() ?? '0';
+        continue;
+      }
+      if (outcome.kind === 'written') {
+        this.counter = outcome.counter;
+        this.saw(outcome.revision, outcome.snapshot);
+        return { kind: 'written', snapshot: outcome.snapshot };
+      }
+      if (outcome.kind === 'record-changed') return outcome;
+      counter = outcome.counter;
+      this.counter = counter;
+      moved++;
+    }
+    throw counterRaceError(this.description);
   }
 
   /** Reads the record to learn what `version` holds; a conflict when it is not current any more. */

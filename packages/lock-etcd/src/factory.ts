@@ -1,3 +1,4 @@
+import type { ResourceLockFactory } from '@baton/core';
 import type { Etcd3 } from 'etcd3';
 import { EtcdConnection } from './connection.ts';
 import { EtcdLock, SHARED_CONNECTION } from './etcd-lock.ts';
@@ -15,7 +16,7 @@ import type { EtcdLockFactoryOptions } from './options.ts';
  * // ... new LeaderElector({ lock, callbacks }).run(signal)
  * await factory.close();
  */
-export class EtcdLockFactory {
+export class EtcdLockFactory implements ResourceLockFactory {
   private readonly connection: EtcdConnection;
 
   /** @throws ConfigError naming the bad option. */

@@ -48,7 +48,9 @@ export interface WritePlan {
 export type WriteOutcome =
   | { readonly kind: 'written'; readonly snapshot: LockSnapshot; readonly counter: CounterState; readonly revision: string }
   /** The record was as expected, but the counter was not below the token: try again with this state. */
-  | { readonly kind: 'counter-moved'; readonly counter: CounterState };
+  | { readonly kind: 'counter-moved'; readonly counter: CounterState }
+  /** The record was not as expected: here it is as stored now (`undefined`: absent), undecoded. */
+  | { readonly kind: 'record-changed'; readonly current: IKeyValue | undefined };
 
 /**
  * The fencing token a new term stores: the one asked for, raised above the counter when this
@@ -66,8 +68,9 @@ export function tokenFor(plan: Pick<WritePlan, 'record' | 'counter'>): number {
  * - compare the record's create revision to 0 (create) or its mod revision to the expected
  *   version (update); for a new term also that the counter is absent or below the token;
  * - on success put the record (attached to `lease`) and, for a new term, the counter;
- * - on failure read both keys, to say why in one round trip.
- * @throws LockConflictError / LockNotFoundError / InvalidRecordError as the interface requires.
+ * - on failure read both keys, to say why in one round trip (the caller turns a changed record
+ *   into `LockConflictError` / `LockNotFoundError`, or, for `acquireIfFree`, into its answer).
+ * @throws InvalidRecordError for a corrupt counter.
  */
 export async function writeLock(client: Etcd3, keys: LockKeys, lock: string, plan: WritePlan, call: CallOptions): Promise<WriteOutcome> {
   const token = plan.newToken ? tokenFor(plan) : plan.record.fencingToken;
@@ -95,15 +98,17 @@ export async function writeLock(client: Etcd3, keys: LockKeys, lock: string, pla
   }
 
   const [recordKv, counterKv] = rangedValues(reply);
-  if (plan.expectedVersion === undefined) {
-    if (recordKv !== undefined) throw new LockConflictError(`${lock} already exists (version ${recordKv.mod_revision})`);
-  } else {
-    if (recordKv === undefined) throw new LockNotFoundError(`${lock} does not exist`);
-    if (recordKv.mod_revision !== plan.expectedVersion) {
-      throw new LockConflictError(`${lock} was modified (version ${recordKv.mod_revision}, expected ${plan.expectedVersion})`);
-    }
-  }
+  const recordAsExpected =
+    plan.expectedVersion === undefined ? recordKv === undefined : recordKv !== undefined && recordKv.mod_revision === plan.expectedVersion;
+  if (!recordAsExpected) return { kind: 'record-changed', current: recordKv };
   return { kind: 'counter-moved', counter: counterState(counterKv, lock) };
+}
+
+/** The error `create`/`update` throw when the record was not as expected. */
+export function recordChangedError(lock: string, expectedVersion: string | undefined, current: IKeyValue | undefined): Error {
+  if (expectedVersion === undefined) return new LockConflictError(`${lock} already exists (version ${current?.mod_revision})`);
+  if (current === undefined) return new LockNotFoundError(`${lock} does not exist`);
+  return new LockConflictError(`${lock} was modified (version ${current.mod_revision}, expected ${expectedVersion})`);
 }
 
 function range(key: Buffer): IRequestOp {

@@ -31,5 +31,6 @@ for (const session of [false, true]) {
       await admin.put(`${prefixes.keyPrefix}${lockName}`).value('not a record');
     },
     watch: true,
+    fastPath: true,
   });
 }
