@@ -1,12 +1,10 @@
+import type { Clock } from '@baton/core';
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { DEFAULTS, isClusterConnection } from './options.ts';
 import type { RedisClient, RedisConnectionOptions, ResolvedFactoryOptions } from './options.ts';
-
-/** Reconnect quickly (50 ms doubling, capped), so a restarted server is back within a second. */
-function backoff(times: number): number {
-  return Math.min(50 * 2 ** Math.min(times - 1, 10), DEFAULTS.maxReconnectDelayMs);
-}
+import { NO_IOREDIS_RETRY, reconnectDelayMs } from './reconnector.ts';
+import { unrefTimer } from './timers.ts';
 
 /** A reply saying the node is a replica now (after a failover): reconnect, so Sentinel names the master. */
 function reconnectOnReadonly(error: Error): boolean {
@@ -22,7 +20,6 @@ function defaultsFor(options: ResolvedFactoryOptions, role: 'commands' | 'subscr
     disconnectTimeout: 200,
     socketTimeout: options.socketTimeoutMs,
     connectionName: role === 'commands' ? options.connectionName : `${options.connectionName}-sub`,
-    retryStrategy: backoff,
   };
 }
 
@@ -30,13 +27,15 @@ function defaultsFor(options: ResolvedFactoryOptions, role: 'commands' | 'subscr
  * What baton forces on connections it opens, so that a call fails fast while the connection
  * is down instead of queueing: no offline queue, pending commands are failed (not resent)
  * when the connection drops, and the subscriber's channels are resubscribed by baton itself
- * (so it knows when the watch is live again).
+ * (so it knows when the watch is live again). ioredis does not reconnect on its own timers:
+ * baton does, on its clock (see reconnector.ts).
  */
 const FAIL_FAST: RedisOptions = {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 0,
   autoResendUnfulfilledCommands: false,
   autoResubscribe: false,
+  retryStrategy: NO_IOREDIS_RETRY,
 };
 
 /** ioredis emits connection errors as events; baton reports them through calls, so none may go unhandled. */
@@ -50,7 +49,8 @@ export function openCommandClient(connection: RedisConnectionOptions, options: R
   if (isClusterConnection(connection)) {
     const user = connection.options ?? {};
     const clusterOptions: ClusterOptions = {
-      clusterRetryStrategy: backoff,
+      // Cluster keeps its own reconnect loop over the nodes (ioredis' timers).
+      clusterRetryStrategy: reconnectDelayMs,
       slotsRefreshTimeout: DEFAULTS.connectTimeoutMs,
       ...user,
       enableOfflineQueue: false,
@@ -88,8 +88,6 @@ export function openSubscriber(client: RedisClient, options: ResolvedFactoryOpti
       ...defaultsFor(options, 'subscriber'),
       ...withoutUndefined({ host, port, username, password, tls, family, protocol }),
       ...FAIL_FAST,
-      // Give up on this node after a few tries; the subscriber then picks another one.
-      retryStrategy: (times) => (times > 3 ? null : backoff(times)),
     }));
   }
   const override: RedisOptions = owned
@@ -104,9 +102,9 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
 
 /**
  * Closes a client: QUIT when it is connected, otherwise a plain disconnect, and resolves once
- * its socket is gone (or after `timeoutMs`, when something keeps it from closing cleanly).
+ * its socket is gone (or after `timeoutMs` on `clock`, when something keeps it from closing cleanly).
  */
-export async function closeClient(client: RedisClient, timeoutMs = 2_000): Promise<void> {
+export async function closeClient(client: RedisClient, clock: Clock, timeoutMs = 2_000): Promise<void> {
   const status = client.status;
   if (status === 'end') return;
   if (!(client instanceof Cluster) && (status === 'reconnecting' || status === 'close' || status === 'wait')) {
@@ -115,13 +113,14 @@ export async function closeClient(client: RedisClient, timeoutMs = 2_000): Promi
     return;
   }
   const ended = new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      client.disconnect();
-      resolve();
-    }, timeoutMs);
-    timer.unref();
+    const timer = unrefTimer(
+      clock.setTimeout(() => {
+        client.disconnect();
+        resolve();
+      }, timeoutMs),
+    );
     client.once('end', () => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       resolve();
     });
   });

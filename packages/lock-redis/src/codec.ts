@@ -1,5 +1,6 @@
 import { InvalidRecordError, validateRecord } from '@baton/core';
 import type { LeaderElectionRecord, LockSnapshot } from '@baton/core';
+import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 
 /**
@@ -22,16 +23,15 @@ export function newVersion(): string {
   return `${VERSION_PREFIX}.${(versionCounter++).toString(36)}`;
 }
 
-/** The record's fields as script arguments, in {@link RECORD_FIELDS} order. */
-export function recordArgs(record: LeaderElectionRecord): string[] {
-  return [
-    record.holderIdentity,
-    String(record.leaseDurationMs),
-    String(record.acquireTime),
-    String(record.renewTime),
-    String(record.leaderTransitions),
-    String(record.fencingToken),
-  ];
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * `holder` as a JSON string, for the change message a script builds by concatenation (no JSON
+ * encoder runs on the server). A lone surrogate is sent to Redis as U+FFFD (UTF-8 cannot carry
+ * it), so the message names the holder exactly as the hash stores it.
+ */
+export function jsonString(holder: string): string {
+  return JSON.stringify(SURROGATE.test(holder) ? Buffer.from(holder, 'utf8').toString('utf8') : holder);
 }
 
 /**

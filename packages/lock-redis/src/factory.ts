@@ -47,4 +47,9 @@ export class RedisLockFactory {
   get subscriberClient() {
     return this.session.sharedSubscriber?.client;
   }
+
+  /** @internal For tests: the shared subscriber, once a lock has been watched. */
+  get subscriber() {
+    return this.session.sharedSubscriber;
+  }
 }

@@ -1,6 +1,5 @@
-import { ConfigError, parseDuration } from '@baton/core';
-import type { Duration, Logger } from '@baton/core';
-import { silentLogger } from '@baton/core';
+import { ConfigError, parseDuration, silentLogger, systemClock } from '@baton/core';
+import type { Clock, Duration, Logger } from '@baton/core';
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 
 /** A client the caller already has: a single server or Sentinel `Redis`, or a `Cluster`. */
@@ -42,14 +41,24 @@ export interface RedisLockFactoryOptions {
   operationTimeout?: Duration;
   /**
    * On connections baton opens: a connection that owes a reply and has received nothing for
-   * this long is dropped and reconnected (ioredis `socketTimeout`), and the subscriber
-   * connection is pinged every half of it so a silently dead watch is noticed. Default 5s.
+   * this long is dropped and reconnected (ioredis `socketTimeout`). Default 5s.
    */
   socketTimeout?: Duration;
+  /**
+   * The subscriber connection sends a PING after it has heard nothing for this long while a
+   * lock is watched (and none while nothing is watched), so a silently dead watch is noticed
+   * within `watchKeepAlive + socketTimeout`. Default 30s.
+   */
+  watchKeepAlive?: Duration;
   /** `CLIENT SETNAME` of connections baton opens. Default `"baton"`. */
   connectionName?: string;
   /** Where connection trouble is logged (pino-shaped). Default: silent. */
   logger?: Logger;
+  /**
+   * The clock of every timer baton runs here: call timeouts, reconnect backoff, the
+   * subscriber's keep-alive. Default: the system clock; tests pass core's `FakeClock`.
+   */
+  clock?: Clock;
 }
 
 /** Options of a standalone {@link RedisLock}: a factory's options plus the lock's name and identity. */
@@ -68,8 +77,10 @@ export interface ResolvedFactoryOptions {
   expiryFactor: number;
   operationTimeoutMs: number;
   socketTimeoutMs: number;
+  watchKeepAliveMs: number;
   connectionName: string;
   logger: Logger;
+  clock: Clock;
 }
 
 export const DEFAULTS = {
@@ -77,8 +88,10 @@ export const DEFAULTS = {
   expiryFactor: 10,
   operationTimeoutMs: 5_000,
   socketTimeoutMs: 5_000,
+  watchKeepAliveMs: 30_000,
   connectionName: 'baton',
   /** Reconnect backoff of connections baton opens: 50 ms doubling up to this cap. */
+  firstReconnectDelayMs: 50,
   maxReconnectDelayMs: 1_000,
   /** How long opening a connection may take. */
   connectTimeoutMs: 5_000,
@@ -129,6 +142,8 @@ export function resolveFactoryOptions(options: RedisLockFactoryOptions): Resolve
     options.operationTimeout === undefined ? DEFAULTS.operationTimeoutMs : parseDuration(options.operationTimeout, 'operationTimeout');
   const socketTimeoutMs =
     options.socketTimeout === undefined ? DEFAULTS.socketTimeoutMs : parseDuration(options.socketTimeout, 'socketTimeout');
+  const watchKeepAliveMs =
+    options.watchKeepAlive === undefined ? DEFAULTS.watchKeepAliveMs : parseDuration(options.watchKeepAlive, 'watchKeepAlive');
 
   const connectionName = options.connectionName ?? DEFAULTS.connectionName;
   if (typeof connectionName !== 'string' || !/^[^\s]+$/.test(connectionName)) {
@@ -139,7 +154,12 @@ export function resolveFactoryOptions(options: RedisLockFactoryOptions): Resolve
     throw new ConfigError('logger', 'must have debug/info/warn/error methods');
   }
 
-  return { client, connection, keyPrefix, expiryFactor, operationTimeoutMs, socketTimeoutMs, connectionName, logger };
+  const clock = options.clock ?? systemClock;
+  if (typeof clock !== 'object' || clock === null || typeof clock.setTimeout !== 'function' || typeof clock.now !== 'function') {
+    throw new ConfigError('clock', 'must be a Clock (now, wallNow, setTimeout, clearTimeout)');
+  }
+
+  return { client, connection, keyPrefix, expiryFactor, operationTimeoutMs, socketTimeoutMs, watchKeepAliveMs, connectionName, logger, clock };
 }
 
 /**

@@ -6,14 +6,19 @@ import {
   validateRecord,
 } from '@baton/core';
 import type { LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
-import { decodeSnapshot, newVersion, recordArgs } from './codec.ts';
+import { decodeSnapshot, jsonString, newVersion } from './codec.ts';
 import { lockKeys } from './keys.ts';
 import type { LockKeys } from './keys.ts';
 import { resolveFactoryOptions, validateLockName } from './options.ts';
 import type { RedisClient, RedisLockOptions } from './options.ts';
 import { runScript } from './scripts.ts';
-import type { ScriptReply } from './scripts.ts';
+import type { AcquireReply, ScriptReply } from './scripts.ts';
 import { RedisSession } from './session.ts';
+
+/** What {@link RedisLock.acquireIfFree} did (the shape of core's `AcquireIfFreeResult`). */
+export type AcquireIfFreeResult =
+  | { readonly acquired: true; readonly snapshot: LockSnapshot }
+  | { readonly acquired: false; readonly snapshot: LockSnapshot };
 
 /** How a factory hands its shared session to the locks it makes; not part of the public options. */
 export const SHARED_SESSION = Symbol('baton.lock-redis.session');
@@ -66,6 +71,11 @@ export class RedisLock implements ResourceLock {
     return this.description;
   }
 
+  /** @internal For tests: the session's calls not settled yet, and its reconnect attempts. */
+  get diagnostics(): { callsInFlight: number; reconnectAttempts: number } {
+    return { callsInFlight: this.session.callsInFlight, reconnectAttempts: this.session.reconnectAttempts };
+  }
+
   get(options?: LockCallOptions): Promise<LockSnapshot | null> {
     return this.session.exec(this.description, 'get', options?.signal, async (client) => {
       let fields: Record<string, string>;
@@ -77,40 +87,55 @@ export class RedisLock implements ResourceLock {
         throw new InvalidRecordError(this.description, `the key holds a ${type}, not a hash`, { cause: error });
       }
       return decodeSnapshot(fields, this.description);
-    });
+    }, this.keys.channel);
   }
 
-  async create(record: LeaderElectionRecord, options?: LockCallOptions): Promise<LockSnapshot> {
-    const checked = validateRecord(record, this.description);
-    const version = newVersion();
-    return this.session.exec(this.description, 'create', options?.signal, async (client) => {
-      const reply = await runScript(client, 'batonLockWrite', [this.keys.record, this.keys.fence], [
-        '', // no expected version: create, only if absent
-        version,
-        ...recordArgs(checked),
-        this.expiryMs(checked),
-        this.keys.channel,
-      ]);
-      return this.written(reply, checked, version, undefined);
-    });
+  create(record: LeaderElectionRecord, options?: LockCallOptions): Promise<LockSnapshot> {
+    return this.write(record, '', 'create', options);
   }
 
-  async update(record: LeaderElectionRecord, expectedVersion: string, options?: LockCallOptions): Promise<LockSnapshot> {
-    const checked = validateRecord(record, this.description);
+  update(record: LeaderElectionRecord, expectedVersion: string, options?: LockCallOptions): Promise<LockSnapshot> {
     if (typeof expectedVersion !== 'string' || expectedVersion === '') {
-      throw new LockConflictError(`${this.description}: no version to compare with (got ${JSON.stringify(expectedVersion)})`);
+      return Promise.reject(new LockConflictError(`${this.description}: no version to compare with (got ${JSON.stringify(expectedVersion)})`));
+    }
+    return this.write(record, expectedVersion, 'update', options);
+  }
+
+  /**
+   * The fast path, in ONE script call (`acquire.lua`): when the lock is absent or released,
+   * stores `record` as a new term — fencing token `max(requested, released token + 1, INCR
+   * counter)`, leaderTransitions counted over a released record — publishes it and returns
+   * it (`acquired: true`); when anyone holds it, writes nothing and returns what is stored
+   * (`acquired: false`). An expired but still named holder is never overwritten here.
+   * @throws InvalidRecordError for data that is not a baton record (left untouched), or a
+   * `record` without a holder.
+   */
+  acquireIfFree(record: LeaderElectionRecord, options?: LockCallOptions): Promise<AcquireIfFreeResult> {
+    let checked: LeaderElectionRecord;
+    try {
+      checked = validateRecord(record, this.description);
+      if (checked.holderIdentity === '') throw new InvalidRecordError(this.description, 'acquireIfFree needs a record that names a holder');
+    } catch (error) {
+      return Promise.reject(error);
     }
     const version = newVersion();
-    return this.session.exec(this.description, 'update', options?.signal, async (client) => {
-      const reply = await runScript(client, 'batonLockWrite', [this.keys.record, this.keys.fence], [
-        expectedVersion,
-        version,
-        ...recordArgs(checked),
-        this.expiryMs(checked),
-        this.keys.channel,
-      ]);
-      return this.written(reply, checked, version, expectedVersion);
-    });
+    const { keys } = this;
+    const args = [
+      version,
+      checked.holderIdentity,
+      String(checked.leaseDurationMs),
+      String(checked.acquireTime),
+      String(checked.renewTime),
+      String(checked.leaderTransitions),
+      String(checked.fencingToken),
+      this.expiryMs(checked),
+      keys.channel,
+      jsonString(checked.holderIdentity),
+    ];
+    return this.session.exec(this.description, 'acquireIfFree', options?.signal, (client) =>
+      runScript(client, 'batonLockAcquire', keys.record, keys.fence, args).then((reply) => this.acquired(reply, checked, version)),
+      keys.channel,
+    );
   }
 
   /**
@@ -133,6 +158,37 @@ export class RedisLock implements ResourceLock {
     if (this.ownsSession) await this.session.close();
   }
 
+  /** One call of `write.lua`: a create (`expected` empty) or a compare-and-swap on `expected`. */
+  private write(record: LeaderElectionRecord, expected: string, what: string, options: LockCallOptions | undefined): Promise<LockSnapshot> {
+    let checked: LeaderElectionRecord;
+    try {
+      checked = validateRecord(record, this.description);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const version = newVersion();
+    const { keys } = this;
+    const args = [
+      expected,
+      version,
+      checked.holderIdentity,
+      String(checked.leaseDurationMs),
+      String(checked.acquireTime),
+      String(checked.renewTime),
+      String(checked.leaderTransitions),
+      String(checked.fencingToken),
+      this.expiryMs(checked),
+      keys.channel,
+      jsonString(checked.holderIdentity),
+    ];
+    return this.session.exec(this.description, what, options?.signal, (client) =>
+      runScript(client, 'batonLockWrite', keys.record, keys.fence, args).then((reply) =>
+        this.written(reply, checked, version, expected === '' ? undefined : expected),
+      ),
+      keys.channel,
+    );
+  }
+
   /** The key's expiry: `expiryFactor` lease durations after this write. */
   private expiryMs(record: LeaderElectionRecord): string {
     return String(Math.min(Math.ceil(record.leaseDurationMs * this.expiryFactor), Number.MAX_SAFE_INTEGER));
@@ -141,13 +197,8 @@ export class RedisLock implements ResourceLock {
   private written(reply: unknown, record: LeaderElectionRecord, version: string, expected: string | undefined): LockSnapshot {
     const [status, detail] = (Array.isArray(reply) ? reply : []) as ScriptReply;
     switch (status) {
-      case 'ok': {
-        const fencingToken = Number(detail);
-        if (!Number.isSafeInteger(fencingToken)) {
-          throw new InvalidRecordError(this.description, `the fencing counter is out of range: ${String(detail)}`);
-        }
-        return { record: { ...record, fencingToken }, version };
-      }
+      case 'ok':
+        return { record: { ...record, fencingToken: this.storedCount(detail, 'fencing counter') }, version };
       case 'conflict':
         throw new LockConflictError(
           expected === undefined
@@ -161,5 +212,44 @@ export class RedisLock implements ResourceLock {
       default:
         throw new BackendUnavailableError(`${this.description}: unexpected reply from Redis: ${JSON.stringify(reply)}`);
     }
+  }
+
+  private acquired(reply: unknown, record: LeaderElectionRecord, version: string): AcquireIfFreeResult {
+    const r = (Array.isArray(reply) ? reply : []) as AcquireReply;
+    switch (r[0]) {
+      case 'acquired': {
+        const fencingToken = this.storedCount(r[1], 'fencing counter');
+        const leaderTransitions = this.storedCount(r[2], 'leaderTransitions');
+        return { acquired: true, snapshot: { record: { ...record, fencingToken, leaderTransitions }, version } };
+      }
+      case 'held': {
+        const field = (value: string | null): string | undefined => value ?? undefined;
+        const snapshot = decodeSnapshot(
+          {
+            version: field(r[1]),
+            holderIdentity: field(r[2]),
+            leaseDurationMs: field(r[3]),
+            acquireTime: field(r[4]),
+            renewTime: field(r[5]),
+            leaderTransitions: field(r[6]),
+            fencingToken: field(r[7]),
+          },
+          this.description,
+        );
+        if (snapshot === null) throw new InvalidRecordError(this.description, 'the held record came back empty');
+        return { acquired: false, snapshot };
+      }
+      case 'invalid':
+        throw new InvalidRecordError(this.description, String(r[1]));
+      default:
+        throw new BackendUnavailableError(`${this.description}: unexpected reply from Redis: ${JSON.stringify(reply)}`);
+    }
+  }
+
+  /** A count the script stored (a token, a transition count), as a safe integer. */
+  private storedCount(value: unknown, what: string): number {
+    const count = Number(value);
+    if (!Number.isSafeInteger(count)) throw new InvalidRecordError(this.description, `the ${what} is out of range: ${String(value)}`);
+    return count;
   }
 }

@@ -4,12 +4,19 @@ import type { RedisClient } from './options.ts';
 /** The scripts in `src/scripts/`, by the command name they are defined under on a client. */
 const SCRIPTS = {
   batonLockWrite: { file: 'write.lua', numberOfKeys: 2 },
+  batonLockAcquire: { file: 'acquire.lua', numberOfKeys: 2 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
 
-/** What a script returns: a status word, then details (see the header of each `.lua` file). */
+/** What `write.lua` returns: a status word, then details (see its header). */
 export type ScriptReply = ['ok', string] | ['conflict', string] | ['notfound'] | ['invalid', string];
+
+/** What `acquire.lua` returns (see its header): the stored record's fields when it is held. */
+export type AcquireReply =
+  | ['acquired', string, string]
+  | ['held', string | null, string | null, string | null, string | null, string | null, string | null, string | null]
+  | ['invalid', string];
 
 
 /** Reads a script next to this module (`src/scripts/`), or from `src/` when running from `dist/`. */
@@ -23,6 +30,7 @@ function readScript(file: string): string {
 /** The script sources, read once when this module loads (a missing file fails the import). */
 const SOURCES: Readonly<Record<ScriptName, string>> = {
   batonLockWrite: readScript(SCRIPTS.batonLockWrite.file),
+  batonLockAcquire: readScript(SCRIPTS.batonLockAcquire.file),
 };
 
 export function scriptSources(): Readonly<Record<ScriptName, string>> {
@@ -42,9 +50,9 @@ export function defineScripts(client: RedisClient): void {
   }
 }
 
-/** Runs a script defined by {@link defineScripts}. */
-export function runScript(client: RedisClient, name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+/** Runs a script defined by {@link defineScripts} on a lock's two keys. */
+export function runScript(client: RedisClient, name: ScriptName, record: string, fence: string, args: readonly string[]): Promise<unknown> {
   const command = (client as unknown as Record<string, (...args: string[]) => Promise<unknown>>)[name];
   if (typeof command !== 'function') throw new Error(`@baton/lock-redis: script ${name} is not defined on this client`);
-  return command.call(client, ...keys, ...args);
+  return command.call(client, record, fence, ...args);
 }

@@ -1,7 +1,8 @@
-import type { Logger } from '@baton/core';
+import type { Clock, Logger } from '@baton/core';
 import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import { closeClient } from './clients.ts';
+import { NO_IOREDIS_RETRY, Reconnector } from './reconnector.ts';
 
 const CHANNEL = '+switch-master';
 
@@ -16,9 +17,12 @@ const CHANNEL = '+switch-master';
  */
 export class SentinelWatch {
   private readonly clients: Redis[];
+  private readonly reconnectors: Reconnector[] = [];
+  private readonly clock: Clock;
 
-  constructor(options: RedisOptions, onSwitch: () => void, logger: Logger) {
+  constructor(options: RedisOptions, onSwitch: () => void, { clock, logger }: { clock: Clock; logger: Logger }) {
     const name = options.name;
+    this.clock = clock;
     this.clients = (options.sentinels ?? []).slice(0, 3).map((sentinel) => {
       const client = new Redis({
         host: sentinel.host ?? '127.0.0.1',
@@ -30,8 +34,9 @@ export class SentinelWatch {
         enableReadyCheck: false,
         disconnectTimeout: 200,
         connectTimeout: 5_000,
-        retryStrategy: (times) => Math.min(100 * times, 2_000),
+        retryStrategy: NO_IOREDIS_RETRY,
       });
+      this.reconnectors.push(new Reconnector(client, { clock, logger, what: 'sentinel' }));
       client.on('error', () => {});
       client.on('message', (channel: string, message: string) => {
         if (channel !== CHANNEL || message.split(' ')[0] !== name) return;
@@ -44,6 +49,7 @@ export class SentinelWatch {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.clients.map((client) => closeClient(client)));
+    for (const reconnector of this.reconnectors) reconnector.stop();
+    await Promise.all(this.clients.map((client) => closeClient(client, this.clock)));
   }
 }

@@ -2,45 +2,55 @@ import { AbortedError, BackendUnavailableError, PermissionDeniedError } from '@b
 import type { WatchHandlers } from '@baton/core';
 import { Cluster } from 'ioredis';
 import type { Redis } from 'ioredis';
+import { Call, CallDeadlines } from './call.ts';
+import type { AnyCall, CallOwner } from './call.ts';
 import { closeClient, openCommandClient, openSubscriber } from './clients.ts';
 import { isAuthError, mapRedisError } from './errors.ts';
 import { isClusterConnection } from './options.ts';
 import type { RedisClient, ResolvedFactoryOptions } from './options.ts';
+import { Reconnector } from './reconnector.ts';
 import { SentinelWatch } from './sentinel-watch.ts';
 import { defineScripts } from './scripts.ts';
 import { SharedSubscriber } from './subscriber.ts';
-
-interface ReadyWaiter {
-  readonly lock: string;
-  readonly what: string;
-  resolve(): void;
-  reject(error: Error): void;
-}
 
 /**
  * The connections a {@link RedisLockFactory} (or a standalone lock) shares among its locks:
  * one command connection and, once something is watched, ONE subscriber connection.
  * Closing it closes only what it opened.
  */
-export class RedisSession {
+export class RedisSession implements CallOwner {
   readonly options: ResolvedFactoryOptions;
   readonly client: RedisClient;
   private readonly owned: boolean;
+  private readonly reconnector: Reconnector | undefined;
   private subscriber: SharedSubscriber | undefined;
   private sentinelWatch: SentinelWatch | undefined;
   private lastError: Error | undefined;
-  private readonly waiters = new Set<ReadyWaiter>();
+  private readonly deadlines: CallDeadlines;
+  /** Calls waiting for the connection being opened. */
+  private readonly waiting = new Set<AnyCall>();
+  /** Calls not settled yet. */
+  private inFlight = 0;
+  /** Calls in flight per lock channel: its watch messages are held back meanwhile. */
+  private readonly busyChannels = new Map<string, number>();
   private readonly listeners: Array<[string, (...args: any[]) => void]> = [];
+  private readonly mapError = (error: unknown, call: AnyCall): unknown => mapRedisError(error, call.lock, call.what);
   private closed = false;
 
   constructor(options: ResolvedFactoryOptions) {
     this.options = options;
     this.owned = options.client === undefined;
     this.client = options.client ?? openCommandClient(options.connection!, options);
+    this.deadlines = new CallDeadlines(options.clock, options.operationTimeoutMs, (call) => this.timedOut(call));
     defineScripts(this.client);
     const { connection } = options;
+    if (this.owned && !(this.client instanceof Cluster)) {
+      // A retryStrategy in the connection options still decides the delays (ioredis' own loop is off).
+      const delay = (typeof connection === 'object' && !isClusterConnection(connection) ? connection.retryStrategy : undefined) ?? undefined;
+      this.reconnector = new Reconnector(this.client, { clock: options.clock, logger: options.logger, what: 'commands', delay });
+    }
     if (this.owned && typeof connection === 'object' && !isClusterConnection(connection) && connection.sentinels?.length) {
-      this.sentinelWatch = new SentinelWatch(connection, () => this.leaveDemotedMaster(), options.logger);
+      this.sentinelWatch = new SentinelWatch(connection, () => this.leaveDemotedMaster(), options);
     }
     this.listen('error', (error: Error) => {
       this.lastError = error;
@@ -48,11 +58,11 @@ export class RedisSession {
     });
     this.listen('ready', () => {
       this.lastError = undefined;
-      for (const waiter of this.takeWaiters()) waiter.resolve();
+      for (const call of this.takeWaiting()) call.run(this.client, this.mapError);
     });
     const down = (): void => {
       if (this.client.status === 'ready') return;
-      for (const waiter of this.takeWaiters()) waiter.reject(this.unavailable(waiter.what, waiter.lock));
+      for (const call of this.takeWaiting()) call.fail(this.unavailable(call.what, call.lock));
     };
     this.listen('close', down);
     this.listen('end', down);
@@ -63,50 +73,68 @@ export class RedisSession {
     return this.subscriber;
   }
 
+  /** Calls not settled yet (for tests: a fake clock is moved on once real I/O has settled). */
+  get callsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Reconnect attempts of the command connection since it was last ready (connections baton opened). */
+  get reconnectAttempts(): number {
+    return this.reconnector?.attempts ?? 0;
+  }
+
   /**
    * Runs `operation` on the command connection, bounded by `signal` and the session's
    * `operationTimeout`. While the connection is down it fails at once with a
    * BackendUnavailableError (no offline queue); while it is being opened, it waits for it.
    * ioredis errors become core's typed errors.
+   *
+   * With `channel` (the lock's change channel), messages on it that arrive while the call is
+   * in flight are delivered only after its reply: the command and subscriber connections are
+   * not ordered with each other, and a read answered before a change must not reach the
+   * caller after that change (it would look newer than it is).
    */
-  exec<T>(lock: string, what: string, signal: AbortSignal | undefined, operation: (client: RedisClient) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      let stopWaiting = (): void => {};
-      const finish = (): boolean => {
-        if (settled) return false;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        stopWaiting();
-        return true;
-      };
-      const onAbort = (): void => {
-        if (finish()) reject(new AbortedError(`${lock}: ${what} aborted`, { cause: signal?.reason }));
-      };
-      const timer = setTimeout(() => {
-        if (finish()) {
-          reject(new BackendUnavailableError(`${lock}: ${what}: no answer from Redis within ${this.options.operationTimeoutMs} ms`));
-        }
-      }, this.options.operationTimeoutMs);
-      if (signal?.aborted) {
-        onAbort();
-        return;
+  exec<T>(
+    lock: string,
+    what: string,
+    signal: AbortSignal | undefined,
+    operation: (client: RedisClient) => Promise<T>,
+    channel?: string,
+  ): Promise<T> {
+    const call = new Call(this, lock, what, signal, operation, channel);
+    this.inFlight++;
+    if (channel !== undefined) this.busyChannels.set(channel, (this.busyChannels.get(channel) ?? 0) + 1);
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        this.aborted(call);
+        return call.promise;
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const ready = this.whenReady(lock, what);
-      stopWaiting = ready.cancel;
-      ready.promise
-        .then(() => (settled ? undefined : operation(this.client)))
-        .then(
-          (value) => {
-            if (finish()) resolve(value as T);
-          },
-          (error: unknown) => {
-            if (finish()) reject(mapRedisError(error, lock, what));
-          },
-        );
-    });
+      signal.addEventListener('abort', call, { once: true });
+    }
+    if (this.closed) {
+      call.fail(new BackendUnavailableError(`${lock}: ${what}: the Redis lock was closed`));
+      return call.promise;
+    }
+    const client = this.client;
+    switch (client.status) {
+      case 'ready':
+        this.deadlines.add(call);
+        call.run(client, this.mapError);
+        break;
+      case 'wait':
+        // lazyConnect: connect now; errors arrive through the events.
+        client.connect().catch(() => {});
+        this.wait(call);
+        break;
+      case 'connecting':
+      case 'connect':
+        this.wait(call);
+        break;
+      default:
+        // reconnecting, close, disconnecting, end: down right now, so fail fast.
+        call.fail(this.unavailable(what, lock));
+    }
+    return call.promise;
   }
 
   /** Watches `channel` on the shared subscriber connection, opening it on first use. */
@@ -114,8 +142,10 @@ export class RedisSession {
     if (this.closed) throw new Error(`${lock}: watch after close()`);
     this.subscriber ??= new SharedSubscriber({
       open: () => this.openSubscriberConnection(lock),
-      heartbeatMs: Math.max(1, Math.floor(this.options.socketTimeoutMs / 2)),
+      keepAliveMs: this.options.watchKeepAliveMs,
+      clock: this.options.clock,
       logger: this.options.logger,
+      busy: (channel) => this.busyChannels.has(channel),
     });
     return this.subscriber.watch(channel, lock, handlers);
   }
@@ -124,11 +154,51 @@ export class RedisSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.reconnector?.stop();
+    this.deadlines.stop();
     for (const [event, listener] of this.listeners) this.client.off(event, listener);
-    for (const waiter of this.takeWaiters()) waiter.reject(new BackendUnavailableError('the Redis lock was closed'));
+    for (const call of this.takeWaiting()) call.fail(new BackendUnavailableError(`${call.lock}: ${call.what}: the Redis lock was closed`));
     await this.subscriber?.close();
     await this.sentinelWatch?.close();
-    if (this.owned) await closeClient(this.client);
+    if (this.owned) await closeClient(this.client, this.options.clock);
+  }
+
+  // ---- CallOwner -----------------------------------------------------------------------
+
+  forget(call: AnyCall): void {
+    this.inFlight--;
+    this.deadlines.remove(call);
+    this.waiting.delete(call);
+    const { channel } = call;
+    if (channel === undefined) return;
+    const busy = (this.busyChannels.get(channel) ?? 1) - 1;
+    if (busy > 0) {
+      this.busyChannels.set(channel, busy);
+      return;
+    }
+    this.busyChannels.delete(channel);
+    this.subscriber?.callsSettled(channel);
+  }
+
+  timedOut(call: AnyCall): void {
+    call.fail(new BackendUnavailableError(`${call.lock}: ${call.what}: no answer from Redis within ${this.options.operationTimeoutMs} ms`));
+  }
+
+  aborted(call: AnyCall): void {
+    call.fail(new AbortedError(`${call.lock}: ${call.what} aborted`, { cause: call.signal?.reason }));
+  }
+
+  // ---- internals -----------------------------------------------------------------------
+
+  private wait(call: AnyCall): void {
+    this.deadlines.add(call);
+    this.waiting.add(call);
+  }
+
+  private takeWaiting(): Array<AnyCall> {
+    const calls = [...this.waiting];
+    this.waiting.clear();
+    return calls;
   }
 
   /** Sentinel announced a new master: reconnect now, so Sentinel routes us to it. */
@@ -138,48 +208,12 @@ export class RedisSession {
     this.subscriber?.reconnect();
   }
 
-  private async openSubscriberConnection(lock: string) {
+  private async openSubscriberConnection(lock: string): Promise<Redis> {
     if (this.client instanceof Cluster) {
       // The subscriber connects to one node; the cluster must have told us its nodes first.
       await this.exec(lock, 'open subscriber', undefined, async () => undefined);
     }
     return openSubscriber(this.client, this.options, this.owned);
-  }
-
-  /**
-   * Resolves once the command connection is ready: at once when it is, after the connection
-   * being opened is up, and with an error at once when it is down. `cancel` forgets the wait.
-   */
-  private whenReady(lock: string, what: string): { promise: Promise<void>; cancel(): void } {
-    const client = this.client;
-    const none = (): void => {};
-    if (this.closed) return { promise: Promise.reject(new BackendUnavailableError(`${lock}: ${what}: the Redis lock was closed`)), cancel: none };
-    switch (client.status) {
-      case 'ready':
-        return { promise: Promise.resolve(), cancel: none };
-      case 'wait':
-        // lazyConnect: connect now; errors arrive through the events.
-        client.connect().catch(() => {});
-        break;
-      case 'connecting':
-      case 'connect':
-        break;
-      default:
-        // reconnecting, close, disconnecting, end: down right now, so fail fast.
-        return { promise: Promise.reject(this.unavailable(what, lock)), cancel: none };
-    }
-    let waiter!: ReadyWaiter;
-    const promise = new Promise<void>((resolve, reject) => {
-      waiter = { lock, what, resolve, reject };
-    });
-    this.waiters.add(waiter);
-    return { promise, cancel: () => this.waiters.delete(waiter) };
-  }
-
-  private takeWaiters(): ReadyWaiter[] {
-    const waiters = [...this.waiters];
-    this.waiters.clear();
-    return waiters;
   }
 
   private unavailable(what: string, lock?: string): Error {

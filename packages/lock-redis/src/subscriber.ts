@@ -1,8 +1,10 @@
-import type { Logger, WatchHandlers } from '@baton/core';
+import type { Clock, Logger, LockSnapshot, TimerHandle, WatchHandlers } from '@baton/core';
 import type { Redis } from 'ioredis';
 import { closeClient } from './clients.ts';
 import { decodeMessage } from './codec.ts';
 import { isAuthError } from './errors.ts';
+import { reconnectDelayMs } from './reconnector.ts';
+import { unrefTimer } from './timers.ts';
 
 interface Watcher {
   readonly lock: string;
@@ -15,14 +17,26 @@ interface Channel {
   readonly watchers: Set<Watcher>;
   /** Subscribed on the current connection (its SUBSCRIBE was answered). */
   subscribed: boolean;
+  /** Messages held back while a call on the lock is in flight, in arrival order. */
+  held: string[] | undefined;
 }
 
 export interface SubscriberOptions {
-  /** Opens a new subscriber connection (the first one, or after the last one gave up). */
+  /**
+   * Opens a new subscriber connection: the first one, and another each time the last one
+   * ended (they do not reconnect on their own: see reconnector.ts).
+   */
   open(): Redis | Promise<Redis>;
-  /** How often a PING checks that the connection is alive; 0 disables it. */
-  heartbeatMs: number;
+  /** Silence after which a PING checks that the connection is alive, while something is watched. */
+  keepAliveMs: number;
+  clock: Clock;
   logger: Logger;
+  /**
+   * True while a call on the lock of `channel` is in flight on the command connection: its
+   * messages are then held back until {@link SharedSubscriber.callsSettled}, so a reply the
+   * server sent before a change never reaches the lock's user after that change's message.
+   */
+  busy(channel: string): boolean;
 }
 
 /**
@@ -30,9 +44,13 @@ export interface SubscriberOptions {
  * subscribed while at least one watcher wants it.
  *
  * Health: a watcher hears `onHealth(true)` once its channel's SUBSCRIBE has been answered,
- * `onHealth(false)` when the connection drops (or stops answering the heartbeat PING), and
- * `true` again after baton has resubscribed on the new connection. Messages carry the new
- * record and version, so `onChange` delivers a snapshot.
+ * `onHealth(false)` when the connection drops (or stops answering the keep-alive PING), and
+ * `true` again after baton has resubscribed on a new connection (opened after
+ * {@link reconnectDelayMs} on the clock). Messages carry the new record and version, so
+ * `onChange` delivers a snapshot.
+ *
+ * Keep-alive: while something is watched, a PING goes out only after `keepAliveMs` in which
+ * nothing was heard (a message proves the connection alive); with nothing watched, none.
  */
 export class SharedSubscriber {
   private readonly options: SubscriberOptions;
@@ -41,8 +59,12 @@ export class SharedSubscriber {
   private opening: Promise<void> | undefined;
   /** Bumped on every (re)connect, so a SUBSCRIBE answered on an old connection counts for nothing. */
   private epoch = 0;
-  private heartbeat: NodeJS.Timeout | undefined;
-  private reopenTimer: NodeJS.Timeout | undefined;
+  private keepAlive: TimerHandle | undefined;
+  /** Monotonic time the connection last answered or delivered something. */
+  private lastHeard = 0;
+  private reopenTimer: TimerHandle | undefined;
+  /** Connections opened in a row that ended before becoming ready (drives the backoff). */
+  private failedOpens = 0;
   private closed = false;
 
   constructor(options: SubscriberOptions) {
@@ -64,7 +86,7 @@ export class SharedSubscriber {
     const watcher: Watcher = { lock, handlers, healthy: false, stopped: false };
     let entry = this.channels.get(channel);
     if (!entry) {
-      entry = { watchers: new Set(), subscribed: false };
+      entry = { watchers: new Set(), subscribed: false, held: undefined };
       this.channels.set(channel, entry);
       entry.watchers.add(watcher);
       if (this.connection?.status === 'ready') this.subscribe([channel]);
@@ -73,25 +95,52 @@ export class SharedSubscriber {
       if (entry.subscribed) queueMicrotask(() => this.setHealth(watcher, true));
     }
     this.start();
+    this.startKeepAlive();
     return () => this.unwatch(channel, watcher);
   }
 
-  /** Drops the connection and reconnects (the watches report unhealthy, then healthy again). */
+  /** Whether a keep-alive timer is armed (for tests). */
+  get keepAliveArmed(): boolean {
+    return this.keepAlive !== undefined;
+  }
+
+  /**
+   * The calls on `channel`'s lock have settled (and their callers have seen the replies, by
+   * the time a macrotask runs): deliver the messages held back meanwhile, in order.
+   */
+  callsSettled(channel: string): void {
+    const entry = this.channels.get(channel);
+    if (!entry?.held || entry.held.length === 0) return;
+    const held = entry.held;
+    entry.held = [];
+    setImmediate(() => {
+      if (this.channels.get(channel) !== entry) return;
+      // Messages that arrived after this flush was scheduled queue behind the held ones.
+      const later = entry.held ?? [];
+      entry.held = undefined;
+      for (const message of held) this.deliverMessage(entry, message);
+      if (later.length === 0) return;
+      if (this.options.busy(channel)) entry.held = later; // a new call: wait for it too
+      else for (const message of later) this.deliverMessage(entry, message);
+    });
+  }
+
+  /** Drops the connection and opens another (the watches report unhealthy, then healthy again). */
   reconnect(): void {
     if (this.connection?.status === 'ready') this.connection.disconnect(true);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.stopHeartbeat();
-    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    this.stopKeepAlive();
+    if (this.reopenTimer !== undefined) this.options.clock.clearTimeout(this.reopenTimer);
     this.reopenTimer = undefined;
     for (const entry of this.channels.values()) for (const watcher of entry.watchers) watcher.stopped = true;
     this.channels.clear();
     await this.opening?.catch(() => {});
     const connection = this.connection;
     this.connection = undefined;
-    if (connection) await closeClient(connection);
+    if (connection) await closeClient(connection, this.options.clock);
   }
 
   private unwatch(channel: string, watcher: Watcher): void {
@@ -99,6 +148,7 @@ export class SharedSubscriber {
     const entry = this.channels.get(channel);
     if (!entry?.watchers.delete(watcher) || entry.watchers.size > 0) return;
     this.channels.delete(channel);
+    if (this.channels.size === 0) this.stopKeepAlive();
     if (this.connection?.status === 'ready') this.connection.unsubscribe(channel).catch(() => {});
   }
 
@@ -110,7 +160,7 @@ export class SharedSubscriber {
         (connection) => {
           this.opening = undefined;
           if (this.closed) {
-            void closeClient(connection);
+            void closeClient(connection, this.options.clock);
             return;
           }
           this.attach(connection);
@@ -124,11 +174,11 @@ export class SharedSubscriber {
   }
 
   private scheduleReopen(): void {
-    if (this.closed || this.reopenTimer) return;
-    this.reopenTimer = setTimeout(() => {
+    if (this.closed || this.reopenTimer !== undefined) return;
+    this.reopenTimer = this.options.clock.setTimeout(() => {
       this.reopenTimer = undefined;
       this.start();
-    }, 250);
+    }, reconnectDelayMs(++this.failedOpens));
   }
 
   private attach(connection: Redis): void {
@@ -141,7 +191,8 @@ export class SharedSubscriber {
     connection.on('end', () => {
       this.onDown(connection);
       if (this.connection !== connection || this.closed) return;
-      // The connection gave up reconnecting (on Cluster: its node is gone); open another.
+      // Connections baton opens do not reconnect themselves: open another after the backoff
+      // (on Cluster, possibly to another node).
       this.connection = undefined;
       this.scheduleReopen();
     });
@@ -152,7 +203,9 @@ export class SharedSubscriber {
   private onReady(connection: Redis): void {
     if (connection !== this.connection || this.closed) return;
     this.epoch++;
-    this.startHeartbeat(connection);
+    this.failedOpens = 0;
+    this.lastHeard = this.options.clock.now();
+    this.startKeepAlive();
     const channels = [...this.channels.keys()];
     for (let i = 0; i < channels.length; i += 1000) this.subscribe(channels.slice(i, i + 1000));
   }
@@ -160,7 +213,7 @@ export class SharedSubscriber {
   private onDown(connection: Redis): void {
     if (connection !== this.connection) return;
     this.epoch++;
-    this.stopHeartbeat();
+    this.stopKeepAlive();
     for (const entry of this.channels.values()) {
       entry.subscribed = false;
       for (const watcher of entry.watchers) this.setHealth(watcher, false);
@@ -176,6 +229,7 @@ export class SharedSubscriber {
     connection.subscribe(...channels).then(
       () => {
         if (epoch !== this.epoch || connection !== this.connection) return;
+        this.lastHeard = this.options.clock.now();
         for (const [i, channel] of channels.entries()) {
           const entry = this.channels.get(channel);
           if (!entry || entry !== entries[i]) continue;
@@ -198,16 +252,29 @@ export class SharedSubscriber {
   }
 
   private onMessage(channel: string, message: string): void {
+    this.lastHeard = this.options.clock.now();
     const entry = this.channels.get(channel);
     if (!entry) return;
-    for (const watcher of [...entry.watchers]) {
+    if (entry.held !== undefined || this.options.busy(channel)) {
+      (entry.held ??= []).push(message);
+      return;
+    }
+    this.deliverMessage(entry, message);
+  }
+
+  private deliverMessage(entry: Channel, message: string): void {
+    // Decoded once for every watcher of the channel (snapshots are not modified by watchers).
+    let snapshot: LockSnapshot | undefined;
+    let decoded = false;
+    for (const watcher of entry.watchers.size === 1 ? entry.watchers : [...entry.watchers]) {
       if (watcher.stopped) continue;
-      let snapshot;
-      try {
-        snapshot = decodeMessage(message, watcher.lock);
-      } catch (error) {
-        this.options.logger.warn({ lock: watcher.lock, error: String(error) }, 'undecodable change message; the watcher re-reads');
-        snapshot = undefined;
+      if (!decoded) {
+        decoded = true;
+        try {
+          snapshot = decodeMessage(message, watcher.lock);
+        } catch (error) {
+          this.options.logger.warn({ lock: watcher.lock, error: String(error) }, 'undecodable change message; the watcher re-reads');
+        }
       }
       this.deliver(watcher, () => watcher.handlers.onChange(snapshot));
     }
@@ -228,18 +295,39 @@ export class SharedSubscriber {
     }
   }
 
-  /** A PING now and then makes a silently dead connection (no RST, no FIN) time out and reconnect. */
-  private startHeartbeat(connection: Redis): void {
-    this.stopHeartbeat();
-    if (this.options.heartbeatMs <= 0) return;
-    this.heartbeat = setInterval(() => {
-      if (connection.status === 'ready') connection.ping().catch(() => {});
-    }, this.options.heartbeatMs);
-    this.heartbeat.unref();
+  /**
+   * A PING once `keepAliveMs` have passed since the connection was last heard from makes a
+   * silently dead connection (no RST, no FIN) time out (ioredis' socketTimeout) and be
+   * replaced. Armed only while a channel is watched; one timer, re-armed when it fires.
+   */
+  private startKeepAlive(delayMs = this.options.keepAliveMs): void {
+    if (this.keepAlive !== undefined || this.channels.size === 0 || this.closed) return;
+    const connection = this.connection;
+    if (connection?.status !== 'ready') return;
+    const { clock, keepAliveMs } = this.options;
+    this.keepAlive = unrefTimer(
+      clock.setTimeout(() => {
+        this.keepAlive = undefined;
+        if (connection !== this.connection || connection.status !== 'ready') return;
+        const silentFor = clock.now() - this.lastHeard;
+        if (silentFor < keepAliveMs) {
+          this.startKeepAlive(keepAliveMs - silentFor);
+          return;
+        }
+        this.lastHeard = clock.now(); // the next PING a full period after this one
+        connection.ping().then(
+          () => {
+            this.lastHeard = clock.now();
+          },
+          () => {},
+        );
+        this.startKeepAlive();
+      }, delayMs),
+    );
   }
 
-  private stopHeartbeat(): void {
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
+  private stopKeepAlive(): void {
+    if (this.keepAlive !== undefined) this.options.clock.clearTimeout(this.keepAlive);
+    this.keepAlive = undefined;
   }
 }

@@ -1,5 +1,7 @@
 import { afterAll, afterEach, describe, expect, test } from '@jest/globals';
 import { waitFor } from '@baton/contract';
+import { FakeClock } from '@baton/core';
+import type { Clock } from '@baton/core';
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -7,6 +9,7 @@ import { RedisLock } from '../src/index.ts';
 import type { RedisLockOptions } from '../src/index.ts';
 import { TIMINGS, adminClient, measured, runCandidate, stopAll, testPrefix, tokensInOrder } from './support/env.ts';
 import type { Candidate } from './support/env.ts';
+import { driveFor, driveUntil } from './support/fake-time.ts';
 import { RedisServerProcess } from './support/redis-server.ts';
 import { TcpProxy } from './support/tcp-proxy.ts';
 
@@ -35,10 +38,10 @@ async function server(args: string[] = []): Promise<{ server: RedisServerProcess
   return { server: s, admin };
 }
 
-function candidate(port: number, name: string, identity: string, extra: Partial<RedisLockOptions> = {}): Candidate & { redis: RedisLock } {
-  const lock = new RedisLock({ connection: { host: '127.0.0.1', port }, keyPrefix, name, identity, ...extra });
+function candidate(port: number, name: string, identity: string, extra: Partial<RedisLockOptions> = {}, clock?: Clock): Candidate & { redis: RedisLock } {
+  const lock = new RedisLock({ connection: { host: '127.0.0.1', port }, keyPrefix, name, identity, ...extra, ...(clock ? { clock } : {}) });
   cleanups.push(() => lock.close());
-  const c = runCandidate(lock);
+  const c = runCandidate(lock, TIMINGS, clock);
   candidates.push(c);
   return Object.assign(c, { redis: lock });
 }
@@ -137,35 +140,47 @@ describe('killed connections', () => {
   });
 });
 
-describe('partition', () => {
-  test('a leader behind a silent proxy steps down by renewDeadline; a follower on the healthy side takes over after the lease', async () => {
+describe('partition (fake clock: the elector and the adapter time everything on it, Redis is real)', () => {
+  test('a leader behind a silent proxy steps down by renewDeadline; a follower on the healthy side takes over only after the lease', async () => {
     const { server: s } = await server();
     const proxy = await TcpProxy.start(s.port);
     cleanups.push(() => proxy.close());
-    const a = candidate(proxy.port, 'partition', 'a', { socketTimeout: 1000 });
-    await waitFor(() => a.elector.isLeader(), electionBound, 'a to lead');
-    const b = candidate(s.port, 'partition', 'b');
-    await waitFor(() => b.elector.getLeader() === 'a', electionBound, 'b to see a');
+    const clock = new FakeClock();
+    const step = 5;
+    const { leaseDurationMs, renewDeadlineMs, retryPeriodMs } = TIMINGS;
+    // ioredis' dead-socket timer (real time) kept out of the way: only the clock decides here.
+    const a = candidate(proxy.port, 'partition', 'a', { socketTimeout: 60_000 }, clock);
+    const bothSettled = (): boolean => a.redis.diagnostics.callsInFlight === 0 && (b?.redis.diagnostics.callsInFlight ?? 0) === 0;
+    let b: (Candidate & { redis: RedisLock }) | undefined;
+    await driveUntil(clock, () => a.elector.isLeader(), { limitMs: 5_000, stepMs: step, settled: bothSettled, what: 'a to lead' });
+    b = candidate(s.port, 'partition', 'b', {}, clock);
+    const follower = b;
+    await driveUntil(clock, () => follower.elector.getLeader() === 'a', { limitMs: 5_000, stepMs: step, settled: bothSettled, what: 'b to see a' });
+    // A few renewals, each seen by b through its watch.
+    await driveFor(clock, 4 * retryPeriodMs, { stepMs: step, settled: bothSettled, what: 'renewals' });
 
-    const cutAt = performance.now();
+    const cutAt = clock.now();
     proxy.partition();
-    await waitFor(() => b.elector.isLeader(), electionBound + TIMINGS.leaseDurationMs, 'b to take over');
+    const bSettled = (): boolean => follower.redis.diagnostics.callsInFlight === 0;
+    await driveUntil(clock, () => follower.elector.isLeader(), { limitMs: leaseDurationMs + 4 * retryPeriodMs, stepMs: step, settled: bSettled, what: 'b to take over' });
     const stepDown = a.stopped[0]! - cutAt;
-    const takeover = b.started[0]!.at - cutAt;
+    const takeover = follower.started[0]!.at - cutAt;
     expect(a.terms[0]!.signal.aborted).toBe(true);
-    // Stepped down within renewDeadline of its last renewal (which began before the cut).
-    expect(stepDown).toBeLessThanOrEqual(TIMINGS.renewDeadlineMs + 100);
-    // Nobody took over before the lease ran out, counted from the last renewal b saw.
-    expect(takeover).toBeGreaterThanOrEqual(TIMINGS.leaseDurationMs - TIMINGS.retryPeriodMs * (1 + 1.2) - 50);
-    expect(b.started[0]!.at).toBeGreaterThan(a.stopped[0]!);
-    expect(b.started[0]!.token).toBeGreaterThan(a.started[0]!.token);
-    measured['partition: leader steps down / follower takes over, after the cut'] =
-      `${stepDown.toFixed(0)} ms / ${takeover.toFixed(0)} ms (renewDeadline ${TIMINGS.renewDeadlineMs}, lease ${TIMINGS.leaseDurationMs}); margin ${(takeover - stepDown).toFixed(0)} ms`;
+    // a's last renewal began within one retryPeriod before the cut; it steps down renewDeadline after it.
+    expect(stepDown).toBeLessThanOrEqual(renewDeadlineMs);
+    expect(stepDown).toBeGreaterThanOrEqual(renewDeadlineMs - retryPeriodMs - step);
+    // b takes over a lease after it saw it last change, no sooner (and, watching, no later).
+    expect(takeover).toBeGreaterThanOrEqual(leaseDurationMs - retryPeriodMs - step);
+    expect(takeover).toBeLessThanOrEqual(leaseDurationMs + 2 * step);
+    expect(follower.started[0]!.at - a.stopped[0]!).toBeGreaterThanOrEqual(leaseDurationMs - renewDeadlineMs - step);
+    expect(follower.started[0]!.token).toBeGreaterThan(a.started[0]!.token);
+    measured['partition (fake clock): leader steps down / follower takes over, after the cut'] =
+      `${stepDown} ms / ${takeover} ms (renewDeadline ${renewDeadlineMs}, lease ${leaseDurationMs})`;
 
     // Healed: the old leader rejoins as a follower of the new one.
     proxy.heal();
-    await waitFor(() => a.elector.getLeader() === 'b', electionBound + 6000, 'a to see b after healing');
-    await holdFor(3 * TIMINGS.retryPeriodMs, () => expect(leaders([a, b])).toEqual([b]));
+    await driveUntil(clock, () => a.elector.getLeader() === 'b', { limitMs: 5 * leaseDurationMs, stepMs: step, settled: bothSettled, what: 'a to see b after healing' });
+    expect(leaders([a, follower])).toEqual([follower]);
   });
 });
 

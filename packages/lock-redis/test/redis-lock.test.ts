@@ -348,25 +348,6 @@ describe('connections', () => {
     proxy.heal();
   });
 
-  test('a silently dead connection is dropped after socketTimeout and the call fails over to a fresh one', async () => {
-    const server = await RedisServerProcess.start();
-    const proxy = await TcpProxy.start(server.port);
-    cleanups.push(() => server.stop(), () => proxy.close());
-    const lock = openLock(uniqueName(), 'a', { connection: { host: '127.0.0.1', port: proxy.port }, socketTimeout: 400 });
-    const health: boolean[] = [];
-    const stop = lock.watch({ onChange: () => {}, onHealth: (h) => health.push(h) });
-    cleanups.push(stop);
-    await waitFor(() => health.at(-1) === true, 5000, 'the watch');
-    proxy.partition();
-    await expect(lock.get({ signal: AbortSignal.timeout(2000) })).rejects.toBeInstanceOf(BackendUnavailableError);
-    // The subscriber's heartbeat PING went unanswered: the watch reports itself broken.
-    await waitFor(() => health.at(-1) === false, 3000, 'the watch to report the dead connection');
-    proxy.destroyAll();
-    proxy.heal();
-    await waitFor(async () => (await lock.get().then(() => true, () => false)), 5000, 'the lock to work again');
-    await waitFor(() => health.at(-1) === true, 5000, 'the watch to come back');
-  });
-
   test('ACL: missing key rights are a PermissionDeniedError; wrong credentials too', async () => {
     const server = await RedisServerProcess.start();
     cleanups.push(() => server.stop());

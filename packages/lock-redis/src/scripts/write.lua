@@ -7,27 +7,34 @@
 -- ARGV[7]  leaderTransitions   ARGV[8] requested fencingToken
 -- ARGV[9]  expiry of the key in ms (a backstop well beyond the lease)
 -- ARGV[10] channel to publish the new record on
+-- ARGV[11] holderIdentity as a JSON string (the message is built without a JSON encoder)
 --
 -- Returns {'ok', storedFencingToken} | {'conflict', currentVersion} | {'notfound'} | {'invalid', detail}.
 -- Never writes over data that is not a baton record, nor over a key a create did not expect.
+-- Every redis.call costs: an update reads once (HMGET), and writes only the fields that change.
 
-local kind = redis.call('TYPE', KEYS[1]).ok
-if kind ~= 'none' and kind ~= 'hash' then
-  return {'invalid', 'the key holds a ' .. kind .. ', not a hash'}
-end
 local creating = ARGV[1] == ''
-local current = {}
+local current
 if creating then
-  if kind ~= 'none' then
+  local kind = redis.call('TYPE', KEYS[1]).ok
+  if kind == 'hash' then
     return {'conflict', redis.call('HGET', KEYS[1], 'version') or ''}
+  elseif kind ~= 'none' then
+    return {'invalid', 'the key holds a ' .. kind .. ', not a hash'}
   end
 else
-  if kind == 'none' then
-    return {'notfound'}
-  end
-  current = redis.call('HMGET', KEYS[1], 'version', 'holderIdentity', 'fencingToken',
+  current = redis.pcall('HMGET', KEYS[1], 'version', 'holderIdentity', 'fencingToken',
     'leaseDurationMs', 'acquireTime', 'renewTime', 'leaderTransitions')
+  if current.err then
+    if string.find(current.err, 'WRONGTYPE', 1, true) then
+      return {'invalid', 'the key holds a ' .. redis.call('TYPE', KEYS[1]).ok .. ', not a hash'}
+    end
+    return current -- an ACL refusal and the like: the error as it is
+  end
   if not current[1] then
+    if redis.call('EXISTS', KEYS[1]) == 0 then
+      return {'notfound'}
+    end
     return {'invalid', 'the hash has no version field'}
   end
   if current[1] ~= ARGV[1] then
@@ -49,7 +56,7 @@ end
 -- or asks for a new token (the same identity acquiring again after a loss). It stores
 -- max(requested, INCR counter), so tokens only grow even after the record key was deleted or
 -- expired. A renewal or a release keeps the token it was given; the counter never falls
--- behind a stored token.
+-- behind a stored token (checked whenever a write stores a token the record did not hold).
 local requested = ARGV[8]
 local token = requested
 local acquisition = ARGV[3] ~= '' and (creating or ARGV[3] ~= current[2] or requested ~= current[3])
@@ -60,7 +67,7 @@ if acquisition then
   else
     token = string.format('%.0f', counted)
   end
-else
+elseif creating or requested ~= current[3] then
   local counter = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
   if tonumber(requested) > counter then
     redis.call('SET', KEYS[2], requested)
@@ -69,11 +76,22 @@ end
 
 -- Publish before writing: a PUBLISH refused by an ACL then leaves the record as it was.
 -- (Subscribers cannot act on the message before this script has finished.)
-redis.call('PUBLISH', ARGV[10], cjson.encode({
-  holderIdentity = ARGV[3], leaseDurationMs = ARGV[4], acquireTime = ARGV[5], renewTime = ARGV[6],
-  leaderTransitions = ARGV[7], fencingToken = token, version = ARGV[2]}))
-redis.call('HSET', KEYS[1],
-  'holderIdentity', ARGV[3], 'leaseDurationMs', ARGV[4], 'acquireTime', ARGV[5], 'renewTime', ARGV[6],
-  'leaderTransitions', ARGV[7], 'fencingToken', token, 'version', ARGV[2])
+redis.call('PUBLISH', ARGV[10], '{"holderIdentity":' .. ARGV[11] .. ',"leaseDurationMs":"' .. ARGV[4] ..
+  '","acquireTime":"' .. ARGV[5] .. '","renewTime":"' .. ARGV[6] .. '","leaderTransitions":"' .. ARGV[7] ..
+  '","fencingToken":"' .. token .. '","version":"' .. ARGV[2] .. '"}')
+if creating then
+  redis.call('HSET', KEYS[1], 'holderIdentity', ARGV[3], 'leaseDurationMs', ARGV[4], 'acquireTime', ARGV[5],
+    'renewTime', ARGV[6], 'leaderTransitions', ARGV[7], 'fencingToken', token, 'version', ARGV[2])
+else
+  -- A renewal changes renewTime and version, a release the holder too: only those are sent.
+  local changed = {'version', ARGV[2]}
+  if ARGV[3] ~= current[2] then changed[#changed + 1] = 'holderIdentity'; changed[#changed + 1] = ARGV[3] end
+  if ARGV[4] ~= current[4] then changed[#changed + 1] = 'leaseDurationMs'; changed[#changed + 1] = ARGV[4] end
+  if ARGV[5] ~= current[5] then changed[#changed + 1] = 'acquireTime'; changed[#changed + 1] = ARGV[5] end
+  if ARGV[6] ~= current[6] then changed[#changed + 1] = 'renewTime'; changed[#changed + 1] = ARGV[6] end
+  if ARGV[7] ~= current[7] then changed[#changed + 1] = 'leaderTransitions'; changed[#changed + 1] = ARGV[7] end
+  if token ~= current[3] then changed[#changed + 1] = 'fencingToken'; changed[#changed + 1] = token end
+  redis.call('HSET', KEYS[1], unpack(changed))
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
 return {'ok', token}

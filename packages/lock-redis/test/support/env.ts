@@ -1,5 +1,5 @@
 import { LeaderElector } from '@baton/core';
-import type { LeaderTerm, ResourceLock } from '@baton/core';
+import type { Clock, LeaderTerm, ResourceLock } from '@baton/core';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 
@@ -42,7 +42,13 @@ export interface Candidate {
   readonly done: Promise<void>;
 }
 
-export function runCandidate(lock: ResourceLock, timings: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number } = TIMINGS): Candidate {
+/** Runs an elector on `lock`; with a `clock`, on that clock (and the times recorded are its readings). */
+export function runCandidate(
+  lock: ResourceLock,
+  timings: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number } = TIMINGS,
+  clock?: Clock,
+): Candidate {
+  const now = (): number => (clock ? clock.now() : performance.now());
   const started: Candidate['started'] = [];
   const stopped: number[] = [];
   const errors: unknown[] = [];
@@ -53,13 +59,14 @@ export function runCandidate(lock: ResourceLock, timings: { leaseDurationMs: num
     leaseDuration: timings.leaseDurationMs,
     renewDeadline: timings.renewDeadlineMs,
     retryPeriod: timings.retryPeriodMs,
+    ...(clock ? { clock } : {}),
     onError: (error) => errors.push(error),
     callbacks: {
       onStartedLeading: (term) => {
         terms.push(term);
-        started.push({ token: term.fencingToken, at: performance.now() });
+        started.push({ token: term.fencingToken, at: now() });
       },
-      onStoppedLeading: () => stopped.push(performance.now()),
+      onStoppedLeading: () => stopped.push(now()),
     },
   });
   const done = elector.run(stop.signal);
