@@ -3,7 +3,8 @@
 // Every figure is measured side by side in one run, on every backend, and written to
 // bench/results/<name>.json, <name>.md (tables) and <name>.svg (chart).
 //
-// Sections (--only): handover, failover, steady, scale, idle, peers (Redis and PostgreSQL only).
+// Sections (--only): handover, failover, steady, scale, idle, peers and throughput (Redis and
+// PostgreSQL only).
 // Flags:
 //   --quick          few samples and short windows (what the tests run); default name "quick",
 //                    written to a temp dir unless --out is given
@@ -28,9 +29,10 @@ import { measurePeers } from './bench/peers.ts';
 import { markdown, panels, verdicts } from './bench/report.ts';
 import type { BackendResults, BenchResults } from './bench/report.ts';
 import { measureSteady } from './bench/steady.ts';
+import { hasThroughputPeer, measureThroughput } from './bench/throughput.ts';
 import { DEFAULT_PG_URL } from './backends/postgres.ts';
 
-export const SECTIONS = ['handover', 'failover', 'steady', 'scale', 'idle', 'peers'] as const;
+export const SECTIONS = ['handover', 'failover', 'steady', 'scale', 'idle', 'peers', 'throughput'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const PROFILES = {
@@ -41,6 +43,7 @@ const PROFILES = {
     scale: { elections: 1_000, windowMs: 20_000 },
     idle: { windowMs: 30_000 },
     peers: { cycles: 1_000, handovers: 400, rttSamples: 2_000 },
+    throughput: { names: 1_000, inFlight: 64, rounds: 5 },
   },
   quick: {
     handover: { samples: 6, pollLanes: 3 },
@@ -49,6 +52,7 @@ const PROFILES = {
     scale: { elections: 50, windowMs: 2_000 },
     idle: { windowMs: 1_500 },
     peers: { cycles: 60, handovers: 30, rttSamples: 200 },
+    throughput: { names: 100, inFlight: 16, rounds: 1 },
   },
 };
 
@@ -92,6 +96,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     try {
       for (const section of options.sections) {
         if (section === 'peers' && backend !== 'redis' && backend !== 'postgres') continue;
+        if (section === 'throughput' && !hasThroughputPeer(backend)) continue;
         const t = performance.now();
         options.log(`[${backend}] ${section}…`);
         try {
@@ -120,6 +125,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
               r.peers = await measurePeers(ctx, profile.peers);
               for (const c of r.peers.contenders) {
                 options.log(`  ${c.name}: uncontended p50 ${c.uncontended.p50} ms (${c.uncontendedVsTwoRtt}× 2 RTT), handover p50 ${c.handover.p50} p99 ${c.handover.p99} ms${c.error ? ` ERROR ${c.error}` : ''}`);
+              }
+              break;
+            case 'throughput':
+              r.throughput = await measureThroughput(ctx, profile.throughput);
+              for (const c of r.throughput.contenders) {
+                options.log(`  ${c.name}: ${c.operationsPerSecond} ops/s, ${c.cpuMicrosPerOperation} µs CPU/op${c.error ? ` ERROR ${c.error}` : ''}`);
               }
               break;
           }

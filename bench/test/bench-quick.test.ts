@@ -26,6 +26,7 @@ it(
     expect(r.idle!.leading.connections).toBeGreaterThan(0);
     expect(r.peers!.contenders.map((c) => c.error)).toEqual(r.peers!.contenders.map(() => undefined));
     for (const c of r.peers!.contenders) expect(c.exclusionViolations).toBe(0);
+    expect(r.throughput!.contenders.map((c) => [c.error, c.operations])).toEqual([[undefined, 100], [undefined, 100]]);
     expect(results.verdicts.length).toBeGreaterThan(0);
   },
   240_000,

@@ -5,6 +5,7 @@ import type { FailoverResult } from './failover.ts';
 import type { HandoverResult } from './handover.ts';
 import type { PeersResult } from './peers.ts';
 import type { SteadyPhase, SteadyResult } from './steady.ts';
+import type { ThroughputResult } from './throughput.ts';
 
 export interface BackendResults {
   handover?: HandoverResult;
@@ -13,6 +14,7 @@ export interface BackendResults {
   scale?: ScaleResult;
   idle?: IdleResult;
   peers?: PeersResult;
+  throughput?: ThroughputResult;
   errors?: Record<string, string>;
 }
 
@@ -90,6 +92,7 @@ export function verdicts(results: BenchResults['backends']): Verdict[] {
         met: Math.abs(r.steady.leaderWritesPerRetryPeriod - 1) <= 0.1,
       });
     }
+    if (r.throughput) out.push(...throughputVerdicts(backend, r.throughput));
     if (r.peers) {
       const baton = r.peers.contenders[0];
       if (baton) {
@@ -236,6 +239,7 @@ export function markdown(results: BenchResults): string {
     for (const c of p.contenders) lines.push(`- ${c.name}: ${c.settings}`);
     lines.push('');
   }
+  for (const [b, r] of backends) if (r.throughput) lines.push(...throughputTable(b, r.throughput));
   const errors = backends.filter(([, r]) => r.errors && Object.keys(r.errors).length > 0);
   if (errors.length > 0) {
     lines.push('## Errors');
@@ -244,6 +248,51 @@ export function markdown(results: BenchResults): string {
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** baton (first contender) against the peer (second) of a throughput run: ops/s and CPU/op ratios. */
+function throughputRatios(t: ThroughputResult): { opsRatio: number; cpuRatio: number } | undefined {
+  const [baton, peer] = t.contenders;
+  if (!baton || !peer || baton.error || peer.error) return undefined;
+  return { opsRatio: baton.operationsPerSecond / peer.operationsPerSecond, cpuRatio: baton.cpuMicrosPerOperation / peer.cpuMicrosPerOperation };
+}
+
+function throughputVerdicts(backend: string, t: ThroughputResult): Verdict[] {
+  const ratios = throughputRatios(t);
+  const [baton, peer] = t.contenders;
+  if (!ratios || !baton || !peer) return [];
+  return [
+    {
+      figure: `throughput (${t.names} distinct names, ${t.inFlight} in flight, one process) vs ${peer.name}`,
+      backend,
+      target: 'ops/s ≥ peer, CPU/op ≤ peer',
+      measured: `${ratios.opsRatio.toFixed(2)}× ops/s (${baton.operationsPerSecond} vs ${peer.operationsPerSecond}), ${ratios.cpuRatio.toFixed(2)}× CPU/op (${baton.cpuMicrosPerOperation} vs ${peer.cpuMicrosPerOperation} µs)`,
+      met: ratios.opsRatio >= 1 && ratios.cpuRatio <= 1,
+    },
+  ];
+}
+
+function throughputTable(backend: string, t: ThroughputResult): string[] {
+  const lines: string[] = [];
+  const peer = t.contenders[1];
+  lines.push(`## Throughput on ${backend} (acquire+release of ${t.names} distinct names × ${t.rounds} rounds, ${t.inFlight} in flight, one process; names never reused)`);
+  lines.push('');
+  lines.push('| implementation | ops/s | ÷ peer | CPU/op (client) | ÷ peer | CPU/op (server) | latency p50 | p99 |');
+  lines.push('|---|---|---|---|---|---|---|---|');
+  for (const c of t.contenders) {
+    if (c.error) {
+      lines.push(`| ${c.name} | error: ${c.error} | | | | | | |`);
+      continue;
+    }
+    const ops = peer && !peer.error ? (c.operationsPerSecond / peer.operationsPerSecond).toFixed(2) : 'n/a';
+    const cpu = peer && !peer.error ? (c.cpuMicrosPerOperation / peer.cpuMicrosPerOperation).toFixed(2) : 'n/a';
+    const server = c.serverCpuMicrosPerOperation === undefined ? 'n/a' : `${c.serverCpuMicrosPerOperation} µs`;
+    lines.push(`| ${c.name} | ${c.operationsPerSecond} | ${ops} | ${c.cpuMicrosPerOperation} µs | ${cpu} | ${server} | ${ms(c.latency.p50)} ms | ${ms(c.latency.p99)} ms |`);
+  }
+  lines.push('');
+  for (const c of t.contenders) lines.push(`- ${c.name}: ${c.settings}`);
+  lines.push('');
+  return lines;
 }
 
 const COLORS = { watch: '#2e86de', poll: '#b2bec3', p50: '#2e86de', p99: '#0a3d62', floor: '#b2bec3' };
