@@ -63,6 +63,8 @@ export class SharedSubscriber {
   /** Monotonic time the connection last answered or delivered something. */
   private lastHeard = 0;
   private reopenTimer: TimerHandle | undefined;
+  /** Channels to subscribe at the end of this tick (see queueSubscribe). */
+  private toSubscribe: string[] = [];
   /** Connections opened in a row that ended before becoming ready (drives the backoff). */
   private failedOpens = 0;
   private closed = false;
@@ -89,7 +91,7 @@ export class SharedSubscriber {
       entry = { watchers: new Set(), subscribed: false, held: undefined };
       this.channels.set(channel, entry);
       entry.watchers.add(watcher);
-      if (this.connection?.status === 'ready') this.subscribe([channel]);
+      if (this.connection?.status === 'ready') this.queueSubscribe(channel);
     } else {
       entry.watchers.add(watcher);
       if (entry.subscribed) queueMicrotask(() => this.setHealth(watcher, true));
@@ -218,6 +220,22 @@ export class SharedSubscriber {
       entry.subscribed = false;
       for (const watcher of entry.watchers) this.setHealth(watcher, false);
     }
+  }
+
+  /**
+   * Channels first watched in the same tick (many locks starting at once) go out in ONE
+   * SUBSCRIBE, sent once the tick's work is done.
+   */
+  private queueSubscribe(channel: string): void {
+    this.toSubscribe.push(channel);
+    if (this.toSubscribe.length > 1) return;
+    process.nextTick(() => {
+      const queued = this.toSubscribe;
+      this.toSubscribe = [];
+      // Dropped meanwhile: nobody needs it subscribed.
+      const wanted = queued.filter((c) => this.channels.get(c)?.subscribed === false);
+      for (let i = 0; i < wanted.length; i += 1000) this.subscribe(wanted.slice(i, i + 1000));
+    });
   }
 
   private subscribe(channels: string[]): void {
