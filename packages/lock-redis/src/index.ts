@@ -13,6 +13,8 @@
  * ## Guarantees
  * - Every write is a Lua compare-and-swap on `version` (`create` is "set if absent"); scripts
  *   are called by SHA and sent again after NOSCRIPT.
+ * - `acquireIfFree` takes an absent or released lock in ONE script call and never writes over
+ *   a record that names a holder.
  * - An acquisition stores `max(requested token, INCR counter)`; renewals keep the token.
  * - The key expires `expiryFactor` (default 10) lease durations after its last write: a
  *   backstop for abandoned locks that never decides leadership while the holder renews.
@@ -21,7 +23,9 @@
  * - Calls fail fast with `BackendUnavailableError` while the connection is down, and always
  *   settle when their signal aborts or `operationTimeout` passes.
  * - `watch` uses ONE subscriber connection per factory, reports its health, and resubscribes
- *   after a reconnect.
+ *   after a reconnect; it sends a keep-alive PING only after 30 s of silence while something
+ *   is watched.
+ * - Every timer runs on the `clock` option (core's `Clock`; `FakeClock` in tests).
  */
 export { RedisLock } from './redis-lock.ts';
 export { RedisLockFactory } from './factory.ts';
