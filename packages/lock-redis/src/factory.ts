@@ -1,3 +1,4 @@
+import type { ResourceLockFactory } from '@baton/core';
 import { resolveFactoryOptions } from './options.ts';
 import type { RedisClient, RedisLockFactoryOptions } from './options.ts';
 import { RedisLock, SHARED_SESSION } from './redis-lock.ts';
@@ -14,7 +15,7 @@ import { RedisSession } from './session.ts';
  * // ... new LeaderElector({ lock, callbacks }).run(signal)
  * await factory.close();
  */
-export class RedisLockFactory {
+export class RedisLockFactory implements ResourceLockFactory {
   private readonly session: RedisSession;
 
   /** @throws ConfigError naming the bad option. */

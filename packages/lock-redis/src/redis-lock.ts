@@ -5,7 +5,7 @@ import {
   LockNotFoundError,
   validateRecord,
 } from '@baton/core';
-import type { LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
+import type { AcquireIfFreeResult, LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
 import { decodeSnapshot, jsonString, newVersion } from './codec.ts';
 import { lockKeys } from './keys.ts';
 import type { LockKeys } from './keys.ts';
@@ -14,11 +14,6 @@ import type { RedisClient, RedisLockOptions } from './options.ts';
 import { runScript } from './scripts.ts';
 import type { AcquireReply, ScriptReply } from './scripts.ts';
 import { RedisSession } from './session.ts';
-
-/** What {@link RedisLock.acquireIfFree} did (the shape of core's `AcquireIfFreeResult`). */
-export type AcquireIfFreeResult =
-  | { readonly acquired: true; readonly snapshot: LockSnapshot }
-  | { readonly acquired: false; readonly snapshot: LockSnapshot };
 
 /** How a factory hands its shared session to the locks it makes; not part of the public options. */
 export const SHARED_SESSION = Symbol('baton.lock-redis.session');

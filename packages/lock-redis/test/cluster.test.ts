@@ -37,6 +37,7 @@ describeResourceLockContract({
     await admin.set(`${keyPrefix}{${lockName}}`, 'not a record');
   },
   watch: true,
+  fastPath: true,
 });
 
 describe('cluster specifics', () => {

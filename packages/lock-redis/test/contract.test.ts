@@ -15,6 +15,7 @@ describeResourceLockContract({
     await admin.rpush(`${keyPrefix}{${lockName}}`, 'not', 'a', 'record');
   },
   watch: true,
+  fastPath: true,
   teardown: async () => {
     await deleteKeys(admin, keyPrefix);
     await admin.quit();

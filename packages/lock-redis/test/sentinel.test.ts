@@ -39,6 +39,7 @@ describeResourceLockContract({
     await admin.hset(`${keyPrefix}{${lockName}}`, 'holderIdentity', 'someone', 'leaseDurationMs', 'forever');
   },
   watch: true,
+  fastPath: true,
 });
 
 test('the CLI backend reaches the master through `redis.sentinel`', async () => {
