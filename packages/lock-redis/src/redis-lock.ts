@@ -128,7 +128,7 @@ export class RedisLock implements ResourceLock {
       jsonString(checked.holderIdentity),
     ];
     return this.session.exec(this.description, 'acquireIfFree', options?.signal, (client) =>
-      runScript(client, 'batonLockAcquire', keys.record, keys.fence, args).then((reply) => this.acquired(reply, checked, version)),
+      runScript(client, 'batonLockAcquire', keys.record, keys.fence, args, (reply) => this.acquired(reply, checked, version)),
       keys.channel,
     );
   }
@@ -177,7 +177,7 @@ export class RedisLock implements ResourceLock {
       jsonString(checked.holderIdentity),
     ];
     return this.session.exec(this.description, what, options?.signal, (client) =>
-      runScript(client, 'batonLockWrite', keys.record, keys.fence, args).then((reply) =>
+      runScript(client, 'batonLockWrite', keys.record, keys.fence, args, (reply) =>
         this.written(reply, checked, version, expected === '' ? undefined : expected),
       ),
       keys.channel,

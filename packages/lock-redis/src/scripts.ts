@@ -1,10 +1,12 @@
+import { Cluster, Command } from 'ioredis';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { RedisClient } from './options.ts';
 
-/** The scripts in `src/scripts/`, by the command name they are defined under on a client. */
+/** The scripts in `src/scripts/`, by name; each takes the record and counter keys. */
 const SCRIPTS = {
-  batonLockWrite: { file: 'write.lua', numberOfKeys: 2 },
-  batonLockAcquire: { file: 'acquire.lua', numberOfKeys: 2 },
+  batonLockWrite: { file: 'write.lua' },
+  batonLockAcquire: { file: 'acquire.lua' },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -37,22 +39,60 @@ export function scriptSources(): Readonly<Record<ScriptName, string>> {
   return SOURCES;
 }
 
-/**
- * Defines baton's scripts as commands on `client`. ioredis sends a script's body once per
- * connection (EVAL), then calls it by SHA (EVALSHA), and sends the body again after a
- * NOSCRIPT reply (a `SCRIPT FLUSH`, a restarted or failed-over server).
- */
-export function defineScripts(client: RedisClient): void {
-  const lua = scriptSources();
-  for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
-    if (typeof (client as unknown as Record<string, unknown>)[name] === 'function') continue;
-    client.defineCommand(name, { lua: lua[name], numberOfKeys: SCRIPTS[name].numberOfKeys });
-  }
+/** A script's SHA1 (what EVALSHA names), and the connections that have been sent its body. */
+interface Loaded {
+  readonly lua: string;
+  readonly sha: string;
+  readonly sentOn: WeakSet<object>;
 }
 
-/** Runs a script defined by {@link defineScripts} on a lock's two keys. */
-export function runScript(client: RedisClient, name: ScriptName, record: string, fence: string, args: readonly string[]): Promise<unknown> {
-  const command = (client as unknown as Record<string, (...args: string[]) => Promise<unknown>>)[name];
-  if (typeof command !== 'function') throw new Error(`@baton/lock-redis: script ${name} is not defined on this client`);
-  return command.call(client, record, fence, ...args);
+const LOADED: Readonly<Record<ScriptName, Loaded>> = {
+  batonLockWrite: loaded(SOURCES.batonLockWrite),
+  batonLockAcquire: loaded(SOURCES.batonLockAcquire),
+};
+
+function loaded(lua: string): Loaded {
+  return { lua, sha: createHash('sha1').update(lua).digest('hex'), sentOn: new WeakSet() };
+}
+
+/** A script on the server is gone (SCRIPT FLUSH, a restarted or failed-over server). */
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/**
+ * One ioredis command, built here rather than through a command defined on the client (no
+ * wrapper per call, and nothing added to a client you passed in). The body goes once per
+ * connection (EVAL), then the SHA (EVALSHA); Cluster nodes are sent the SHA first.
+ */
+function send(client: RedisClient, script: Loaded, record: string, fence: string, args: readonly string[], body: boolean): Promise<unknown> {
+  const command = new Command(body ? 'eval' : 'evalsha', [body ? script.lua : script.sha, '2', record, fence, ...args], {
+    replyEncoding: 'utf8',
+    keyPrefix: client.options.keyPrefix,
+  });
+  void client.sendCommand(command);
+  return command.promise;
+}
+
+/**
+ * Runs a script on a lock's two keys and decodes its reply with `decode`. After a NOSCRIPT
+ * reply the body is sent again (once), so a flushed, restarted or failed-over server costs
+ * one more round trip, never an error.
+ */
+export function runScript<T>(
+  client: RedisClient,
+  name: ScriptName,
+  record: string,
+  fence: string,
+  args: readonly string[],
+  decode: (reply: unknown) => T,
+): Promise<T> {
+  const script = LOADED[name];
+  const stream = client instanceof Cluster ? undefined : client.stream;
+  const first = stream !== undefined && !script.sentOn.has(stream);
+  if (first) script.sentOn.add(stream);
+  return send(client, script, record, fence, args, first).then(decode, (error: unknown) => {
+    if (!isNoScript(error)) throw error;
+    return send(client, script, record, fence, args, true).then(decode);
+  });
 }

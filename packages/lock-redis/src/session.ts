@@ -10,7 +10,6 @@ import { isClusterConnection } from './options.ts';
 import type { RedisClient, ResolvedFactoryOptions } from './options.ts';
 import { Reconnector } from './reconnector.ts';
 import { SentinelWatch } from './sentinel-watch.ts';
-import { defineScripts } from './scripts.ts';
 import { SharedSubscriber } from './subscriber.ts';
 
 /**
@@ -44,7 +43,6 @@ export class RedisSession implements CallOwner {
     this.owned = options.client === undefined;
     this.client = options.client ?? openCommandClient(options.connection!, options);
     this.deadlines = new CallDeadlines(options.clock, options.operationTimeoutMs, (call) => this.timedOut(call));
-    defineScripts(this.client);
     const { connection } = options;
     if (this.owned && !(this.client instanceof Cluster)) {
       // A retryStrategy in the connection options still decides the delays (ioredis' own loop is off).
