@@ -134,6 +134,9 @@ export class Contender {
     try {
       let snapshot = this.fresh;
       this.fresh = undefined;
+      // An offered snapshot is the newest word on the lock: judge by it, not by an answer
+      // observed since that was sent before it (a held answer overtaken by a pushed release).
+      if (snapshot !== undefined) this.observe(snapshot);
       if (snapshot === undefined) {
         if (lock.acquireIfFree !== undefined && !this.wouldTakeOver(identity)) {
           const record = nextTermRecord(this.observer.snapshot?.record ?? null, identity, leaseDurationMs, clock.wallNow(), this.highestToken);
@@ -146,6 +149,7 @@ export class Contender {
           snapshot = await this.call((signal) => lock.get({ signal }), cancel);
           this.observe(snapshot);
         }
+        snapshot = this.takeOfferedDuringCall(snapshot);
       }
       if (this.observer.heldByOther(identity)) {
         this.conflicts = 0;
@@ -197,6 +201,21 @@ export class Contender {
   private wouldTakeOver(identity: string): boolean {
     const snapshot = this.observer.snapshot;
     return snapshot !== null && snapshot.record.holderIdentity !== '' && !this.observer.heldByOther(identity);
+  }
+
+  /**
+   * A snapshot pushed while a read (or a fast-path attempt) was in flight arrived after that
+   * call was sent, so it is likely the newer of the two: the answer was observed first, the
+   * pushed snapshot is observed on top and judged. Were it the older one, the cost is a lost
+   * compare-and-swap or a longer wait, never an early takeover (expiry is still counted from
+   * when each version was first seen).
+   */
+  private takeOfferedDuringCall(answer: LockSnapshot | null): LockSnapshot | null {
+    const offered = this.fresh;
+    if (offered === undefined) return answer;
+    this.fresh = undefined;
+    this.observe(offered);
+    return offered;
   }
 
   private won(snapshot: LockSnapshot, writeStart: number): Attempt {

@@ -250,3 +250,47 @@ describe('Contender: when to try next', () => {
     expect(contender.retryDelay()).toBe(RETRY * (1 + 1.2 * 0.25));
   });
 });
+
+describe('Contender: a snapshot pushed while a call is in flight', () => {
+  /** The lock's fast-path answers wait for `open()`: a read overtaken by a pushed release. */
+  function gated(lock: ReturnType<MemoryLockStore['lock']>) {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const acquireIfFree = lock.acquireIfFree!.bind(lock);
+    const slow = Object.assign(Object.create(lock) as typeof lock, {
+      async acquireIfFree(record: LeaderElectionRecord, options?: LockCallOptions) {
+        const answer = await acquireIfFree(record, options);
+        await gate;
+        return answer;
+      },
+    });
+    return { slow, open };
+  }
+
+  test('a held answer overtaken by a pushed release does not make the contender wait out the lease', async () => {
+    const { store, contender } = setup();
+    const holder = store.lock('job', 'other');
+    const held = await holder.create(foreign());
+    const { slow, open } = gated(store.lock('job', 'me'));
+    const attempt = contender.attempt(slow);
+    // The holder releases while the held answer is on its way; the watch pushes the release.
+    const released = await holder.update({ ...held.record, holderIdentity: '' }, held.version);
+    contender.offer(released);
+    open();
+    const result = await attempt;
+    expect(result.acquired).toBe(true);
+    expect((await read(store))!.record).toMatchObject({ holderIdentity: 'me', fencingToken: 8 });
+  });
+
+  test('a stale read observed after a pushed release: the next attempt judges by the release', async () => {
+    const { store, contender } = setup({ fastPath: false });
+    const holder = store.lock('job', 'other');
+    const held = await holder.create(foreign());
+    const lock = store.lock('job', 'me');
+    expect(await contender.attempt(lock)).toEqual({ acquired: false, outcome: 'held' });
+    const released = await holder.update({ ...held.record, holderIdentity: '' }, held.version);
+    contender.offer(released);
+    contender.observe(held); // a late, stale read observed after the push
+    expect((await contender.attempt(lock)).acquired).toBe(true);
+  });
+});
