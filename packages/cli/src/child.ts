@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { silentLogger, type Logger } from '@baton/core';
+import { deadlineFromNow, encodeDeadlineArg, type DeadlineMessage } from './lease-deadline.ts';
 import type { WatchdogMessage } from './watchdog.ts';
 
 const WATCHDOG = new URL(import.meta.url.endsWith('.ts') ? './watchdog.ts' : './watchdog.js', import.meta.url);
@@ -26,7 +27,17 @@ export interface RunCommandOptions {
   gracePeriodMs: number;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
+  /**
+   * The leadership the command runs under: its remaining validity (core's
+   * `LeaderTerm.validForMs`) and how soon after it runs out the command must be gone
+   * (SIGTERM, SIGKILL at `stopWithinMs`). The watchdog keeps that deadline itself, so the
+   * command stops on time even while baton is paused. Absent: no deadline (no election).
+   */
+  lease?: { validForMs: () => number; stopWithinMs: number };
 }
+
+/** How often baton hands the watchdog the renewed deadline (only sent when it moved). */
+const DEADLINE_REPORT_MS = 50;
 
 /**
  * Runs a command under a watchdog process (see `watchdog.ts`) so it never outlives baton.
@@ -36,10 +47,25 @@ export function runCommand(options: RunCommandOptions): Promise<CommandResult> {
   const logger = options.logger ?? silentLogger;
   const [command] = options.command;
   return new Promise((resolve) => {
-    const watchdog = spawn(process.execPath, [fileURLToPath(WATCHDOG), String(options.gracePeriodMs), ...options.command], {
+    const { lease } = options;
+    let sentDeadline = lease === undefined ? 0n : deadlineFromNow(lease.validForMs());
+    const deadlineArg = lease === undefined ? '-' : encodeDeadlineArg(sentDeadline, lease.stopWithinMs);
+    const watchdog = spawn(process.execPath, [fileURLToPath(WATCHDOG), String(options.gracePeriodMs), deadlineArg, ...options.command], {
       stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
       env: options.env ?? process.env,
     });
+    // Each renewal moves the deadline; a reading taken late (baton was busy) is still exact.
+    const deadlineReports =
+      lease &&
+      setInterval(() => {
+        const deadline = deadlineFromNow(lease.validForMs());
+        if (deadline < sentDeadline + 1_000_000n || !watchdog.connected) return;
+        sentDeadline = deadline;
+        const message: DeadlineMessage = { type: 'deadline', deadlineNs: String(deadline) };
+        watchdog.send(message, (error) => {
+          if (error) logger.debug({ error: error.message }, 'could not hand the lease deadline to the watchdog');
+        });
+      }, DEADLINE_REPORT_MS);
     let childPid: number | undefined;
     let last: WatchdogMessage | undefined;
     let stopped = false;
@@ -59,10 +85,12 @@ export function runCommand(options: RunCommandOptions): Promise<CommandResult> {
     };
 
     watchdog.on('message', (message: WatchdogMessage) => {
-      last = message;
+      if (message.type !== 'lapsed') last = message;
       if (message.type === 'started') {
         childPid = message.pid;
         logger.info({ childPid: message.pid, command: options.command.join(' ') }, 'command started');
+      } else if (message.type === 'lapsed') {
+        logger.warn({ childPid }, 'leadership lapsed before baton could renew it (was baton paused?): the watchdog is stopping the command');
       }
     });
     watchdog.on('error', (error) => {
@@ -72,6 +100,7 @@ export function runCommand(options: RunCommandOptions): Promise<CommandResult> {
     watchdog.on('close', (code, signal) => {
       options.signal.removeEventListener('abort', onAbort);
       clearTimeout(killTimer);
+      clearInterval(deadlineReports);
       let result: CommandResult;
       if (last?.type === 'exit') {
         result = { exitCode: exitCodeOf(last.code ?? null, last.signal ?? null), code: last.code ?? null, signal: last.signal ?? null, stopped };

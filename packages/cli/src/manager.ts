@@ -185,7 +185,7 @@ export class Manager {
       await previous;
       if (term.signal.aborted) return;
       this.markElected();
-      const context: RunContext = { identity: term.identity, fencingToken: term.fencingToken };
+      const context: RunContext = { identity: term.identity, fencingToken: term.fencingToken, validForMs: () => term.validForMs() };
       await Promise.all(runnables.map((runnable) => this.runOne(runnable, term.signal, context)));
     } finally {
       done();

@@ -98,4 +98,10 @@ export interface RunContext {
   readonly identity: string;
   /** The fencing token of the term a leader-only runnable runs in (absent without leader election). */
   readonly fencingToken?: number;
+  /**
+   * The term's remaining validity in ms (see core's `LeaderTerm.validForMs`); absent without
+   * leader election. `baton run` hands it to its watchdog process, which stops the command
+   * when it runs out even if baton itself is paused.
+   */
+  readonly validForMs?: () => number;
 }

@@ -8,15 +8,23 @@
  *   of a leader-only command outlives its run;
  * - when baton is gone — even after `kill -9` of baton — stops the command the same way:
  *   Node cannot ask the kernel to signal a child when its parent dies, but the IPC channel
- *   closes then, and this process notices.
+ *   closes then, and this process notices;
+ * - when the lease deadline passes — renewDeadline since the start of baton's last successful
+ *   renewal, which baton keeps sending (see `lease-deadline.ts`) — stops the command's group:
+ *   SIGTERM, then SIGKILL after `stopWithinMs`. This holds while baton is paused or starved
+ *   (SIGSTOP closes no channel), because the deadline is kept here, outside baton's event
+ *   loop. baton passes `stopWithinMs` ≤ leaseDuration − renewDeadline, so the command is gone
+ *   before any other replica may consider the lease expired.
  *
- * Usage (internal): node watchdog.ts <graceMs> <command> [args…]
+ * Usage (internal): node watchdog.ts <graceMs> <deadlineNs/stopWithinMs | -> <command> [args…]
  */
 import { spawn } from 'node:child_process';
+import { decodeDeadlineArg, msUntil, type DeadlineMessage } from './lease-deadline.ts';
 import { livingInGroups } from './process-groups.ts';
 
 export interface WatchdogMessage {
-  type: 'started' | 'exit' | 'error';
+  /** `lapsed`: the lease deadline passed and the command is being stopped. */
+  type: 'started' | 'exit' | 'error' | 'lapsed';
   pid?: number;
   code?: number | null;
   signal?: NodeJS.Signals | null;
@@ -25,10 +33,11 @@ export interface WatchdogMessage {
   message?: string;
 }
 
-const [graceArg, command, ...args] = process.argv.slice(2);
+const [graceArg, deadlineArg, command, ...args] = process.argv.slice(2);
 const graceMs = Number(graceArg);
-if (command === undefined || !Number.isFinite(graceMs)) {
-  process.stderr.write('usage: watchdog.ts <graceMs> <command> [args…]\n');
+const initialDeadline = deadlineArg === '-' ? undefined : decodeDeadlineArg(deadlineArg ?? '');
+if (command === undefined || !Number.isFinite(graceMs) || (deadlineArg !== '-' && initialDeadline === undefined)) {
+  process.stderr.write('usage: watchdog.ts <graceMs> <deadlineNs/stopWithinMs | -> <command> [args…]\n');
   process.exit(2);
 }
 
@@ -58,12 +67,37 @@ function groupSize(): number {
   return livingInGroups([child.pid]);
 }
 
-function stop(): void {
+function stop(withinMs = graceMs): void {
   if (stopping) return;
   stopping = true;
   signalCommand('SIGTERM');
-  killTimer = setTimeout(() => signalCommand('SIGKILL'), graceMs);
+  killTimer = setTimeout(() => signalCommand('SIGKILL'), withinMs);
 }
+
+/** The lease deadline: extended by baton's messages, kept by this process's own timer. */
+let deadlineNs = initialDeadline?.deadlineNs;
+let deadlineTimer: NodeJS.Timeout | undefined;
+function armDeadline(): void {
+  if (deadlineNs === undefined || stopping) return;
+  clearTimeout(deadlineTimer);
+  const leftMs = msUntil(deadlineNs);
+  if (leftMs > 0) {
+    // Timers may fire a little early: re-armed until the clock says the deadline has passed.
+    deadlineTimer = setTimeout(armDeadline, Math.ceil(leftMs));
+    return;
+  }
+  report({ type: 'lapsed' });
+  stop(Math.min(graceMs, initialDeadline!.stopWithinMs));
+}
+armDeadline();
+process.on('message', (message: DeadlineMessage) => {
+  if (message?.type !== 'deadline') return;
+  const next = BigInt(message.deadlineNs);
+  if (deadlineNs !== undefined && next > deadlineNs) {
+    deadlineNs = next;
+    armDeadline();
+  }
+});
 
 /** After the command exited: stop what it left in its group, within the grace period. */
 function reapGroup(done: () => void): void {
@@ -85,10 +119,11 @@ child.on('error', (error: NodeJS.ErrnoException) => {
   report({ type: 'error', errorCode: error.code, message: error.message }, () => process.exit(error.code === 'ENOENT' ? 127 : 126));
 });
 child.on('exit', (code, signal) => {
+  clearTimeout(deadlineTimer);
   reapGroup(() => report({ type: 'exit', code, signal }, () => process.exit(0)));
 });
 
-process.on('SIGTERM', stop);
+process.on('SIGTERM', () => stop());
 // baton answers a terminal's Ctrl-C with SIGTERM; this process only relays.
 process.on('SIGINT', () => {});
 process.on('disconnect', () => {

@@ -71,6 +71,17 @@ export class HeldLease {
   }
 
   /**
+   * How much longer the lease stays valid without another successful renewal: renewDeadline
+   * minus the time since {@link HeldLease.renewedAt}; 0 once lost, given up or lapsed. Read
+   * from the clock, never awaits — for handing the deadline to something outside this event
+   * loop (the CLI's watchdog process), which must stop work when it runs out.
+   */
+  validForMs(): number {
+    if (this.lostReason !== undefined || this.finished) return 0;
+    return Math.max(0, this.lastWriteStart + this.options.renewDeadlineMs - this.options.clock.now());
+  }
+
+  /**
    * Throws unless {@link HeldLease.isValid}. Never awaits, writes nothing, runs no callback:
    * the timers end the lease moments later, as they would have.
    * @param subject - what the lease is held for, named in the error.

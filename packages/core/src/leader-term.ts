@@ -26,6 +26,14 @@ export interface LeaderTerm {
   assertLeading(): void;
   /** The boolean twin of {@link LeaderTerm.assertLeading}: true exactly when it would return. */
   isLeading(): boolean;
+  /**
+   * Milliseconds this term stays valid without another successful renewal (renewDeadline
+   * minus the time since the last successful renewal began); 0 once it has lapsed or ended.
+   * Never awaits. Hand it, with a reading of a monotonic clock taken at the same moment, to a
+   * process that must stop the leader's work when the time runs out even if this one is
+   * paused (what `baton run`'s watchdog does).
+   */
+  validForMs(): number;
 }
 
 /**
@@ -64,5 +72,9 @@ export class Term implements LeaderTerm {
 
   isLeading(): boolean {
     return !this.controller.signal.aborted && this.lease.isValid();
+  }
+
+  validForMs(): number {
+    return this.controller.signal.aborted ? 0 : this.lease.validForMs();
   }
 }

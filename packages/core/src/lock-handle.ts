@@ -67,6 +67,11 @@ export class LockHandle implements AsyncDisposable {
     return !this.ended.aborted && this.lease.isValid();
   }
 
+  /** Milliseconds the lock stays held without another successful renewal; 0 once lost or released (renewDeadline minus the time since the last successful renewal began). */
+  validForMs(): number {
+    return this.ended.aborted ? 0 : this.lease.validForMs();
+  }
+
   /**
    * Gives the lock up so the next waiter takes it at once. Idempotent.
    * @throws LockLostError when the lock had already been lost: a lost lock is never

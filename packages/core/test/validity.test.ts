@@ -27,6 +27,39 @@ function thrown(fn: () => void): unknown {
   }
 }
 
+describe('validForMs: the term\'s remaining validity, for a process outside this event loop', () => {
+  test('counts down from renewDeadline at each successful renewal, and is 0 once lapsed or ended', async () => {
+    const { clock, store, start } = env;
+    const a = start(store.lock('job', 'a'));
+    await clock.advance(0);
+    const term = a.terms[0]!;
+    expect(term.validForMs()).toBe(RENEW);
+    await clock.advance(RETRY - 1);
+    expect(term.validForMs()).toBe(RENEW - RETRY + 1);
+    await clock.advance(1); // the renewal at 2 s starts the count again
+    expect(term.validForMs()).toBe(RENEW);
+    clock.jump(RENEW - 1);
+    expect(term.validForMs()).toBe(1);
+    clock.jump(1);
+    expect(term.validForMs()).toBe(0);
+    expect(term.isLeading()).toBe(false);
+    await clock.advance(0);
+    expect(term.validForMs()).toBe(0);
+  });
+
+  test('a lock handle reports the same, and 0 once released', async () => {
+    const { clock, store } = env;
+    const locks = new DistributedLocks({ factory: store, identity: 'me', clock, random: () => 0 });
+    const handle = await locks.get('job').acquire();
+    expect(handle.validForMs()).toBe(RENEW);
+    await clock.advance(500);
+    expect(handle.validForMs()).toBe(RENEW - 500);
+    await handle.release();
+    expect(handle.validForMs()).toBe(0);
+    locks.close();
+  });
+});
+
 describe('LeaderTerm.assertLeading', () => {
   test('passes while the leader renews, and fails the instant renewDeadline has passed by the clock, before any timer runs', async () => {
     const { clock, store, start } = env;

@@ -26,8 +26,9 @@ const REAP_MARGIN_MS = 1_000;
  * - baton gets SIGTERM or SIGINT: the command is stopped the same way, then the lease is
  *   released, and baton exits with the command's code.
  * - The command exits on its own: the lease is released and baton exits with its code.
- * - Signals go to the command's process group; a watchdog process stops it if baton dies
- *   (see `watchdog.ts`).
+ * - Signals go to the command's process group; a watchdog process stops it if baton dies,
+ *   and when renewDeadline has passed since baton's last successful renewal even if baton is
+ *   paused and cannot act (see `watchdog.ts`).
  *
  * @returns the exit code (see the README's table).
  */
@@ -68,7 +69,8 @@ export async function runWhileLeader(options: RunOptions): Promise<number> {
             if (!stop.signal.aborted) logger.warn({ reason: describeReason(signal.reason) }, 'leadership lost: stopping the command');
           };
           signal.addEventListener('abort', onLoss, { once: true });
-          const result = await runCommand({ command: options.command, signal, gracePeriodMs: config.gracePeriod, env, logger });
+          const lease = context.validForMs && { validForMs: context.validForMs, stopWithinMs: stopWithinMs(config) };
+          const result = await runCommand({ command: options.command, signal, gracePeriodMs: config.gracePeriod, env, logger, lease });
           signal.removeEventListener('abort', onLoss);
           if (!signal.aborted) {
             exitCode = result.exitCode;
@@ -89,6 +91,16 @@ export async function runWhileLeader(options: RunOptions): Promise<number> {
     options.signal.removeEventListener('abort', onSignal);
   }
   return exitCode ?? 0;
+}
+
+/**
+ * How soon after the lease deadline a command stopped by the watchdog must be gone: within
+ * half the safety margin (leaseDuration − renewDeadline), and never later than gracePeriod —
+ * the other half absorbs signal delivery and timer slack, so the command is dead before any
+ * other replica may take the lease.
+ */
+function stopWithinMs(config: { leaseDuration: number; renewDeadline: number; gracePeriod: number }): number {
+  return Math.max(0, Math.min(config.gracePeriod, Math.floor((config.leaseDuration - config.renewDeadline) / 2)));
 }
 
 function describeReason(reason: unknown): string {
