@@ -57,11 +57,15 @@ export {
   InvalidRecordError,
   BackendUnavailableError,
   PermissionDeniedError,
+  AuthenticationError,
+  BackendSetupError,
+  isPermanentError,
   LockTimeoutError,
   AbortedError,
   LockLostError,
   LeaseExpiredError,
 } from './errors.ts';
+export type { BatonErrorOptions } from './errors.ts';
 export { parseDuration } from './duration.ts';
 export type { Duration } from './duration.ts';
 export { systemClock, FakeClock } from './clock.ts';

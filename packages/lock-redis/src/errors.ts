@@ -1,8 +1,9 @@
-import { BackendUnavailableError, BatonError, InvalidRecordError, PermissionDeniedError } from '@baton/core';
+import { AuthenticationError, BackendUnavailableError, BatonError, InvalidRecordError, PermissionDeniedError } from '@baton/core';
 
 /**
  * Turns what ioredis threw into one of core's typed errors, keeping it as `cause`:
- * - ACL refusals (`NOPERM`, or inside a script) and failed authentication (`WRONGPASS`, `NOAUTH`) → PermissionDeniedError
+ * - failed authentication (`WRONGPASS`, `NOAUTH`) → AuthenticationError (permanent)
+ * - ACL refusals (`NOPERM`, or inside a script) → PermissionDeniedError (permanent)
  * - `WRONGTYPE` (the key holds a list, a string, …) → InvalidRecordError
  * - everything else (refused, closed, timed out, `LOADING`, `READONLY`, `CLUSTERDOWN`, …) →
  *   BackendUnavailableError, which the elector treats as transient.
@@ -10,6 +11,9 @@ import { BackendUnavailableError, BatonError, InvalidRecordError, PermissionDeni
 export function mapRedisError(error: unknown, lock: string, operation: string): BatonError {
   if (error instanceof BatonError) return error;
   const message = error instanceof Error ? error.message : String(error);
+  if (isCredentialsError(error)) {
+    return new AuthenticationError(`${lock}: ${operation}: Redis rejected the credentials: ${message}`, { cause: error });
+  }
   if (isAuthError(error)) {
     return new PermissionDeniedError(`${lock}: ${operation} refused by Redis: ${message}`, { cause: error });
   }
@@ -26,4 +30,10 @@ export function mapRedisError(error: unknown, lock: string, operation: string): 
 export function isAuthError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
   return /\bNOPERM\b|\bWRONGPASS\b|\bNOAUTH\b|user executing the script can't/.test(message);
+}
+
+/** True when the server rejected who we are (no password, a wrong one), not what we asked. */
+export function isCredentialsError(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /\bWRONGPASS\b|\bNOAUTH\b|invalid password|invalid username-password/i.test(message);
 }

@@ -1,11 +1,11 @@
-import { AbortedError, BackendUnavailableError, PermissionDeniedError } from '@baton/core';
+import { AbortedError, AuthenticationError, BackendUnavailableError, PermissionDeniedError } from '@baton/core';
 import type { WatchHandlers } from '@baton/core';
 import { Cluster } from 'ioredis';
 import type { Redis } from 'ioredis';
 import { Call, CallDeadlines } from './call.ts';
 import type { AnyCall, CallOwner } from './call.ts';
 import { closeClient, openCommandClient, openSubscriber } from './clients.ts';
-import { isAuthError, mapRedisError } from './errors.ts';
+import { isAuthError, isCredentialsError, mapRedisError } from './errors.ts';
 import { isClusterConnection } from './options.ts';
 import type { RedisClient, ResolvedFactoryOptions } from './options.ts';
 import { Reconnector } from './reconnector.ts';
@@ -239,8 +239,11 @@ export class RedisSession implements CallOwner {
   private unavailable(what: string, lock?: string): Error {
     const where = lock ? `${lock}: ${what}` : what;
     const last = this.lastError;
+    if (last && isCredentialsError(last)) {
+      return new AuthenticationError(`${where}: Redis rejected the credentials: ${last.message}`, { cause: last });
+    }
     if (last && isAuthError(last)) {
-      return new PermissionDeniedError(`${where}: Redis refused the credentials: ${last.message}`, { cause: last });
+      return new PermissionDeniedError(`${where}: Redis refused: ${last.message}`, { cause: last });
     }
     const reason = last ? last.message : `connection status is "${this.client.status}"`;
     return new BackendUnavailableError(`${where}: Redis is unreachable (${reason})`, { cause: last });

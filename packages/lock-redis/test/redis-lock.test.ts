@@ -8,6 +8,8 @@ import {
   LockConflictError,
   LockNotFoundError,
   PermissionDeniedError,
+  AuthenticationError,
+  isPermanentError,
 } from '@baton/core';
 import type { LeaderElectionRecord, LockSnapshot } from '@baton/core';
 import { Redis } from 'ioredis';
@@ -348,7 +350,7 @@ describe('connections', () => {
     proxy.heal();
   });
 
-  test('ACL: missing key rights are a PermissionDeniedError; wrong credentials too', async () => {
+  test('ACL: missing key rights are a PermissionDeniedError; wrong credentials an AuthenticationError; both permanent', async () => {
     const server = await RedisServerProcess.start();
     cleanups.push(() => server.stop());
     const setup = adminClient(server.port);
@@ -361,8 +363,10 @@ describe('connections', () => {
     await expect(denied.create(record('a'))).rejects.toBeInstanceOf(PermissionDeniedError);
     const wrong = openLock(uniqueName(), 'a', { connection: { ...connection, password: 'wrong' } });
     const error = await wrong.get().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PermissionDeniedError);
-    expect((error as Error).message).toMatch(/WRONGPASS/);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect((error as Error).message).toMatch(/Redis rejected the credentials: WRONGPASS/);
+    expect(isPermanentError(error)).toBe(true);
+    expect(isPermanentError(await denied.get().catch((e: unknown) => e))).toBe(true);
     const allowed = openLock(uniqueName(), 'a', { connection: { ...connection, username: 'baton' } });
     expect((await allowed.create(record('a'))).record.fencingToken).toBe(1);
     // Key rights but no channel rights: the script's PUBLISH is refused before it writes anything.
