@@ -43,6 +43,14 @@ export interface LeaderElectorConfig {
   metrics?: ElectorMetrics;
   /** Errors the elector survived (backend down, corrupt record, a callback that threw). */
   onError?: (error: unknown) => void;
+  /**
+   * Stop campaigning when every acquisition attempt has failed with a permanent error
+   * (`isPermanentError`: wrong credentials, a missing permission, database or namespace, a
+   * record that is not baton's) for this long. `run()` then resolves and
+   * {@link LeaderElector.gaveUp} holds the error (code `GAVE_UP`, `cause`: the last failure).
+   * Default: never — a library elector keeps retrying, since someone may fix the cause.
+   */
+  giveUpAfter?: Duration;
   /** For tests: a fake clock. */
   clock?: Clock;
   /** For tests: the source of jitter, returning [0, 1). */
@@ -96,6 +104,7 @@ export interface ResolvedElectorConfig {
   logger: Logger;
   metrics: ElectorMetrics;
   onError: (error: unknown) => void;
+  giveUpAfterMs: number | undefined;
   clock: Clock;
   random: () => number;
 }
@@ -145,6 +154,7 @@ export function resolveElectorConfig(config: LeaderElectorConfig): ResolvedElect
     logger: config.logger ?? silentLogger,
     metrics: config.metrics ?? {},
     onError: config.onError ?? (() => {}),
+    giveUpAfterMs: config.giveUpAfter === undefined ? undefined : parseDuration(config.giveUpAfter, 'giveUpAfter'),
     clock: config.clock ?? systemClock,
     random: config.random ?? Math.random,
   };

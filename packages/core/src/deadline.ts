@@ -37,3 +37,14 @@ export function withDeadline<T>(
     cancel?.removeEventListener('abort', onCancel);
   });
 }
+
+/** Resolves true when `work` settles within `ms` (on `clock`), false when the time runs out first. */
+export function settlesWithin(clock: Clock, work: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = clock.setTimeout(() => resolve(false), ms);
+    void work.then(() => {
+      clock.clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}

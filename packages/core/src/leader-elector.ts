@@ -3,10 +3,11 @@ import { resolveElectorConfig } from './config.ts';
 import type { LeaderElectorConfig, ResolvedElectorConfig } from './config.ts';
 import { Contender } from './contender.ts';
 import type { MissedOutcome } from './contender.ts';
-import { withDeadline } from './deadline.ts';
+import { settlesWithin, withDeadline } from './deadline.ts';
 import { BatonError, LockLostError } from './errors.ts';
 import { HeldLease } from './held-lease.ts';
 import { Term } from './leader-term.ts';
+import { PermanentFailures } from './permanent-failures.ts';
 import type { LockSnapshot } from './resource-lock.ts';
 
 /** Where an elector is in its life. */
@@ -44,6 +45,9 @@ export class LeaderElector {
   private inflight: Promise<void> | undefined;
   private attemptRequested = false;
 
+  private readonly failures: PermanentFailures;
+  private gaveUpWith: BatonError | undefined;
+
   private readonly cleanups: Array<() => void> = [];
   private readonly stopController = new AbortController();
   private finished: (() => void) | undefined;
@@ -54,6 +58,12 @@ export class LeaderElector {
     const { clock, leaseDurationMs, retryPeriodMs, random } = this.config;
     this.clock = clock;
     this.contender = new Contender({ clock, leaseDurationMs, retryPeriodMs, random, onObserved: (snapshot) => this.noticed(snapshot) });
+    this.failures = new PermanentFailures(clock, this.config.giveUpAfterMs);
+  }
+
+  /** Set when the elector stopped campaigning on permanent errors (see `giveUpAfter`). */
+  get gaveUp(): BatonError | undefined {
+    return this.gaveUpWith;
   }
 
   /** The identity this elector campaigns under. */
@@ -79,6 +89,17 @@ export class LeaderElector {
   getLeader(): string | null {
     const holder = this.contender.snapshot?.record.holderIdentity;
     return holder === undefined || holder === '' ? null : holder;
+  }
+
+  /**
+   * Readiness: unhealthy while acquisition attempts keep failing with a permanent error
+   * (wrong credentials, a missing permission or database, a foreign record) — the
+   * configuration needs a fix; healthy again after any other outcome.
+   */
+  checkReady(): HealthStatus {
+    const failing = this.failures.ongoing;
+    if (failing === undefined) return { healthy: true };
+    return { healthy: false, reason: `failing with a permanent error: ${failing instanceof Error ? failing.message : String(failing)}` };
   }
 
   /**
@@ -179,11 +200,22 @@ export class LeaderElector {
         outcome = 'acquired';
       }
     } catch (error) {
-      if (this.state === 'candidate') this.reportError(error, 'acquire attempt failed');
+      if (this.state === 'candidate') this.failedAttempt(error);
       outcome = 'error';
     }
+    if (outcome !== 'error') this.failures.recovered();
     metrics.acquireAttempted?.(name, this.clock.now() - started, outcome === 'acquired');
     return outcome;
+  }
+
+  private failedAttempt(error: unknown): void {
+    this.reportError(error, 'acquire attempt failed');
+    const gaveUp = this.failures.failed(error);
+    if (gaveUp === undefined) return;
+    this.gaveUpWith = gaveUp;
+    this.log('error', 'giving up: permanent errors for longer than giveUpAfter', { error: gaveUp.message });
+    this.reportError(gaveUp, 'gave up');
+    void this.shutdown();
   }
 
   // ---- observing --------------------------------------------------------------------------
@@ -304,7 +336,7 @@ export class LeaderElector {
       this.endTerm(new BatonError('ELECTOR_STOPPED', 'elector stopped'));
       this.state = 'stopping';
       // The lease keeps renewing while the work drains, so nobody else starts meanwhile.
-      const settled = await this.settleWithin(active.work, this.config.shutdownGracePeriodMs);
+      const settled = await settlesWithin(this.clock, active.work, this.config.shutdownGracePeriodMs);
       if (!settled) {
         this.log('warn', 'leader work did not finish within shutdownGracePeriod; the lease is left to expire', {
           graceMs: this.config.shutdownGracePeriodMs,
@@ -340,16 +372,6 @@ export class LeaderElector {
     } catch (error) {
       this.reportError(error, 'release failed; the lease will expire on its own');
     }
-  }
-
-  private settleWithin(work: Promise<void>, ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const timer = this.clock.setTimeout(() => resolve(false), ms);
-      void work.then(() => {
-        this.clock.clearTimeout(timer);
-        resolve(true);
-      });
-    });
   }
 
   // ---- plumbing ---------------------------------------------------------------------------
