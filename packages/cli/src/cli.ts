@@ -16,6 +16,12 @@ export const EXIT = {
   USAGE: 2,
   /** `baton status`: the lock has no record. */
   NOT_FOUND: 3,
+  /**
+   * `baton run`: gave up — the backend kept failing with a permanent error (wrong
+   * credentials, a missing permission, database or namespace, a record that is not baton's)
+   * for `giveUpAfter`.
+   */
+  GAVE_UP: 4,
   /** `baton run`: the command exists but could not be executed. */
   CANNOT_EXECUTE: 126,
   /** `baton run`: the command was not found. */
@@ -163,6 +169,10 @@ function report(error: unknown, command: string | undefined, io: CliIo): number 
     io.stderr(`baton: ${error.message}\n`);
     return EXIT.USAGE;
   }
+  if ((error as { code?: unknown } | undefined)?.code === 'GAVE_UP') {
+    io.stderr(`baton: ${(error as Error).message}\n`);
+    return EXIT.GAVE_UP;
+  }
   if (error instanceof UsageError) {
     const known = command !== undefined && command !== 'help' && (COMMANDS as readonly string[]).includes(command);
     io.stderr(`baton: ${error.message}\nRun "baton ${known ? `${command} ` : ''}--help" for usage.\n`);
@@ -207,8 +217,9 @@ The command sees BATON_IDENTITY, BATON_LEADER_ELECTION_ID and BATON_FENCING_TOKE
 HTTP (http.port, default 4040): GET /leader, /healthz, /readyz, /metrics.
 
 Exit codes: the command's code (128 + n when signal n ended it); 0 when stopped before it
-ever ran; 1 runtime failure; 2 bad usage or configuration; 126 the command cannot be
-executed; 127 the command was not found.
+ever ran; 1 runtime failure; 2 bad usage or configuration; 4 gave up after permanent
+errors for giveUpAfter (wrong credentials, missing permission, database or namespace, a
+foreign record); 126 the command cannot be executed; 127 the command was not found.
 
 ${common}`;
     case 'status':

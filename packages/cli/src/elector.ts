@@ -145,6 +145,7 @@ export async function createElector(configLike: ConfigLike, options: CreateElect
           renewDeadline: config.renewDeadline,
           retryPeriod: config.retryPeriod,
           releaseOnCancel: config.releaseOnCancel,
+          giveUpAfter: config.giveUpAfter,
           shutdownGracePeriod: options.shutdownGracePeriodMs ?? config.gracePeriod,
           watch: config.watch,
           name: config.leaderElectionID,

@@ -143,7 +143,13 @@ export class Manager {
     const context: RunContext = { identity: this.identity };
     const alwaysWork = always.map((runnable) => this.runOne(runnable, stop, context));
     if (this.elector) {
-      electorRun = this.elector.run(stop);
+      const elector = this.elector;
+      electorRun = elector.run(stop).then(() => {
+        // Given up on permanent errors: stop everything, and report it as the failure.
+        if (elector.gaveUp === undefined) return;
+        this.failure ??= { error: elector.gaveUp };
+        this.stopController.abort();
+      });
     } else {
       this.markElected();
       this.leaderWork = Promise.all(leaderOnly.map((runnable) => this.runOne(runnable, stop, context))).then(() => undefined);
@@ -223,7 +229,11 @@ export class Manager {
       registry: this.metrics.registry,
       leader: () => ({ name: this.getLeader(), identity: this.identity, isLeader: this.isLeader(), lock: this.lockDescription }),
       health: () => this.elector?.checkHealth(tolerance) ?? { healthy: true },
-      ready: () => (this.phase === 'running' ? true : this.phase),
+      ready: () => {
+        if (this.phase !== 'running') return this.phase;
+        const check = this.elector?.checkReady() ?? { healthy: true };
+        return check.healthy ? true : check.reason;
+      },
     });
     this.logger.info({ url: this.server.url, port: this.server.port }, 'serving /leader, /healthz, /readyz, /metrics');
   }

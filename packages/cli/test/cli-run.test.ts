@@ -1,6 +1,8 @@
 /**
  * `baton run` end to end: real baton processes, real commands, real HTTP, real backends.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { openLock } from '../src/elector.ts';
 import { configFromFlags, deleteRedisKeys, kubernetesBackend, redisBackend, runKeyPrefix, type E2eBackend } from './support/backends.ts';
@@ -150,5 +152,43 @@ describe('baton run, whatever the backend', () => {
     await follower.waitForLog((l) => l.msg === 'new leader observed', 10_000, 'follower to see the leader');
     follower.signal('SIGTERM');
     expect(await follower.exit(5_000)).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('baton run gives up on permanent errors', () => {
+  let server: ChildProcess | undefined;
+  let port = 0;
+  beforeAll(async () => {
+    // A Redis of the test's own that wants a password.
+    port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', 'right-password'], { stdio: 'ignore' });
+    await waitFor(() => new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); }).on('error', () => resolve(false));
+    }), 5_000, 'the password-protected Redis to listen');
+  });
+  afterAll(() => {
+    server?.kill('SIGKILL');
+  });
+
+  it('exits 4 with one clear line when Redis keeps rejecting the credentials for giveUpAfter; /readyz fails meanwhile', async () => {
+    const started = Date.now();
+    const a = baton([
+      'run', '--backend', 'redis', '--url', `redis://:wrong-password@127.0.0.1:${port}`, '--id', uniqueName('auth'),
+      '--port', '0', '--http-host', '127.0.0.1', ...FAST, '--give-up-after', '2s', '--', 'true',
+    ]);
+    const url = await a.httpUrl();
+    await a.waitForLog((l) => l.msg === 'acquire attempt failed', 10_000, 'a failed attempt');
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.text()).toMatch(/^not ready: failing with a permanent error: .*Redis rejected the credentials/);
+    expect(await a.exit(15_000)).toEqual({ code: 4, signal: null });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    const last = a.stderr.filter((line) => line.startsWith('baton: '));
+    expect(last).toEqual([expect.stringMatching(/^baton: gave up after \d+ ms of permanent errors: .*Redis rejected the credentials/)]);
   });
 });

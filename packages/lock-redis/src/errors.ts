@@ -35,5 +35,5 @@ export function isAuthError(error: unknown): boolean {
 /** True when the server rejected who we are (no password, a wrong one), not what we asked. */
 export function isCredentialsError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
-  return /\bWRONGPASS\b|\bNOAUTH\b|invalid password|invalid username-password/i.test(message);
+  return /\bWRONGPASS\b|\bNOAUTH\b|invalid password|invalid username-password|called without any password configured/i.test(message);
 }

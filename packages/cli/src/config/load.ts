@@ -342,7 +342,7 @@ function valueAt(values: unknown, path: readonly string[]): unknown {
 
 const KNOWN_FIELDS = [
   'backend', 'leaderElection', 'leaderElectionID', 'namespace', 'identity', 'leaseDuration', 'renewDeadline', 'retryPeriod',
-  'gracePeriod', 'releaseOnCancel', 'watch', 'http', 'log', 'kubernetes', 'redis', 'postgres', 'memory', 'enabled', 'host',
+  'gracePeriod', 'giveUpAfter', 'releaseOnCancel', 'watch', 'http', 'log', 'kubernetes', 'redis', 'postgres', 'memory', 'enabled', 'host',
   'port', 'healthTolerance', 'level', 'format', 'kubeconfig', 'context', 'url', 'token', 'insecureSkipTLSVerify', 'keyPrefix',
   'table', 'schema', 'sessionTimeout', 'certificateAuthority',
 ];

@@ -24,6 +24,7 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { path: ['renewDeadline'], flag: 'renew-deadline', env: 'BATON_RENEW_DEADLINE', type: 'duration', help: 'default 10s' },
   { path: ['retryPeriod'], flag: 'retry-period', env: 'BATON_RETRY_PERIOD', type: 'duration', help: 'default 2s' },
   { path: ['gracePeriod'], flag: 'grace-period', env: 'BATON_GRACE_PERIOD', type: 'duration', help: 'SIGTERM → SIGKILL delay (default leaseDuration − renewDeadline)' },
+  { path: ['giveUpAfter'], flag: 'give-up-after', env: 'BATON_GIVE_UP_AFTER', type: 'duration', help: 'exit (code 4) when permanent errors last this long (default 60s)' },
   { path: ['releaseOnCancel'], flag: 'release-on-cancel', env: 'BATON_RELEASE_ON_CANCEL', type: 'boolean', help: 'release the lease on a graceful stop (default true)' },
   { path: 'url', flag: 'url', env: 'BATON_URL', type: 'string', help: "the selected backend's URL (redis://, postgres://, or a Kubernetes API server)" },
   { path: ['kubernetes', 'kubeconfig'], flag: 'kubeconfig', env: 'BATON_KUBECONFIG', type: 'string', help: 'kubeconfig path (default $KUBECONFIG, ~/.kube/config, in-cluster)' },

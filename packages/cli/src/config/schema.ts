@@ -128,6 +128,12 @@ export function createConfigSchema(backends: readonly string[] = BUILTIN_BACKEND
        * stop. Default: leaseDuration − renewDeadline, the margin before anyone else may lead.
        */
       gracePeriod: duration.optional(),
+      /**
+       * Stop (`baton run` exits 4) when every attempt has failed with a permanent error —
+       * wrong credentials, a missing permission, database or namespace, a foreign record —
+       * for this long; `/readyz` fails meanwhile. Transient errors retry forever.
+       */
+      giveUpAfter: duration.default(60_000),
       /** Clear the holder on a graceful stop so a follower takes over at once. */
       releaseOnCancel: z.boolean().default(true),
       /** Use the backend's change notifications instead of polling alone. */
