@@ -1,4 +1,4 @@
-import { AbortedError, AuthenticationError, BackendUnavailableError, PermissionDeniedError } from '@baton/core';
+import { AbortedError, AuthenticationError, BackendSetupError, BackendUnavailableError, PermissionDeniedError } from '@baton/core';
 import type { WatchHandlers } from '@baton/core';
 import { Cluster } from 'ioredis';
 import type { Redis } from 'ioredis';
@@ -25,6 +25,12 @@ export class RedisSession implements CallOwner {
   private subscriber: SharedSubscriber | undefined;
   private sentinelWatch: SentinelWatch | undefined;
   private lastError: Error | undefined;
+  /**
+   * Set when the server cannot serve the configured connection as asked — a database index
+   * it does not have. ioredis then reports the failed SELECT and goes on in database 0, next
+   * to other users' keys; this session refuses every call instead (a permanent error).
+   */
+  private setupError: BackendSetupError | undefined;
   private readonly deadlines: CallDeadlines;
   /** Calls waiting for the connection being opened. */
   private readonly waiting = new Set<AnyCall>();
@@ -54,11 +60,16 @@ export class RedisSession implements CallOwner {
     }
     this.listen('error', (error: Error) => {
       this.lastError = error;
+      if (/DB index is out of range|invalid DB index/i.test(error.message)) {
+        const db = (this.client.options as { db?: number }).db;
+        this.setupError ??= new BackendSetupError(`Redis has no database ${db ?? '?'} (${error.message}); refusing to use database 0 instead`, { cause: error });
+      }
       options.logger.debug({ error: error.message }, 'Redis connection error');
     });
     this.listen('ready', () => {
       this.lastError = undefined;
-      for (const call of this.takeWaiting()) call.run(this.client, this.mapError);
+      const refused = this.setupError;
+      for (const call of this.takeWaiting()) refused ? call.fail(refused) : call.run(this.client, this.mapError);
     });
     const down = (): void => {
       if (this.client.status === 'ready') return;
@@ -113,6 +124,10 @@ export class RedisSession implements CallOwner {
     }
     if (this.closed) {
       call.fail(new BackendUnavailableError(`${lock}: ${what}: the Redis lock was closed`));
+      return call.promise;
+    }
+    if (this.setupError) {
+      call.fail(this.setupError);
       return call.promise;
     }
     const client = this.client;

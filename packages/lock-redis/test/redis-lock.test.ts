@@ -9,6 +9,7 @@ import {
   LockNotFoundError,
   PermissionDeniedError,
   AuthenticationError,
+  BackendSetupError,
   isPermanentError,
 } from '@baton/core';
 import type { LeaderElectionRecord, LockSnapshot } from '@baton/core';
@@ -348,6 +349,16 @@ describe('connections', () => {
     await expect(timed.get()).rejects.toBeInstanceOf(BackendUnavailableError);
     expect(performance.now() - started).toBeLessThan(1000);
     proxy.heal();
+  });
+
+  test('a database index the server does not have is a permanent BackendSetupError, and nothing lands in database 0', async () => {
+    const lock = openLock(uniqueName(), 'a', { connection: { ...SHARED, db: 99 } });
+    const error = await lock.create(record('a')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackendSetupError);
+    expect((error as Error).message).toMatch(/^Redis has no database 99 \(.*DB index is out of range/);
+    expect(isPermanentError(error)).toBe(true);
+    await expect(lock.get()).rejects.toBeInstanceOf(BackendSetupError);
+    expect(await admin.exists(lock.keys.record)).toBe(0);
   });
 
   test('ACL: missing key rights are a PermissionDeniedError; wrong credentials an AuthenticationError; both permanent', async () => {
