@@ -16,6 +16,12 @@ const onSignal = (signal: NodeJS.Signals): void => {
 };
 process.on('SIGTERM', onSignal);
 process.on('SIGINT', onSignal);
+// Started with an IPC channel (as `baton demo` starts its candidates): the parent going away
+// — even by SIGKILL — closes the channel, and baton stops as on SIGTERM instead of living on.
+if (process.channel) {
+  process.channel.unref();
+  process.once('disconnect', () => onSignal('SIGTERM'));
+}
 
 const code = await main(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),

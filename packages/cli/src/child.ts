@@ -15,6 +15,11 @@ export interface CommandResult {
   readonly signal: NodeJS.Signals | null;
   /** True when the command ended because baton stopped it. */
   readonly stopped: boolean;
+  /**
+   * True when the watchdog stopped it because the lease deadline passed (baton did not
+   * renew in time): an end of leadership, not the command's own exit.
+   */
+  readonly lapsed?: boolean;
   /** Why it could not start, if it could not. */
   readonly error?: string;
 }
@@ -69,6 +74,7 @@ export function runCommand(options: RunCommandOptions): Promise<CommandResult> {
     let childPid: number | undefined;
     let last: WatchdogMessage | undefined;
     let stopped = false;
+    let lapsed = false;
     let killTimer: NodeJS.Timeout | undefined;
 
     const onAbort = (): void => {
@@ -90,6 +96,7 @@ export function runCommand(options: RunCommandOptions): Promise<CommandResult> {
         childPid = message.pid;
         logger.info({ childPid: message.pid, command: options.command.join(' ') }, 'command started');
       } else if (message.type === 'lapsed') {
+        lapsed = true;
         logger.warn({ childPid }, 'leadership lapsed before baton could renew it (was baton paused?): the watchdog is stopping the command');
       }
     });
@@ -110,6 +117,7 @@ export function runCommand(options: RunCommandOptions): Promise<CommandResult> {
       } else {
         result = { exitCode: exitCodeOf(code, signal), code, signal, stopped };
       }
+      if (lapsed) result = { ...result, lapsed };
       if (result.error) logger.error({ command: options.command.join(' '), error: result.error }, 'command could not start');
       else logger.info({ childPid, code: result.code, signal: result.signal, exitCode: result.exitCode, stopped }, 'command exited');
       resolve(result);

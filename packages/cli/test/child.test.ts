@@ -122,3 +122,42 @@ describe('exitCodeOf', () => {
     expect(exitCodeOf(null, null)).toBe(1);
   });
 });
+
+describe('runCommand under a lease deadline (the watchdog keeps it)', () => {
+  it('keeps the command running while the deadline keeps moving (renewals), far past one renewDeadline', async () => {
+    const stop = new AbortController();
+    const file = join(dir, 'renewed');
+    const running = runCommand({
+      command: node(`process.on('SIGTERM', () => process.exit(0)); require('fs').writeFileSync(${JSON.stringify(file)}, 'x'); setInterval(() => {}, 1e9)`),
+      signal: stop.signal,
+      gracePeriodMs: 1_000,
+      lease: { validForMs: () => 300, stopWithinMs: 100 }, // always renewed just now
+    });
+    await waitFor(async () => (await import('node:fs')).existsSync(file), 5_000, 'the command to start');
+    const settled = await Promise.race([running.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 1_500))]);
+    expect(settled).toBe(false); // 5 × the validity, and still running
+    stop.abort();
+    expect(await running).toMatchObject({ exitCode: 0, stopped: true });
+    expect((await running).lapsed).toBeUndefined();
+  });
+
+  it('stops the command when the deadline passes without a renewal, even though baton never asks', async () => {
+    const { existsSync } = await import('node:fs');
+    const file = join(dir, 'stubborn-lapse');
+    let renewedAt: number | undefined;
+    // Renewed until the command is up (it ignores SIGTERM by then); after that, never again.
+    const validForMs = (): number => {
+      if (renewedAt === undefined && existsSync(file)) renewedAt = performance.now();
+      return renewedAt === undefined ? 400 : Math.max(0, renewedAt + 400 - performance.now());
+    };
+    const result = await runCommand({
+      command: node(`process.on('SIGTERM', () => {}); require('fs').writeFileSync(${JSON.stringify(file)}, 'x'); setInterval(() => {}, 1e9)`),
+      signal: new AbortController().signal,
+      gracePeriodMs: 5_000,
+      lease: { validForMs, stopWithinMs: 150 },
+    });
+    const elapsed = performance.now() - renewedAt!;
+    expect(result).toMatchObject({ exitCode: 137, signal: 'SIGKILL', stopped: false, lapsed: true });
+    expect(elapsed).toBeGreaterThanOrEqual(400 - 60); // the last reading may have been taken up to one report (50 ms) before
+  });
+});

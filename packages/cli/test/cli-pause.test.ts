@@ -69,6 +69,12 @@ describe.each(BACKENDS)('a paused baton run on $name', (backend) => {
     const b = candidate('b');
     await b.waitForLog((l) => l.msg === 'new leader observed' && l.leader === 'a', 10_000, 'b to see a');
 
+    const read = async () => (await readFile(file, 'utf8')).trim().split('\n').map((line) => line.split(' ') as [string, string]);
+    // a leads for more than one renewDeadline (700 ms) first, its renewals moving the watchdog's
+    // deadline (child.test.ts shows a renewed deadline never stops the command).
+    const firstOfA = BigInt((await read())[0]![1]);
+    await waitFor(async () => BigInt((await read()).at(-1)![1]) - firstOfA > 1_200_000_000n, 10_000, "a's command to write for 1.2 s");
+
     const pausedAt = process.hrtime.bigint();
     a.signal('SIGSTOP');
     await b.waitForStdout(/^child b started/, 10_000);
@@ -77,7 +83,6 @@ describe.each(BACKENDS)('a paused baton run on $name', (backend) => {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1_500 - pausedMs)));
     a.signal('SIGCONT');
     await a.waitForLog((l) => l.msg === 'command exited', 5_000, 'a to hear its command has exited');
-    const read = async () => (await readFile(file, 'utf8')).trim().split('\n').map((line) => line.split(' ') as [string, string]);
     // b's command keeps writing: a few lines after a resumed show whether a's command wrote again.
     const linesNow = (await read()).length;
     await waitFor(async () => (await read()).length >= linesNow + 4, 5_000, 'more lines after a resumed');

@@ -155,6 +155,19 @@ describe('baton run, whatever the backend', () => {
   });
 });
 
+describe('baton run started with an IPC channel (as the demo starts its candidates)', () => {
+  it('stops gracefully when the parent goes away, and its command with it', async () => {
+    const a = new BatonProcess(['run', '--backend', 'memory', '--id', uniqueName('ipc'), '--no-http', ...FAST, '--', process.execPath, '-e', 'console.log("child pid=" + process.pid); setInterval(() => {}, 1 << 30)'], {}, true);
+    running.push(a);
+    const line = await a.waitForStdout(/^child pid=\d+/, 10_000);
+    const pid = Number(/pid=(\d+)/.exec(line)![1]);
+    a.child.disconnect(); // what a SIGKILLed parent's closed channel looks like to baton
+    expect(await a.exit(10_000)).toMatchObject({ signal: null });
+    expect(a.logs.some((l) => l.msg === 'stopping the command (SIGTERM)')).toBe(true);
+    await waitFor(() => !processAlive(pid), 5_000, `the command (pid ${pid}) to be stopped`);
+  });
+});
+
 describe('baton run gives up on permanent errors', () => {
   let server: ChildProcess | undefined;
   let port = 0;

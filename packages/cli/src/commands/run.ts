@@ -72,6 +72,12 @@ export async function runWhileLeader(options: RunOptions): Promise<number> {
           const lease = context.validForMs && { validForMs: context.validForMs, stopWithinMs: stopWithinMs(config) };
           const result = await runCommand({ command: options.command, signal, gracePeriodMs: config.gracePeriod, env, logger, lease });
           signal.removeEventListener('abort', onLoss);
+          if (result.lapsed && !signal.aborted) {
+            // The watchdog saw the deadline pass a moment before the elector's own timer did:
+            // leadership is over (a lapsed lease is never renewed); wait for the term to end.
+            await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+            return;
+          }
           if (!signal.aborted) {
             exitCode = result.exitCode;
             logger.info({ exitCode }, 'the command exited on its own: releasing the lease and exiting');

@@ -41,10 +41,12 @@ export class Candidate {
     this.identity = identity;
     this.child = spawn(process.execPath, [BIN, 'run', '--config', configPath, '--identity', identity, '--', process.execPath, '-e', WORKER], {
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // The IPC channel is how a candidate learns the demo is gone (see bin/baton.ts).
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Only the demo's configuration file counts: no BATON_* variable of the caller's shell.
       env: Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('BATON_'))),
     });
+    this.child.channel?.unref(); // the channel alone must not keep the demo running
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       onEvent({ identity, at: Date.now(), kind: 'output', message: line, fields: {} });

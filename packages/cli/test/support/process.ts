@@ -29,10 +29,13 @@ export class BatonProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly listeners = new Set<() => void>();
 
-  constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+  /** @param ipc - give baton an IPC channel, as `baton demo` does for its candidates. */
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}, ipc = false) {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('BATON_')));
-    this.child = spawn(process.execPath, [BATON_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...clean, ...env } });
-    this.exited = new Promise((resolve) => this.child.once('close', (code, signal) => resolve({ code, signal })));
+    const stdio: Array<'ignore' | 'pipe' | 'ipc'> = ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])];
+    this.child = spawn(process.execPath, [BATON_BIN, ...args], { stdio, env: { ...clean, ...env } });
+    // With an IPC channel the parent's own disconnect() leaves 'close' pending; 'exit' is what counts then.
+    this.exited = new Promise((resolve) => this.child.once(ipc ? 'exit' : 'close', (code, signal) => resolve({ code, signal })));
     collect(this.child.stdout!, this.stdout, () => this.notify());
     collect(this.child.stderr!, this.stderr, () => this.notify());
   }
