@@ -24,6 +24,7 @@ export interface UserInfo {
   rules: RbacRule[] | 'admin';
 }
 
+/** Who a request without credentials is, as kube-apiserver's anonymous authenticator says. */
 export const ANONYMOUS: UserInfo = {
   name: 'system:anonymous',
   groups: ['system:unauthenticated'],
@@ -42,6 +43,7 @@ export interface Attributes {
   name: string;
 }
 
+/** A token's spec to the user it authenticates as (admin is in system:masters). */
 export function userFromSpec(spec: TokenSpec): UserInfo {
   if (spec === 'admin') return { name: 'admin', groups: ['system:masters', 'system:authenticated'], rules: 'admin' };
   return {
@@ -61,9 +63,9 @@ export function authenticate(
   anonymousAuth: boolean,
 ): UserInfo | null {
   if (!header) return anonymousAuth ? ANONYMOUS : null;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!m) return null;
-  return tokens.get(m[1]!) ?? null;
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!bearer) return null;
+  return tokens.get(bearer[1]!) ?? null;
 }
 
 const PUBLIC_PATHS = ['/healthz', '/livez', '/readyz', '/version', '/version/'];
@@ -99,10 +101,11 @@ function ruleAllows(rule: RbacRule, a: Attributes): boolean {
   return true;
 }
 
+/** Whether any of the user's rules allows the request (RBAC only allows; there is no deny). */
 export function authorize(user: UserInfo, a: Attributes): boolean {
   if (user.rules === 'admin') return true;
   if (!a.isResourceRequest) return nonResourceAllowed(user, a.path);
-  return user.rules.some((r) => ruleAllows(r, a));
+  return user.rules.some((rule) => ruleAllows(rule, a));
 }
 
 /** The reason text of a 403, as the RBAC authorizer words it. */

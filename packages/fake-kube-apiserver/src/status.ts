@@ -39,8 +39,9 @@ export interface GroupKind {
   kind: string;
 }
 
-export function groupResourceString(gr: GroupResource): string {
-  return gr.group ? `${gr.resource}.${gr.group}` : gr.resource;
+/** `resource.group` (or `resource` for the core group), as error messages name it. */
+export function groupResourceString(groupRes: GroupResource): string {
+  return groupRes.group ? `${groupRes.resource}.${groupRes.group}` : groupRes.resource;
 }
 
 function groupKindString(gk: GroupKind): string {
@@ -58,6 +59,7 @@ function compactDetails(d: StatusDetails): StatusDetails {
   return out;
 }
 
+/** A Failure Status, the body of every API error. */
 export function failureStatus(code: number, reason: string, message: string, details?: StatusDetails): Status {
   // Field order of metav1.Status: kind, apiVersion, metadata, status, message, reason, details, code.
   const s = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason } as Status;
@@ -66,6 +68,7 @@ export function failureStatus(code: number, reason: string, message: string, det
   return s;
 }
 
+/** The Success Status a DELETE answers for kinds that do not return the object. */
 export function successStatus(details: StatusDetails): Omit<Status, 'code'> & { code?: number } {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: compactDetails(details) };
 }
@@ -85,30 +88,34 @@ export class ApiError extends Error {
   }
 }
 
-export function notFound(gr: GroupResource, name: string): ApiError {
+/** 404 `leases.coordination.k8s.io "x" not found`. */
+export function notFound(groupRes: GroupResource, name: string): ApiError {
   return new ApiError(
-    failureStatus(404, 'NotFound', `${groupResourceString(gr)} "${name}" not found`, { name, group: gr.group, kind: gr.resource }),
+    failureStatus(404, 'NotFound', `${groupResourceString(groupRes)} "${name}" not found`, { name, group: groupRes.group, kind: groupRes.resource }),
   );
 }
 
-export function alreadyExists(gr: GroupResource, name: string): ApiError {
+/** 409 `... "x" already exists`. */
+export function alreadyExists(groupRes: GroupResource, name: string): ApiError {
   return new ApiError(
-    failureStatus(409, 'AlreadyExists', `${groupResourceString(gr)} "${name}" already exists`, {
+    failureStatus(409, 'AlreadyExists', `${groupResourceString(groupRes)} "${name}" already exists`, {
       name,
-      group: gr.group,
-      kind: gr.resource,
+      group: groupRes.group,
+      kind: groupRes.resource,
     }),
   );
 }
 
+/** The text of every optimistic-concurrency 409, which clients match on to retry. */
 export const OPTIMISTIC_LOCK_MESSAGE = 'the object has been modified; please apply your changes to the latest version and try again';
 
-export function conflict(gr: GroupResource, name: string, why: string = OPTIMISTIC_LOCK_MESSAGE): ApiError {
+/** 409 Conflict: `Operation cannot be fulfilled on ...: <why>`. */
+export function conflict(groupRes: GroupResource, name: string, why: string = OPTIMISTIC_LOCK_MESSAGE): ApiError {
   return new ApiError(
-    failureStatus(409, 'Conflict', `Operation cannot be fulfilled on ${groupResourceString(gr)} "${name}": ${why}`, {
+    failureStatus(409, 'Conflict', `Operation cannot be fulfilled on ${groupResourceString(groupRes)} "${name}": ${why}`, {
       name,
-      group: gr.group,
-      kind: gr.resource,
+      group: groupRes.group,
+      kind: groupRes.resource,
     }),
   );
 }
@@ -183,19 +190,19 @@ export function unauthorized(): ApiError {
   return new ApiError(failureStatus(401, 'Unauthorized', 'Unauthorized'));
 }
 
-export function forbidden(gr: GroupResource | null, name: string, why: string): ApiError {
-  if (!gr) return new ApiError(failureStatus(403, 'Forbidden', `forbidden: ${why}`, {}));
-  const subject = name ? `${groupResourceString(gr)} "${name}"` : groupResourceString(gr);
+export function forbidden(groupRes: GroupResource | null, name: string, why: string): ApiError {
+  if (!groupRes) return new ApiError(failureStatus(403, 'Forbidden', `forbidden: ${why}`, {}));
+  const subject = name ? `${groupResourceString(groupRes)} "${name}"` : groupResourceString(groupRes);
   return new ApiError(
-    failureStatus(403, 'Forbidden', `${subject} is forbidden: ${why}`, { name, group: gr.group, kind: gr.resource }),
+    failureStatus(403, 'Forbidden', `${subject} is forbidden: ${why}`, { name, group: groupRes.group, kind: groupRes.resource }),
   );
 }
 
-export function methodNotSupported(gr: GroupResource, action: string): ApiError {
+export function methodNotSupported(groupRes: GroupResource, action: string): ApiError {
   return new ApiError(
-    failureStatus(405, 'MethodNotAllowed', `${action} is not supported on resources of kind "${groupResourceString(gr)}"`, {
-      group: gr.group,
-      kind: gr.resource,
+    failureStatus(405, 'MethodNotAllowed', `${action} is not supported on resources of kind "${groupResourceString(groupRes)}"`, {
+      group: groupRes.group,
+      kind: groupRes.resource,
     }),
   );
 }
@@ -214,8 +221,13 @@ export function notAcceptable(): ApiError {
   );
 }
 
-export function unsupportedMediaType(contentType: string): ApiError {
-  return new ApiError(failureStatus(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (${contentType})`));
+/** The media types a PATCH accepts (the default) or a create/update body does. */
+export const PATCH_MEDIA_TYPES = 'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml';
+export const OBJECT_MEDIA_TYPES = 'application/json, application/yaml, application/vnd.kubernetes.protobuf';
+
+export function unsupportedMediaType(contentType: string, accepted = PATCH_MEDIA_TYPES): ApiError {
+  const detail = accepted === PATCH_MEDIA_TYPES ? ` (${contentType})` : '';
+  return new ApiError(failureStatus(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted}${detail}`));
 }
 
 export function unprocessable(message: string): ApiError {
