@@ -1,5 +1,5 @@
-import { ConfigError, parseDuration, silentLogger } from '@baton/core';
-import type { Duration, Logger } from '@baton/core';
+import { ConfigError, parseDuration, silentLogger, systemClock } from '@baton/core';
+import type { Clock, Duration, Logger } from '@baton/core';
 import pg from 'pg';
 
 /**
@@ -36,8 +36,10 @@ export interface PostgresLockFactoryOptions {
    */
   sessionConnections?: number;
   /**
-   * How often one shared query looks for watched locks whose holder's session is gone (a
-   * crashed leader sends no NOTIFY). Default 250ms.
+   * While the LISTEN connection is down: how often one shared query reads every watched lock
+   * and whether its holder's session is still there. While it is up nothing is polled: a
+   * holder is checked only when its renewals (NOTIFYs) stop for 1.5 × its renewal period,
+   * never sooner than this. Default 250ms.
    */
   holderCheckInterval?: Duration;
   /** Bound on a call made without an AbortSignal. Default 5s. */
@@ -48,6 +50,12 @@ export interface PostgresLockFactoryOptions {
   applicationName?: string;
   /** Where connection trouble is logged (pino-shaped). Default: silent. */
   logger?: Logger;
+  /**
+   * The clock of every timer baton runs here: call deadlines, the session's reply deadline,
+   * lease expiry of held advisory locks, the LISTEN connection's reconnect backoff and
+   * keep-alive, the holder check. Default: the system clock; tests pass core's `FakeClock`.
+   */
+  clock?: Clock;
 }
 
 /** Options of a standalone {@link PostgresLock}: a factory's options plus the lock's name and identity. */
@@ -75,6 +83,7 @@ export interface ResolvedFactoryOptions {
   connectTimeoutMs: number;
   applicationName: string;
   logger: Logger;
+  clock: Clock;
 }
 
 export const DEFAULTS = {
@@ -91,6 +100,11 @@ export const DEFAULTS = {
   /** Reconnect backoff of the LISTEN connection: this, doubling up to `maxReconnectDelayMs`. */
   minReconnectDelayMs: 100,
   maxReconnectDelayMs: 2_000,
+  /**
+   * An idle LISTEN connection asks the server something this often, so that one whose peer
+   * vanished (a partition sends no FIN) is noticed and replaced.
+   */
+  listenKeepAliveMs: 30_000,
   /**
    * A session statement that has not answered within `sessionTimeout` plus this margin means
    * the connection is dead or partitioned (the server cancels its own statements at
@@ -206,6 +220,11 @@ export function resolveFactoryOptions(options: PostgresLockFactoryOptions): Reso
     throw new ConfigError('logger', 'must have debug/info/warn/error methods');
   }
 
+  const clock = options.clock ?? systemClock;
+  if (typeof clock !== 'object' || clock === null || typeof clock.setTimeout !== 'function' || typeof clock.now !== 'function') {
+    throw new ConfigError('clock', 'must be a Clock (now, wallNow, setTimeout, clearTimeout)');
+  }
+
   const base: pg.PoolConfig =
     pool !== undefined ? { ...(pool.options as pg.PoolConfig) } : connectionString !== undefined ? { connectionString } : { ...poolConfig };
   const ownPoolConfig: pg.PoolConfig | undefined =
@@ -236,6 +255,7 @@ export function resolveFactoryOptions(options: PostgresLockFactoryOptions): Reso
     connectTimeoutMs,
     applicationName,
     logger,
+    clock,
   };
 }
 
