@@ -9,7 +9,7 @@ import { ChildHandle } from '../lib/child.ts';
 import type { ChildEvent } from '../lib/child.ts';
 import { now, sleep, waitUntil } from '../lib/clock.ts';
 import { Prng } from '../lib/prng.ts';
-import { TcpProxy } from '../lib/tcp-proxy.ts';
+import { TcpProxy } from '@baton/testkit';
 import { checkHistory } from './checker.ts';
 import type { CheckResult } from './checker.ts';
 import { FAULT_KINDS, parseHistory } from './history.ts';
@@ -32,7 +32,7 @@ export interface HarnessOptions {
   writeIntervalMs?: number;
   /** Added to the leaderless bound for process restarts and reconnect backoffs (default 2500 ms). */
   recoverySlackMs?: number;
-  /** Cross-process timestamp tolerance for the checker (default 2 ms). */
+  /** Timestamp resolution floor added to the measured clock uncertainty (default 0.5 ms). */
   clockToleranceMs?: number;
   /** Where the run's files go (default: a new temp directory). */
   dir?: string;
@@ -230,7 +230,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
       case 'proxy-delay': {
         const proxy = target!.proxy;
         if (fault.kind === 'proxy-cut') proxy.cut();
-        else if (fault.kind === 'proxy-drop') proxy.drop();
+        else if (fault.kind === 'proxy-drop') proxy.hang();
         else proxy.setDelay(fault.delayMs ?? 0);
         startEvent(fault.kind === 'proxy-delay' ? `+${fault.delayMs} ms each way` : fault.kind);
         await sleep(fault.durationMs);
@@ -271,7 +271,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
     faultsEndAt,
     endAt,
     leaderlessBoundMs: boundMs,
-    clockToleranceMs: options.clockToleranceMs ?? 2,
+    clockToleranceMs: options.clockToleranceMs ?? 0.5,
   };
   const history: HistoryEvent[] = [runInfo, ...events, ...resource.log];
   for (const file of readdirSync(dir).filter((f) => f.startsWith('candidate-') && f.endsWith('.jsonl'))) {

@@ -31,6 +31,13 @@ for (const session of [false, true]) {
       await admin.put(`${prefixes.keyPrefix}${lockName}`).value('not a record');
     },
     watch: true,
+    deleteRecord: async (lockName) => {
+      await admin.delete().key(`${prefixes.keyPrefix}${lockName}`);
+    },
+    childProcessLock: () => ({
+      module: new URL('./support/contract-child.ts', import.meta.url),
+      options: { connection: cluster.urls.join(','), ...prefixes, session },
+    }),
     fastPath: true,
   });
 }
