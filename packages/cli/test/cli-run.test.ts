@@ -2,7 +2,7 @@
  * `baton run` end to end: real baton processes, real commands, real HTTP, real backends.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { openLock } from '../src/elector.ts';
+import { openLock } from '@baton/runtime';
 import { configFromFlags, deleteRedisKeys, kubernetesBackend, redisBackend, runKeyPrefix, type E2eBackend } from './support/backends.ts';
 import { BatonProcess, FAST, processAlive, uniqueName, waitFor } from './support/process.ts';
 
