@@ -16,6 +16,9 @@ const onSignal = (signal: NodeJS.Signals): void => {
 };
 process.on('SIGTERM', onSignal);
 process.on('SIGINT', onSignal);
+// A reader that went away (`baton … | head`) must not crash baton: the command's exit code and
+// the release of the lease matter more than output nobody reads (EPIPE; SIGPIPE is ignored by Node).
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
 const code = await main(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
