@@ -9,8 +9,7 @@ import { afterEach, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { parse, parseAllDocuments } from 'yaml';
 import { startFakeApiServer, type FakeApiServer, type RbacRule, type RequestRecord } from '@baton/fake-kube-apiserver';
-import { loadConfig } from '../src/config/load.ts';
-import { createElector } from '../src/elector.ts';
+import { createElector, loadConfig } from '@baton/runtime';
 import { waitFor } from './support/process.ts';
 
 const SERVICE_ACCOUNT = 'system:serviceaccount:default:my-app';
