@@ -5,14 +5,29 @@
  * package copies, and keeps the underlying failure as `cause`.
  */
 
+/** What every baton error may be constructed with. */
+export interface BatonErrorOptions {
+  cause?: unknown;
+  /** Overrides the class's default {@link BatonError.permanent}. */
+  permanent?: boolean;
+}
+
 /** Base class of every error baton throws on purpose. */
 export class BatonError extends Error {
   readonly code: string;
+  /**
+   * True when retrying cannot help until someone changes the configuration, the permissions
+   * or the stored data (a 401, a 403, a missing namespace, an invalid setting): a supervisor
+   * should fail fast. False for what may pass on its own (an unreachable server, a timeout,
+   * a lost race). Each class has a default; the thrower may say otherwise.
+   */
+  readonly permanent: boolean;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: string, message: string, options?: BatonErrorOptions) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+    this.permanent = options?.permanent ?? false;
   }
 }
 
@@ -20,8 +35,8 @@ export class BatonError extends Error {
 export class ConfigError extends BatonError {
   readonly field: string;
 
-  constructor(field: string, message: string, options?: { cause?: unknown }) {
-    super('CONFIG_INVALID', `${field}: ${message}`, options);
+  constructor(field: string, message: string, options?: BatonErrorOptions) {
+    super('CONFIG_INVALID', `${field}: ${message}`, { ...options, permanent: options?.permanent ?? true });
     this.field = field;
   }
 }
@@ -51,7 +66,7 @@ export class InvalidRecordError extends BatonError {
   /** What was read, as `ResourceLock.describe()` names it. */
   readonly lock: string;
 
-  constructor(lock: string, detail: string, options?: { cause?: unknown }) {
+  constructor(lock: string, detail: string, options?: BatonErrorOptions) {
     super('RECORD_INVALID', `${lock}: invalid leader election record: ${detail}`, options);
     this.lock = lock;
   }
@@ -59,15 +74,15 @@ export class InvalidRecordError extends BatonError {
 
 /** The backend could not be reached or did not answer in time. Usually transient. */
 export class BackendUnavailableError extends BatonError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: BatonErrorOptions) {
     super('BACKEND_UNAVAILABLE', message, options);
   }
 }
 
-/** The backend refused the operation for lack of permission (for example Kubernetes RBAC). */
+/** The backend refused the operation for lack of permission (for example Kubernetes RBAC). Permanent by default. */
 export class PermissionDeniedError extends BatonError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('PERMISSION_DENIED', message, options);
+  constructor(message: string, options?: BatonErrorOptions) {
+    super('PERMISSION_DENIED', message, { ...options, permanent: options?.permanent ?? true });
   }
 }
 

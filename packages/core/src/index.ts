@@ -62,6 +62,7 @@ export {
   LockLostError,
   LeaseExpiredError,
 } from './errors.ts';
+export type { BatonErrorOptions } from './errors.ts';
 export { parseDuration } from './duration.ts';
 export type { Duration } from './duration.ts';
 export { systemClock, FakeClock } from './clock.ts';
