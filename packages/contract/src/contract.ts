@@ -4,6 +4,8 @@ import type { LeaderElectionRecord, LeaderTerm, LockSnapshot, ResourceLock } fro
 import { randomBytes } from 'node:crypto';
 import { describeFastPathContract } from './fast-path-contract.ts';
 import { PartitionableLock } from './partitionable-lock.ts';
+import { describeReadWriteContract } from './rw-contract.ts';
+import { describeSemaphoreContract } from './semaphore-contract.ts';
 import type { ContractTarget } from './target.ts';
 import { deferred, waitFor, within } from './wait.ts';
 
@@ -374,5 +376,8 @@ export function describeResourceLockContract(target: ContractTarget): void {
         await next.release();
       });
     });
+
+    describeSemaphoreContract({ target, timings, uniqueName, locksFor });
+    describeReadWriteContract({ target, timings, uniqueName, locksFor });
   });
 }
