@@ -3,12 +3,15 @@ import { describeChildProcessContract } from './child-process-contract.ts';
 import { describeDistributedLocksContract } from './distributed-locks-contract.ts';
 import { describeElectorContract } from './elector-contract.ts';
 import { describePrimitivesContract } from './primitives-contract.ts';
+import { describeReadWriteContract } from './rw-contract.ts';
+import { describeSemaphoreContract } from './semaphore-contract.ts';
 import { makeSuite } from './suite.ts';
 import type { ContractTarget } from './target.ts';
 
 /**
  * Registers the whole contract suite for one backend: the lock primitives (watch and the fast
- * path among them), electors racing on top of it, and distributed locks. Call it at the top
+ * path among them), electors racing on top of it, distributed locks, semaphores and
+ * reader-writer locks. Call it at the top
  * level of an adapter's test file.
  */
 export function describeResourceLockContract(target: ContractTarget): void {
@@ -21,6 +24,8 @@ export function describeResourceLockContract(target: ContractTarget): void {
     describePrimitivesContract(suite);
     describeElectorContract(suite);
     describeDistributedLocksContract(suite);
+    describeSemaphoreContract(suite);
+    describeReadWriteContract(suite);
     describeChildProcessContract(suite);
   });
 }
