@@ -241,20 +241,21 @@ Exit codes: 0 printed; 1 the backend failed; 2 bad usage or configuration; 3 no 
 
 ${common}`;
     case 'demo':
-      return `Usage: baton demo [--backend lease|endpoints|configmap|redis|postgres] [--url <url>] [--fast]
+      return `Usage: baton demo [--backend lease|endpoints|configmap|redis|postgres|etcd] [--url <url>] [--fast]
 
 Starts three "baton run" candidates on the backend (default: Lease objects on an
 in-process fake Kubernetes API server), shows the lock live, kills the leader with
 SIGKILL, makes the next leader step down gracefully, and prints both failover times.
 
   --fast                         short timing profile (lease 1s, renew 700ms, retry 150ms)
-  --url <url>                    the backend (redis://…, postgres://…, a Kubernetes API server)
+  --url <url>                    the backend (redis://…, postgres://…, http://etcd:2379, a Kubernetes API server);
+                                 etcd without --url: a throwaway etcd if the etcd binary is on PATH
   --lease-duration, --renew-deadline, --retry-period   override the timings
 
 Exit codes: 0 the demo ran and its checks passed; 1 a check failed; 2 bad usage.
 `;
     default:
-      return `baton — leader election for any process, on Kubernetes, Redis or PostgreSQL
+      return `baton — leader election for any process, on Kubernetes, Redis, PostgreSQL or etcd
 
 Usage:
   baton run [options] -- <command> [args…]   run the command only while leader

@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { EtcdCluster } from '@baton/testkit';
 import { deleteRedisKeys, kubernetesBackend, postgresBackend, runKeyPrefix, type E2eBackend } from './support/backends.ts';
 import { BatonProcess, FAST, uniqueName, waitFor } from './support/process.ts';
 
@@ -21,7 +22,18 @@ const redis: E2eBackend = {
   setUp: async () => ['--backend', 'redis', '--url', 'redis://127.0.0.1:6379', '--redis-key-prefix', prefix],
   tearDown: () => deleteRedisKeys(prefix),
 };
-const BACKENDS: E2eBackend[] = [kubernetesBackend('lease'), kubernetesBackend('endpoints'), redis, postgresBackend];
+let cluster: EtcdCluster | undefined;
+const etcd: E2eBackend = {
+  name: 'etcd',
+  setUp: async () => {
+    cluster = await EtcdCluster.start();
+    return ['--backend', 'etcd', '--url', cluster.urls.join(',')];
+  },
+  tearDown: async () => {
+    await cluster?.stop();
+  },
+};
+const BACKENDS: E2eBackend[] = [kubernetesBackend('lease'), kubernetesBackend('endpoints'), redis, postgresBackend, etcd];
 
 /** Appends `<identity> <ns>` to `file` every 50 ms; says when it starts. */
 const writer = (file: string): string[] => [

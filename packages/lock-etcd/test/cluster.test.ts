@@ -2,8 +2,8 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { waitFor } from '@baton/contract';
 import { ChildCandidate, checkTerms } from './support/child-candidate.ts';
 import type { Term } from './support/child-candidate.ts';
-import { EtcdCluster } from './support/etcd-server.ts';
-import type { EtcdMember } from './support/etcd-server.ts';
+import { EtcdCluster } from '@baton/testkit';
+import type { EtcdMember } from '@baton/testkit';
 import { testPrefixes } from './support/env.ts';
 
 // A three-member etcd cluster on loopback ports and three candidate PROCESSES, each connected

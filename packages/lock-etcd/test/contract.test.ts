@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from '@jest/globals';
 import { describeResourceLockContract } from '@baton/contract';
 import type { Etcd3 } from 'etcd3';
 import { EtcdLock } from '../src/index.ts';
-import { EtcdCluster } from './support/etcd-server.ts';
+import { EtcdCluster } from '@baton/testkit';
 import { testPrefixes } from './support/env.ts';
 
 // The full @baton/contract suite against an etcd of this file's own (one member on loopback

@@ -4,7 +4,7 @@ import type { LeaderElectionRecord, LockSnapshot, ResourceLock } from '@baton/co
 import { deferred, waitFor, within } from '@baton/contract';
 import { Etcd3 } from 'etcd3';
 import { EtcdLock, EtcdLockFactory } from '../src/index.ts';
-import { EtcdCluster } from './support/etcd-server.ts';
+import { EtcdCluster } from '@baton/testkit';
 import { TIMINGS, testPrefixes } from './support/env.ts';
 
 // The adapter on a real etcd of this file's own: the stored layout, fencing across deletions,

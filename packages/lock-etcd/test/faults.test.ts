@@ -5,7 +5,7 @@ import { waitFor } from '@baton/contract';
 import type { Etcd3 } from 'etcd3';
 import { EtcdLockFactory } from '../src/index.ts';
 import type { EtcdLockFactoryOptions } from '../src/index.ts';
-import { EtcdCluster } from './support/etcd-server.ts';
+import { EtcdCluster } from '@baton/testkit';
 import { TIMINGS, measured, testPrefixes } from './support/env.ts';
 import { TcpProxy } from '@baton/testkit';
 

@@ -6,7 +6,7 @@ import type { Etcd3 } from 'etcd3';
 import { EtcdLockFactory } from '../src/index.ts';
 import type { EtcdLockFactoryOptions } from '../src/index.ts';
 import { ChildCandidate, checkTerms } from './support/child-candidate.ts';
-import { EtcdCluster } from './support/etcd-server.ts';
+import { EtcdCluster } from '@baton/testkit';
 import { measured, testPrefixes } from './support/env.ts';
 import { TcpProxy } from '@baton/testkit';
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startFakeApiServer, type FakeApiServer } from '@baton/fake-kube-apiserver';
+import { EtcdCluster } from '@baton/testkit';
 import type { Container } from 'inversify';
 import { loadConfig } from '../src/config/load.ts';
 import { createContainer } from '../src/container.ts';
@@ -63,14 +64,17 @@ async function startReplica(configFile: string, identity: string, container: Con
 const COMMON = 'leaseDuration: 1s\nrenewDeadline: 700ms\nretryPeriod: 150ms\nhttp: {enabled: false}\n';
 let dir: string;
 let apiServer: FakeApiServer;
+let etcd: EtcdCluster;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'baton-every-'));
+  etcd = await EtcdCluster.start();
   apiServer = await startFakeApiServer({ port: 0 });
   // The lease backend runs in namespace apps; like a real API server, the fake one wants it to exist.
   apiServer.putObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps' } });
 });
 afterAll(async () => {
   await apiServer.stop();
+  await etcd.stop();
   await rm(dir, { recursive: true, force: true });
   await deleteRedisKeys(redisPrefix);
 });
@@ -84,6 +88,7 @@ const BACKENDS: Record<string, () => string> = {
   configmap: () => `backend: configmap\nnamespace: kube-system\nkubernetes:\n  kubeconfig: ${apiServer.kubeconfigPath}\n`,
   redis: () => `backend: redis\nredis:\n  url: redis://127.0.0.1:6379\n  keyPrefix: "${redisPrefix}"\n`,
   postgres: () => 'backend: postgres\npostgres:\n  url: postgres://postgres@127.0.0.1:5432/test\n',
+  etcd: () => `backend: etcd\netcd:\n  url: ${etcd.urls.join(',')}\n`,
 };
 
 describe.each(Object.keys(BACKENDS))('the same application on %s', (backend) => {

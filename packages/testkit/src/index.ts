@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  * `@baton/testkit` (private) — what baton's tests and bench share for fault testing on real
- * servers: a controllable TCP proxy (cut, reset, hang, delay), throwaway Redis and PostgreSQL
+ * servers: a controllable TCP proxy (cut, reset, hang, delay), throwaway Redis, PostgreSQL and etcd
  * servers of a test's own (free port, temporary directory, real restarts), free ports.
  */
 export { TcpProxy } from './tcp-proxy.ts';
@@ -11,3 +11,5 @@ export type { RedisServerSpec } from './redis-server.ts';
 export { PostgresCluster } from './postgres-cluster.ts';
 export type { PostgresClusterOptions } from './postgres-cluster.ts';
 export { freePort } from './ports.ts';
+export { EtcdCluster, EtcdMember } from './etcd-server.ts';
+export type { MemberTls, RaftTimings } from './etcd-server.ts';

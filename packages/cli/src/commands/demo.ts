@@ -189,7 +189,7 @@ function kubernetesFlags(flags: Record<string, unknown>): Record<string, unknown
 
 /** The candidates' configuration file. */
 function candidateConfig(config: BatonConfig, backend: DemoBackendName, section: Record<string, unknown>): Record<string, unknown> {
-  const sectionName = backend === 'redis' || backend === 'postgres' ? backend : 'kubernetes';
+  const sectionName = backend === 'redis' || backend === 'postgres' || backend === 'etcd' ? backend : 'kubernetes';
   return {
     backend,
     leaderElectionID: config.leaderElectionID,

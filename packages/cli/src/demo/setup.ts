@@ -9,7 +9,7 @@ export interface DemoBackend {
   stop(): Promise<void>;
 }
 
-export const DEMO_BACKENDS = ['lease', 'endpoints', 'configmap', 'redis', 'postgres'] as const;
+export const DEMO_BACKENDS = ['lease', 'endpoints', 'configmap', 'redis', 'postgres', 'etcd'] as const;
 export type DemoBackendName = (typeof DEMO_BACKENDS)[number];
 
 /**
@@ -43,6 +43,12 @@ export async function setUpBackend(backend: DemoBackendName, url: string | undef
         description: `PostgreSQL at ${url === undefined ? 'the PG* environment' : redact(url)}`,
         stop: async () => {},
       };
+    case 'etcd': {
+      if (url !== undefined) return { section: { url }, description: `etcd at ${redact(url)}`, stop: async () => {} };
+      const { startEtcd } = await import('./etcd-process.ts');
+      const etcd = await startEtcd();
+      return { section: { url: etcd.url }, description: `a throwaway etcd at ${etcd.url} (no --url given)`, stop: () => etcd.stop() };
+    }
   }
 }
 

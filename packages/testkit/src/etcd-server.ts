@@ -6,7 +6,7 @@ import { get as httpGet } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@baton/testkit';
+import { freePort } from './ports.ts';
 import { Etcd3 } from 'etcd3';
 
 
