@@ -8,7 +8,7 @@ import { runHarness } from '../src/harness/run.ts';
 import { PROFILES } from '../src/harness/profiles.ts';
 
 /** Fixed seeds keep CI reproducible; BATON_HARNESS_SEED overrides them. */
-const SEEDS: Record<BackendName, number> = { lease: 1001, endpoints: 2002, redis: 3003, postgres: 4004 };
+const SEEDS: Record<BackendName, number> = { lease: 1001, endpoints: 2002, redis: 3003, postgres: 4004, etcd: 5005 };
 
 export const CI_TIMEOUT_MS = 150_000;
 

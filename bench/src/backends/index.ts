@@ -10,6 +10,7 @@ const DRIVERS: Record<BackendName, () => Promise<BackendDriver>> = {
   endpoints: async () => (await import('./kube.ts')).endpointsDriver,
   redis: async () => (await import('./redis.ts')).redisDriver,
   postgres: async () => (await import('./postgres.ts')).postgresDriver,
+  etcd: async () => (await import('./etcd.ts')).etcdDriver,
 };
 
 export const BACKENDS = Object.keys(DRIVERS) as BackendName[];

@@ -1,6 +1,6 @@
 import type { LeaseTimings, ResourceLock } from '@baton/core';
 
-export type BackendName = 'lease' | 'endpoints' | 'redis' | 'postgres';
+export type BackendName = 'lease' | 'endpoints' | 'redis' | 'postgres' | 'etcd';
 
 /** host:port a client (or a proxy in front of the backend) connects to. */
 export interface Address {
