@@ -95,7 +95,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     if (r.errors && Object.keys(r.errors).length === 0) delete r.errors;
     try {
       for (const section of options.sections) {
-        if (section === 'peers' && backend !== 'redis' && backend !== 'postgres') continue;
+        if (section === 'peers' && backend !== 'redis' && backend !== 'postgres' && backend !== 'etcd') continue;
         if (section === 'throughput' && !hasThroughputPeer(backend)) continue;
         const t = performance.now();
         options.log(`[${backend}] ${section}…`);

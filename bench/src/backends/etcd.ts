@@ -1,6 +1,52 @@
+import { createRequire } from 'node:module';
 import { EtcdLockFactory } from '@baton/lock-etcd';
 import { EtcdCluster } from '@baton/testkit';
-import type { Address, BackendDriver, BackendServer, ConnectInfo, FactoryOptions, LockFactoryHandle, ServerOptions } from './types.ts';
+import { Etcd3 } from 'etcd3';
+import type { Address, BackendDriver, BackendServer, ClientMeter, ConnectInfo, FactoryOptions, LockFactoryHandle, ServerOptions } from './types.ts';
+
+// gRPC as etcd3 itself loads it, for a client interceptor that counts what goes on the wire.
+// (Typed by hand: @grpc/grpc-js is etcd3's dependency, not the bench's.)
+const grpc = createRequire(createRequire(import.meta.url).resolve('etcd3'))('@grpc/grpc-js') as {
+  InterceptingCall: new (next: unknown, requester: { sendMessage(message: unknown, next: (message: unknown) => void): void }) => unknown;
+};
+
+/** Request messages sent per factory label and gRPC method, while a meter is on (see {@link meter}). */
+let metered: Record<string, Record<string, number>> | undefined;
+
+/**
+ * Counts every request message a factory's client sends — unary calls and each message on a
+ * stream (watch creates and cancels, lease keep-alives) — under the factory's label and `*`.
+ */
+function countingInterceptor(label: string) {
+  return (options: { method_definition: { path: string } }, nextCall: (options: unknown) => unknown) => {
+    const method = options.method_definition.path.split('/').pop()!;
+    return new grpc.InterceptingCall(nextCall(options) as never, {
+      sendMessage(message: unknown, next: (message: unknown) => void) {
+        if (metered !== undefined) {
+          for (const key of [label, '*']) {
+            const row = (metered[key] ??= {});
+            row[method] = (row[method] ?? 0) + 1;
+            row.total = (row.total ?? 0) + 1;
+          }
+        }
+        next(message);
+      },
+    });
+  };
+}
+
+function meter(): ClientMeter {
+  metered = {};
+  return {
+    snapshot: () => structuredClone(metered ?? {}),
+    reset: () => {
+      metered = {};
+    },
+    stop: () => {
+      metered = undefined;
+    },
+  };
+}
 
 /** etcd's gRPC methods in its Prometheus text: `grpc_server_handled_total{…grpc_method="Txn"…} 12`. */
 const HANDLED = /^grpc_server_handled_total\{[^}]*grpc_method="([^"]+)"[^}]*\}\s+(\d+)/gm;
@@ -74,8 +120,17 @@ export const etcdDriver: BackendDriver = {
     options.log?.(`etcd pid ${cluster.members[0]!.pid} on ${cluster.urls[0]} (dedicated, one member)`);
     return new EtcdBackend(cluster);
   },
-  async openFactory(info: ConnectInfo, _options: FactoryOptions): Promise<LockFactoryHandle> {
-    const factory = new EtcdLockFactory({ connection: String(info.url) });
-    return { lock: (name, identity) => factory.lock(name, identity), close: () => factory.close() };
+  async openFactory(info: ConnectInfo, options: FactoryOptions): Promise<LockFactoryHandle> {
+    // The bench's own client (so its requests can be counted); the adapter's defaults otherwise.
+    const client = new Etcd3({ hosts: String(info.url), grpcOptions: { interceptors: [countingInterceptor(options.label ?? 'x')] } as never });
+    const factory = new EtcdLockFactory({ client });
+    return {
+      lock: (name, identity) => factory.lock(name, identity),
+      close: async () => {
+        await factory.close();
+        client.close();
+      },
+    };
   },
+  meter,
 };

@@ -7,12 +7,13 @@ import { now, sleep } from '../lib/clock.ts';
 import { round, summarize } from '../lib/stats.ts';
 import type { Summary } from '../lib/stats.ts';
 import { DEFAULTS } from './common.ts';
+import { etcdPeers, rttEtcd } from './peers-etcd.ts';
 import type { BenchContext } from './common.ts';
 
 const require = createRequire(import.meta.url);
 
 /** A named lock implementation under test: acquire returns a release function. */
-interface Contender {
+export interface Contender {
   name: string;
   /** How the implementation was configured, for the record. */
   settings: string;
@@ -21,7 +22,7 @@ interface Contender {
   close(): Promise<void>;
 }
 
-interface Worker {
+export interface Worker {
   acquire(resource: string): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
@@ -43,8 +44,8 @@ export interface PeerFigures {
 }
 
 export interface PeersResult {
-  backend: 'redis' | 'postgres';
-  /** Raw round trip on the same kind of connection: PING (Redis) / SELECT 1 (PostgreSQL), ms. */
+  backend: 'redis' | 'postgres' | 'etcd';
+  /** Raw round trip on the same kind of connection: PING (Redis) / SELECT 1 (PostgreSQL) / a one-key range read (etcd), ms. */
   rtt: Summary;
   workers: number;
   holdMs: number;
@@ -290,11 +291,12 @@ async function contended(contender: Contender, resource: string, workers: number
  */
 export async function measurePeers(ctx: BenchContext, options: { cycles: number; handovers: number; rttSamples: number }): Promise<PeersResult> {
   const backend = ctx.driver.name;
-  if (backend !== 'redis' && backend !== 'postgres') throw new Error(`no peers on ${backend}`);
+  if (backend !== 'redis' && backend !== 'postgres' && backend !== 'etcd') throw new Error(`no peers on ${backend}`);
   const workers = 4;
   const holdMs = 5;
-  const rtt = backend === 'redis' ? await rttRedis(ctx, options.rttSamples) : await rttPostgres(ctx, options.rttSamples);
-  const contenders = [batonContender(ctx, ctx.driver), ...(backend === 'redis' ? redisPeers(ctx) : postgresPeers(ctx))];
+  const rtt = backend === 'redis' ? await rttRedis(ctx, options.rttSamples) : backend === 'etcd' ? await rttEtcd(ctx, options.rttSamples) : await rttPostgres(ctx, options.rttSamples);
+  const peers = backend === 'redis' ? redisPeers(ctx) : backend === 'etcd' ? etcdPeers(ctx) : postgresPeers(ctx);
+  const contenders = [batonContender(ctx, ctx.driver), ...peers];
   const figures: PeerFigures[] = [];
   for (const [i, contender] of contenders.entries()) {
     ctx.log(`    peers: ${contender.name}`);

@@ -49,7 +49,7 @@ export async function measureSteady(ctx: BenchContext, options: { windowMs: numb
   const name = `steady-${ctx.runId}`;
   // Labels u0 (leader) and u1…uN (followers): kube users bench-0…N, Redis/pg connection names.
   const factories = await openFactories(ctx, n + 1, timings, (i) => `u${i}`);
-  const meter: ClientMeter | undefined = ctx.server.requestCounts && ctx.driver.name !== 'redis' ? undefined : ctx.driver.meter?.();
+  const meter: ClientMeter | undefined = ctx.server.requestCounts && ctx.driver.name !== 'redis' && ctx.driver.name !== 'etcd' ? undefined : ctx.driver.meter?.();
   const source = meter ? `client-side: every command the ${ctx.driver.name} client library sent` : 'server-side: fake kube-apiserver request log by user';
   const leader = new BenchElector(factories[0]!.lock(name, 'leader'), { timings, watch: true }).run();
   let followers: BenchElector[] = [];
