@@ -21,7 +21,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseBackends } from './backends/index.ts';
-import { formatReport } from './harness/checker.ts';
+import { expectationFailures, formatReport } from './harness/checker.ts';
 import { FAULT_KINDS } from './harness/history.ts';
 import type { FaultKind } from './harness/history.ts';
 import { PROFILES } from './harness/profiles.ts';
@@ -80,9 +80,11 @@ for (const backend of parseBackends(values.backend)) {
     ...(values.dir ? { dir: join(values.dir, backend) } : {}),
     log: (line) => process.stdout.write(`${line}\n`),
   });
-  process.stdout.write(`\n${formatReport(run.result)}\nhistory: ${run.historyFile}\n\n`);
-  results.push({ backend, dir: run.dir, ok: run.result.ok, violations: run.result.violations, summary: { ...run.result.summary, terms: run.result.summary.terms.length } });
-  failed ||= !run.result.ok;
+  // Both profiles assert every count, not only "no violation" (see expectationFailures).
+  const failures = expectationFailures(run.result, kinds);
+  process.stdout.write(`\n${formatReport(run.result)}\n${failures.length > 0 ? `EXPECTATIONS FAILED: ${failures.join('; ')}\n` : 'expectations: all met\n'}history: ${run.historyFile}\n\n`);
+  results.push({ backend, dir: run.dir, ok: run.result.ok && failures.length === 0, failures, violations: run.result.violations, summary: { ...run.result.summary, terms: run.result.summary.terms.length } });
+  failed ||= failures.length > 0;
 }
 if (values.json) writeFileSync(values.json, JSON.stringify({ seed, timings, faultPhaseMs, results }, null, 2));
 process.exit(failed ? 1 : 0);

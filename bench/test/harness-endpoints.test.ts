@@ -1,4 +1,4 @@
 import { it } from '@jest/globals';
-import { CI_TIMEOUT_MS, harnessCi } from './harness-ci.ts';
+import { CI_TIMEOUT_MS, CI_TITLE, harnessCi } from './harness-ci.ts';
 
-it('endpoints: no two leaders act at once under kill, pause, proxy faults and a backend restart', () => harnessCi('endpoints'), CI_TIMEOUT_MS);
+it(`endpoints: ${CI_TITLE}`, () => harnessCi('endpoints'), CI_TIMEOUT_MS);

@@ -1,4 +1,4 @@
 import { it } from '@jest/globals';
-import { CI_TIMEOUT_MS, harnessCi } from './harness-ci.ts';
+import { CI_TIMEOUT_MS, CI_TITLE, harnessCi } from './harness-ci.ts';
 
-it('lease: no two leaders act at once under kill, pause, proxy faults and a backend restart', () => harnessCi('lease'), CI_TIMEOUT_MS);
+it(`lease: ${CI_TITLE}`, () => harnessCi('lease'), CI_TIMEOUT_MS);

@@ -14,7 +14,7 @@ import { LeaderElector } from '@baton/core';
 import type { LeaseTimings, LeaderTerm } from '@baton/core';
 import { loadDriver } from '../backends/index.ts';
 import type { ConnectInfo } from '../backends/types.ts';
-import { now, sleep } from '../lib/clock.ts';
+import { measureClockOffset, now, sleep } from '../lib/clock.ts';
 
 const env = (name: string, fallback?: string): string => {
   const value = process.env[name] ?? fallback;
@@ -47,6 +47,11 @@ const driver = await loadDriver(env('BATON_BACKEND'));
 const factory = await driver.openFactory(JSON.parse(env('BATON_CONNECT')) as ConnectInfo, { timings, label: env('BATON_LABEL', `c${slot}`) });
 const lock = factory.lock(env('BATON_LOCK'), identity);
 
+// Before the elector runs (nothing before this goes into the checked history): this process's
+// offset to the harness clock. Measured after the imports and the connection so that start-up
+// CPU load does not stretch the round trips.
+if (resourceUrl) record('clock', { ...(await measureClockOffset(new URL('/clock', resourceUrl).href, 25)) });
+
 let seq = 0;
 let errors = 0;
 
@@ -63,9 +68,12 @@ async function lead(term: LeaderTerm): Promise<void> {
     const sentAt = now();
     let accepted: boolean | null = null;
     let error: string | undefined;
+    // On record before it leaves: a SIGKILL while the write is in flight loses nothing.
+    record('send', { token, seq: mySeq });
     try {
-      // Deliberately not aborted with the term: a write in flight when the term ends still
-      // arrives, as it would in a real system. Fencing is what must catch it.
+      // Deliberately not aborted with the term, nor guarded by term.isLeading(): a write in
+      // flight when the term ends still arrives, and a leader woken from SIGSTOP writes once
+      // before its timers run, as an unguarded real leader would. Fencing must catch both.
       const response = await fetch(resourceUrl, {
         method: 'POST',
         body: JSON.stringify({ pid: process.pid, identity, token, seq: mySeq }),

@@ -5,8 +5,13 @@
  * - `resource`: what the protected resource accepted or rejected, in the order it decided;
  * - `harness`: process lifecycle (spawn, kill, pause, resume, exit), faults, and the run's
  *   parameters.
- * Times `t` are epoch milliseconds with sub-ms precision, comparable across the run's
- * processes (one machine, one wall clock).
+ * Times `t` are milliseconds with sub-ms precision, each on its writer's own clock
+ * (`performance.timeOrigin + performance.now()`): the monotonic clock, which runs at one rate
+ * for every process of the machine, plus a per-process origin taken from the wall clock at
+ * start, which can differ between processes. So every candidate first measures its offset to
+ * the harness clock (a `clock` event, see {@link ClockSample}); the checker moves candidate
+ * times onto the harness clock with it, and derives its comparison tolerance from the
+ * measurement's uncertainty.
  */
 
 export interface RunInfo {
@@ -25,8 +30,23 @@ export interface RunInfo {
   endAt: number;
   /** The longest leaderless gap allowed once faults have stopped. */
   leaderlessBoundMs: number;
-  /** Cross-process timestamp tolerance used when comparing intervals. */
+  /**
+   * Added to the measured clock uncertainty when comparing two processes' times: timestamp
+   * resolution and rounding (default 0.5 ms). The tolerance itself comes from the `clock`
+   * events.
+   */
   clockToleranceMs: number;
+}
+
+/**
+ * A candidate's offset to the harness clock, measured before it does anything else: it asks
+ * the harness for its clock several times and keeps the sample with the shortest round trip.
+ * `harness time = candidate time + offsetMs`, good to ± `uncertaintyMs` (half that round trip).
+ */
+export interface ClockSample {
+  offsetMs: number;
+  uncertaintyMs: number;
+  samples: number;
 }
 
 export type CandidateEvent =
@@ -34,6 +54,9 @@ export type CandidateEvent =
   | { src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'leader'; leader: string }
   | { src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'start'; token: number }
   | { src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'stop'; token: number; reason: string }
+  | ({ src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'clock' } & ClockSample)
+  /** Written (synchronously) just before a write leaves, so a write in flight at a SIGKILL is still on record. */
+  | { src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'send'; token: number; seq: number }
   | {
       src: 'candidate';
       t: number;

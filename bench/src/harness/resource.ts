@@ -11,7 +11,8 @@ import type { ResourceEvent } from './history.ts';
  * Why here and not in the backend: it must stay reachable when the backend is not (a leader
  * partitioned from Redis by its proxy can still reach the resource — exactly the stale-leader
  * case fencing exists for), and it must be identical for every backend so results compare.
- * It decides writes one at a time, in arrival order, and logs each decision.
+ * It decides writes one at a time, in arrival order, and logs each decision, stamped with
+ * the harness clock. `GET /clock` answers that clock, so candidates can measure their offset.
  */
 export class ProtectedResource {
   private server: Server | undefined;
@@ -21,6 +22,11 @@ export class ProtectedResource {
 
   async start(): Promise<string> {
     const server = createServer((req, res) => {
+      if (req.method === 'GET' && req.url === '/clock') {
+        // The harness clock, for candidates measuring their offset to it (see measureClockOffset).
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ t: now() }));
+        return;
+      }
       if (req.method !== 'POST' || req.url !== '/write') {
         res.writeHead(404).end();
         return;

@@ -32,7 +32,7 @@ export interface HarnessOptions {
   writeIntervalMs?: number;
   /** Added to the leaderless bound for process restarts and reconnect backoffs (default 2500 ms). */
   recoverySlackMs?: number;
-  /** Cross-process timestamp tolerance for the checker (default 2 ms). */
+  /** Timestamp resolution floor added to the measured clock uncertainty (default 0.5 ms). */
   clockToleranceMs?: number;
   /** Where the run's files go (default: a new temp directory). */
   dir?: string;
@@ -271,7 +271,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
     faultsEndAt,
     endAt,
     leaderlessBoundMs: boundMs,
-    clockToleranceMs: options.clockToleranceMs ?? 2,
+    clockToleranceMs: options.clockToleranceMs ?? 0.5,
   };
   const history: HistoryEvent[] = [runInfo, ...events, ...resource.log];
   for (const file of readdirSync(dir).filter((f) => f.startsWith('candidate-') && f.endsWith('.jsonl'))) {

@@ -1,7 +1,8 @@
 /**
- * Timestamps every process of a run can compare: all run on one machine, so the wall clock is
- * shared; `performance.timeOrigin + performance.now()` gives it with sub-millisecond resolution
- * and without the jumps of repeated `Date.now()` calls.
+ * This process's timestamp: `performance.timeOrigin + performance.now()`, sub-millisecond and
+ * monotonic. Every process on the machine reads the same monotonic clock, but `timeOrigin` is
+ * taken from the wall clock when the process starts, so two processes' stamps can differ by a
+ * constant offset; the harness measures it per candidate ({@link measureClockOffset}).
  */
 export function now(): number {
   return performance.timeOrigin + performance.now();
@@ -31,4 +32,22 @@ export async function waitUntil(predicate: () => boolean, what: string, timeoutM
     if (now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);
   }
+}
+
+/**
+ * Measures this process's offset to a peer's clock served at `url` (GET → `{ t }`): of
+ * `samples` round trips it keeps the shortest, whose midpoint is the best estimate; the
+ * uncertainty is half that round trip. Peer time = own time + offsetMs.
+ */
+export async function measureClockOffset(url: string, samples = 9): Promise<{ offsetMs: number; uncertaintyMs: number; samples: number }> {
+  let best: { offsetMs: number; uncertaintyMs: number } | undefined;
+  for (let i = 0; i < samples; i++) {
+    const sent = now();
+    const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    const { t } = (await response.json()) as { t: number };
+    const received = now();
+    const half = (received - sent) / 2;
+    if (!best || half < best.uncertaintyMs) best = { offsetMs: t - (sent + half), uncertaintyMs: half };
+  }
+  return { ...best!, samples };
 }
