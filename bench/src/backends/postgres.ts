@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { PostgresLockFactory } from '@baton/lock-postgres';
 import type { LeaseTimings } from '@baton/core';
-import { PostgresCluster } from '../lib/postgres-cluster.ts';
+import { PostgresCluster } from '@baton/testkit';
 import type { Address, BackendDriver, BackendServer, ClientMeter, ConnectInfo, FactoryOptions, LockFactoryHandle, ServerOptions } from './types.ts';
 
 /** The shared server the tests use (trust auth); `BATON_PG_URL` overrides it. */
@@ -56,7 +56,7 @@ class PostgresBackend implements BackendServer {
    */
   async restart(downMs: number): Promise<string> {
     if (this.cluster) {
-      await this.cluster.restart(downMs);
+      await this.cluster.restart({ downMs });
       return 'dedicated PostgreSQL fast shutdown + restart on the same port';
     }
     const ended = await this.terminateSessions();
@@ -136,7 +136,7 @@ export const postgresDriver: BackendDriver = {
   sessionBound: true,
   async startServer(options: ServerOptions): Promise<BackendServer> {
     if (options.dedicatedPostgres) {
-      const cluster = await PostgresCluster.create(options.dir);
+      const cluster = await PostgresCluster.create({ dir: options.dir });
       options.log?.(`dedicated PostgreSQL on 127.0.0.1:${cluster.port} (restarts are real)`);
       return new PostgresBackend(cluster.url, options.runId, cluster);
     }

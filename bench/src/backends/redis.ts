@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { RedisLockFactory } from '@baton/lock-redis';
-import { RedisServerProcess } from '../lib/redis-server.ts';
+import { RedisServerProcess } from '@baton/testkit';
 import type { Address, BackendDriver, BackendServer, ClientMeter, ConnectInfo, FactoryOptions, LockFactoryHandle, ServerOptions } from './types.ts';
 
 /** Connection names are `b-<label>` (commands) and `b-<label>-sub` (the subscriber lock-redis opens). */
@@ -36,7 +36,7 @@ class RedisBackend implements BackendServer {
 
   async restart(downMs: number): Promise<string> {
     this.admin.disconnect();
-    await this.server.restart(downMs);
+    await this.server.restart({ signal: 'SIGTERM', downMs });
     this.admin = this.openAdmin();
     return 'redis-server SIGTERM (AOF flushed) + restart on the same port';
   }
@@ -108,7 +108,8 @@ export const redisDriver: BackendDriver = {
   name: 'redis',
   sessionBound: false,
   async startServer(options: ServerOptions): Promise<BackendServer> {
-    const server = await RedisServerProcess.start(options.dir, true);
+    // AOF on: a restart keeps every key (a restart that lost the fencing counter would be data loss).
+    const server = await RedisServerProcess.start({ dir: options.dir, persistent: true, args: ['--logfile', 'redis.log', '--maxclients', '20000'] });
     options.log?.(`redis-server pid ${server.pid} on 127.0.0.1:${server.port} (dedicated, AOF on)`);
     return new RedisBackend(server);
   },

@@ -9,7 +9,7 @@ import { ChildHandle } from '../lib/child.ts';
 import type { ChildEvent } from '../lib/child.ts';
 import { now, sleep, waitUntil } from '../lib/clock.ts';
 import { Prng } from '../lib/prng.ts';
-import { TcpProxy } from '../lib/tcp-proxy.ts';
+import { TcpProxy } from '@baton/testkit';
 import { checkHistory } from './checker.ts';
 import type { CheckResult } from './checker.ts';
 import { FAULT_KINDS, parseHistory } from './history.ts';
@@ -230,7 +230,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
       case 'proxy-delay': {
         const proxy = target!.proxy;
         if (fault.kind === 'proxy-cut') proxy.cut();
-        else if (fault.kind === 'proxy-drop') proxy.drop();
+        else if (fault.kind === 'proxy-drop') proxy.hang();
         else proxy.setDelay(fault.delayMs ?? 0);
         startEvent(fault.kind === 'proxy-delay' ? `+${fault.delayMs} ms each way` : fault.kind);
         await sleep(fault.durationMs);

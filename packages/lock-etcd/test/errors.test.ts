@@ -3,7 +3,8 @@ import { BackendUnavailableError, PermissionDeniedError } from '@baton/core';
 import type { LeaderElectionRecord } from '@baton/core';
 import { Etcd3 } from 'etcd3';
 import { EtcdLock } from '../src/index.ts';
-import { EtcdCluster, freePort } from './support/etcd-server.ts';
+import { freePort } from '@baton/testkit';
+import { EtcdCluster } from './support/etcd-server.ts';
 
 // Typed errors from a real etcd with authentication on: refused credentials and missing
 // permissions are PermissionDeniedError with one clear line; nothing listening is

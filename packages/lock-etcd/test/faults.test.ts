@@ -7,7 +7,7 @@ import { EtcdLockFactory } from '../src/index.ts';
 import type { EtcdLockFactoryOptions } from '../src/index.ts';
 import { EtcdCluster } from './support/etcd-server.ts';
 import { TIMINGS, measured, testPrefixes } from './support/env.ts';
-import { TcpProxy } from './support/tcp-proxy.ts';
+import { TcpProxy } from '@baton/testkit';
 
 // Faults against an etcd of this file's own: a restart (SIGKILL, then start on the same data),
 // connections reset and a partition through a TCP proxy, and a watch asked to start from a
@@ -129,7 +129,7 @@ describe('through a TCP proxy', () => {
     const health = healthOf(followerLocks, 'reset');
     await waitFor(() => b.elector.getLeader() === 'a' && health.reports.at(-1) === true, electionBound, 'b to see a');
 
-    p.cut();
+    p.reset();
     await waitFor(() => health.reports.includes(false) && health.reports.at(-1) === true, 5000, 'the watch to break and come back');
     const until = performance.now() + 3 * TIMINGS.retryPeriodMs;
     await waitFor(() => {
@@ -150,8 +150,8 @@ describe('through a TCP proxy', () => {
     const health = healthOf(followerLocks, 'missed');
     await waitFor(() => b.elector.getLeader() === 'a' && health.reports.at(-1) === true, electionBound, 'b to see a');
 
-    p.partition();
-    p.cut(); // the follower's connections reset; new ones hang
+    p.hang();
+    p.reset(); // the follower's connections reset; new ones hang
     await waitFor(() => health.reports.at(-1) === false, 5000, 'the watch to report the break');
     a.stop.abort(); // released while b cannot hear it
     await a.done;
@@ -170,7 +170,7 @@ describe('through a TCP proxy', () => {
     const b = candidate(factory(), 'partition', 'b');
     await waitFor(() => b.elector.getLeader() === 'a', electionBound, 'b to see a');
     const cutAt = performance.now();
-    p.partition();
+    p.hang();
     await waitFor(() => b.elector.isLeader(), electionBound + TIMINGS.leaseDurationMs, 'b to take over');
     expect(a.stopped[0]! - cutAt).toBeLessThan(TIMINGS.renewDeadlineMs + 500);
     expect(a.stopped[0]!).toBeLessThan(b.started[0]!.at);

@@ -8,7 +8,7 @@ import type { EtcdLockFactoryOptions } from '../src/index.ts';
 import { ChildCandidate, checkTerms } from './support/child-candidate.ts';
 import { EtcdCluster } from './support/etcd-server.ts';
 import { measured, testPrefixes } from './support/env.ts';
-import { TcpProxy } from './support/tcp-proxy.ts';
+import { TcpProxy } from '@baton/testkit';
 
 // The session option on a real etcd: records of a holder attached to its etcd lease, the
 // lease's loss noticed by the holder before etcd can delete anything, and a SIGKILLed
@@ -131,7 +131,7 @@ describe('a holder cut off from etcd', () => {
     cleanups.push(stopWatch);
 
     const cutAt = now();
-    proxy.partition();
+    proxy.hang();
     const lost = await within(lostAt.promise, 3000, 'the holder to declare its session lost');
     const deleted = await within(deletedAt.promise, 5000, 'etcd to delete the record');
     await waitFor(() => b.elector.isLeader(), 5000, 'b to take over');

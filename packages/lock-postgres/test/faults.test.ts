@@ -18,7 +18,7 @@ import { PostgresLockFactory } from '../src/index.ts';
 import type { PostgresLockFactoryOptions } from '../src/index.ts';
 import { Closer, PG_CONFIG, advisoryHolder, dropTable, plantGarbageRow, runCandidate, stopAll, uniqueTable } from './helpers.ts';
 import type { Candidate, Timings } from './helpers.ts';
-import { TcpProxy } from './tcp-proxy.ts';
+import { TcpProxy } from '@baton/testkit';
 
 const table = uniqueTable('faults');
 const admin = new pg.Pool({ ...PG_CONFIG, max: 3, application_name: 'baton-test-admin' });
@@ -116,7 +116,7 @@ describe('a leader cut off by a network partition', () => {
     const versionBefore = (await fb.lock(name, 'reader').get())!.version;
     await waitFor(async () => (await fb.lock(name, 'reader').get())!.version !== versionBefore, 2000, 'a renewal');
     const partitionedAt = performance.now();
-    proxy.partition();
+    proxy.hang();
 
     await waitFor(() => b.elector.isLeader(), timings.leaseDurationMs + 3000, 'b to take over');
     const takeover = b.started[0]!.at;

@@ -4,7 +4,7 @@ import { InvalidRecordError, PermissionDeniedError } from '@baton/core';
 import type { LeaderElectionRecord, LockSnapshot } from '@baton/core';
 import { RedisLock, RedisLockFactory } from '../src/index.ts';
 import { SHARED, adminClient, deleteKeys, testPrefix } from './support/env.ts';
-import { RedisServerProcess } from './support/redis-server.ts';
+import { RedisServerProcess } from '@baton/testkit';
 
 // The fast path (acquire.lua): one script call that takes an absent or released lock and
 // never writes over a holder or over data that is not a baton record. Shared server on 6379.

@@ -5,8 +5,7 @@ import type { Redis } from 'ioredis';
 import { RedisLock, RedisLockFactory } from '../src/index.ts';
 import type { RedisLockOptions } from '../src/index.ts';
 import { adminClient, testPrefix } from './support/env.ts';
-import { RedisServerProcess } from './support/redis-server.ts';
-import { TcpProxy } from './support/tcp-proxy.ts';
+import { RedisServerProcess, TcpProxy } from '@baton/testkit';
 
 // Every timer of the adapter runs on its `clock` option: call timeouts, reconnect backoff and
 // the subscriber's keep-alive are checked here on core's FakeClock, against real
@@ -44,7 +43,7 @@ describe('call timeouts', () => {
     // ioredis' own dead-socket timer (real time) kept out of the way.
     const lock = lockOn(proxy.port, clock, { operationTimeout: 2_000, socketTimeout: 60_000 });
     expect(await lock.get()).toBeNull();
-    proxy.partition();
+    proxy.hang();
     let outcome: unknown;
     const pending = lock.get().then(
       () => (outcome = 'answered'),
@@ -58,7 +57,7 @@ describe('call timeouts', () => {
     expect(outcome).toBeInstanceOf(BackendUnavailableError);
     expect((outcome as Error).message).toMatch(/no answer from Redis within 2000 ms/);
     expect(lock.diagnostics.callsInFlight).toBe(0);
-    proxy.destroyAll();
+    proxy.reset();
   });
 });
 
@@ -154,13 +153,13 @@ describe('the subscriber connection', () => {
     cleanups.push(lock.watch({ onChange: () => {}, onHealth: (h) => health.push(h) }));
     await waitFor(() => health.at(-1) === true, 5000, 'the watch');
 
-    proxy.partition();
+    proxy.hang();
     await clock.advance(29_999);
     expect(health).toEqual([true]);
     await clock.advance(1);
     await waitFor(() => health.at(-1) === false, 3000, 'the watch to report the dead connection');
 
-    proxy.destroyAll();
+    proxy.reset();
     proxy.heal();
     // Reopened on the clock's backoff: fake time moves on in small steps while the I/O runs.
     await waitFor(async () => {

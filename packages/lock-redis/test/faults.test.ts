@@ -10,8 +10,7 @@ import type { RedisLockOptions } from '../src/index.ts';
 import { TIMINGS, adminClient, measured, runCandidate, stopAll, testPrefix, tokensInOrder } from './support/env.ts';
 import type { Candidate } from './support/env.ts';
 import { driveFor, driveUntil } from './support/fake-time.ts';
-import { RedisServerProcess } from './support/redis-server.ts';
-import { TcpProxy } from './support/tcp-proxy.ts';
+import { RedisServerProcess, TcpProxy } from '@baton/testkit';
 
 // Faults against redis-server processes of this file's own (never the shared 6379): restarts
 // with and without persistence, killed connections, a partition through a TCP proxy, and
@@ -160,7 +159,7 @@ describe('partition (fake clock: the elector and the adapter time everything on 
     await driveFor(clock, 4 * retryPeriodMs, { stepMs: step, settled: bothSettled, what: 'renewals' });
 
     const cutAt = clock.now();
-    proxy.partition();
+    proxy.hang();
     const bSettled = (): boolean => follower.redis.diagnostics.callsInFlight === 0;
     await driveUntil(clock, () => follower.elector.isLeader(), { limitMs: leaseDurationMs + 4 * retryPeriodMs, stepMs: step, settled: bSettled, what: 'b to take over' });
     const stepDown = a.stopped[0]! - cutAt;

@@ -17,8 +17,7 @@ import { Redis } from 'ioredis';
 import { RedisLock, RedisLockFactory } from '../src/index.ts';
 import { SHARED, adminClient, deleteKeys, measured, runCandidate, stopAll, testPrefix } from './support/env.ts';
 import type { Candidate } from './support/env.ts';
-import { RedisServerProcess } from './support/redis-server.ts';
-import { TcpProxy } from './support/tcp-proxy.ts';
+import { RedisServerProcess, TcpProxy } from '@baton/testkit';
 
 // The adapter's own behaviour against the shared redis-server on 6379 (and, for ACL and a
 // black-holed connection, servers and a proxy of this file's own).
@@ -336,7 +335,7 @@ describe('connections', () => {
     cleanups.push(() => server.stop(), () => proxy.close());
     const lock = openLock(uniqueName(), 'a', { connection: { host: '127.0.0.1', port: proxy.port } });
     expect(await lock.get()).toBeNull();
-    proxy.partition();
+    proxy.hang();
     const controller = new AbortController();
     const pending = lock.get({ signal: controller.signal });
     const abortedAt = performance.now();

@@ -6,7 +6,7 @@ import { RedisLock, redisBackend } from '../src/index.ts';
 import type { RedisConnectionOptions } from '../src/index.ts';
 import { TIMINGS, measured, runCandidate, stopAll, testPrefix, tokensInOrder } from './support/env.ts';
 import type { Candidate } from './support/env.ts';
-import { rawCommand } from './support/redis-server.ts';
+import { rawCommand } from '@baton/testkit';
 import { LocalSentinel } from './support/topology.ts';
 
 // Sentinel: a master, a replica and one sentinel on loopback ports of this file's own. The

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { RedisServerProcess, freePort, rawCommand } from './redis-server.ts';
+import { RedisServerProcess, freePort, rawCommand } from '@baton/testkit';
 
 const run = promisify(execFile);
 

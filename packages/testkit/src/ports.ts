@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 
-/** A loopback TCP port that was free a moment ago. */
+/** A loopback TCP port that was free a moment ago (the kernel picks it; the listener is closed again). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -11,4 +11,9 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }

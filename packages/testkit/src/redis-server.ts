@@ -1,19 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-/** A free loopback TCP port (asks the kernel, then releases it). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
+import { freePort, sleep } from './ports.ts';
 
 /** Sends one inline command over a fresh socket and returns the raw reply (for readiness checks). */
 export function rawCommand(port: number, command: string, timeoutMs = 1000): Promise<string> {
@@ -79,40 +70,47 @@ export async function waitForPing(port: number, timeoutMs = 10_000): Promise<voi
   }
 }
 
-/**
- * A redis-server (or sentinel) process of the test's own, on a loopback port, with its
- * working directory in a temporary folder removed on stop. Never touches the shared 6379.
- */
-export interface ServerSpec {
-  /** Extra server arguments, e.g. `['--appendonly', 'yes']`. Persistence is off unless they turn it on. */
+export interface RedisServerSpec {
+  /** Extra server arguments, e.g. `['--maxclients', '20000']`. */
   args?: string[];
   /** Run as a Sentinel with this configuration (written to a file the sentinel may rewrite). */
   sentinelConfig?: string;
   /** Port to listen on; default a free one. */
   port?: number;
+  /** Working directory (kept on stop); default a new temporary one (removed on stop). */
+  dir?: string;
+  /**
+   * Append-only file on (fsync every second, and on shutdown), so a SIGTERM restart keeps
+   * every key — a restart that lost the fencing counter would be data loss, not a restart.
+   * Default off: nothing is persisted.
+   */
+  persistent?: boolean;
 }
 
 /**
  * A redis-server (or sentinel) process of the test's own, on a loopback port, with its
- * working directory in a temporary folder removed on stop. Never touches the shared 6379.
+ * working directory in a temporary folder. Never touches the shared 6379. Restarts keep the
+ * port and the directory.
  */
 export class RedisServerProcess {
   readonly port: number;
   readonly dir: string;
-  private readonly spec: ServerSpec;
+  private readonly spec: RedisServerSpec;
+  private readonly ownDir: boolean;
   private child: ChildProcess | undefined;
   private exited: Promise<void> | undefined;
   output = '';
 
-  private constructor(port: number, spec: ServerSpec, dir: string) {
+  private constructor(port: number, spec: RedisServerSpec, dir: string, ownDir: boolean) {
     this.port = port;
     this.spec = spec;
     this.dir = dir;
+    this.ownDir = ownDir;
   }
 
-  static async start(spec: ServerSpec = {}): Promise<RedisServerProcess> {
-    const dir = mkdtempSync(join(tmpdir(), 'baton-redis-'));
-    const server = new RedisServerProcess(spec.port ?? (await freePort()), spec, dir);
+  static async start(spec: RedisServerSpec = {}): Promise<RedisServerProcess> {
+    const dir = spec.dir ?? mkdtempSync(join(tmpdir(), 'baton-redis-'));
+    const server = new RedisServerProcess(spec.port ?? (await freePort()), spec, dir, spec.dir === undefined);
     if (spec.sentinelConfig !== undefined) writeFileSync(join(dir, 'sentinel.conf'), spec.sentinelConfig);
     await server.spawn();
     return server;
@@ -122,18 +120,24 @@ export class RedisServerProcess {
     return this.child !== undefined;
   }
 
+  /** The server's process id while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Starts the process (again) on the same port and directory. */
   async spawn(): Promise<void> {
     if (this.child) throw new Error('already running');
     const common = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir];
+    const persistence = this.spec.persistent ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
     const argv =
       this.spec.sentinelConfig !== undefined
         ? [join(this.dir, 'sentinel.conf'), '--sentinel', ...common, ...(this.spec.args ?? [])]
-        : [...common, '--save', '', '--appendonly', 'no', ...(this.spec.args ?? [])];
+        : [...common, '--save', '', ...persistence, ...(this.spec.args ?? [])];
     const child = spawn('redis-server', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const collect = (chunk: Buffer): void => {
-      this.output += chunk.toString('utf8');
+      this.output = (this.output + chunk.toString('utf8')).slice(-20_000);
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
@@ -142,28 +146,34 @@ export class RedisServerProcess {
       await waitForPing(this.port);
     } catch (error) {
       await this.kill();
-      throw new Error(`${String(error)}\n${this.output}`);
+      throw new Error(`${String(error)}\n${this.output}`, { cause: error });
     }
   }
 
-  /** Kills the process (SIGKILL by default: a crash, nothing saved) and waits for it to exit. */
+  /**
+   * Stops the process with `signal` and waits for it to exit: SIGKILL (the default) is a
+   * crash, nothing saved; SIGTERM lets Redis write its append-only file first.
+   */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.child;
     if (!child) return;
     child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await this.exited;
+    clearTimeout(timer);
     this.child = undefined;
   }
 
-  /** Kills and starts again on the same port. */
-  async restart(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    await this.kill(signal);
+  /** Stops (SIGKILL unless `signal` says otherwise), stays down `downMs`, and starts again on the same port. */
+  async restart(options: { signal?: NodeJS.Signals; downMs?: number } = {}): Promise<void> {
+    await this.kill(options.signal);
+    if (options.downMs) await sleep(options.downMs);
     await this.spawn();
   }
 
-  /** Stops the process and removes its directory. */
+  /** Stops the process and removes its directory when it made it. */
   async stop(): Promise<void> {
-    await this.kill();
-    rmSync(this.dir, { recursive: true, force: true });
+    await this.kill(this.spec.persistent ? 'SIGTERM' : 'SIGKILL');
+    if (this.ownDir) rmSync(this.dir, { recursive: true, force: true });
   }
 }

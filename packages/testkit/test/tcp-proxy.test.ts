@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { TcpProxy } from '../src/lib/tcp-proxy.ts';
+import { TcpProxy } from '../src/index.ts';
 
 /** An echo server that also tells which of its connections closed. */
 let echo: Server;
@@ -18,8 +18,7 @@ beforeEach(async () => {
   });
   await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', () => resolve()));
   echoPort = (echo.address() as { port: number }).port;
-  proxy = new TcpProxy({ host: '127.0.0.1', port: echoPort });
-  await proxy.start();
+  proxy = await TcpProxy.start(echoPort);
 });
 
 afterEach(async () => {
@@ -75,12 +74,13 @@ describe('TcpProxy', () => {
     socket.destroy();
   });
 
-  it('cut destroys open connections and refuses new ones until healed', async () => {
+  it('cut resets open connections and refuses new ones until healed', async () => {
     const socket = await open();
     await roundTrip(socket, 'warm');
-    socket.on('error', () => {});
+    const error = new Promise<unknown>((resolve) => socket.on('error', resolve));
     proxy.cut();
     await closed(socket);
+    expect(await error).toMatchObject({ code: 'ECONNRESET' });
     const refused = await open().then((s) => closed(s).then(() => 'closed'), () => 'error');
     expect(['closed', 'error']).toContain(refused);
     expect(proxy.stats.cutConnections).toBe(1);
@@ -90,10 +90,24 @@ describe('TcpProxy', () => {
     again.destroy();
   });
 
-  it('drop stalls traffic and hides closes until healed, then delivers what was held', async () => {
+  it('reset resets open connections once and keeps accepting new ones', async () => {
     const socket = await open();
     await roundTrip(socket, 'warm');
-    proxy.drop();
+    const error = new Promise<unknown>((resolve) => socket.on('error', resolve));
+    const serverClosed = closed(serverSockets[0]!);
+    proxy.reset();
+    expect(await error).toMatchObject({ code: 'ECONNRESET' });
+    await serverClosed;
+    const again = await open();
+    expect((await roundTrip(again, 'still open'))?.text).toBe('still open');
+    expect(proxy.accepted).toBe(2);
+    again.destroy();
+  });
+
+  it('hang stalls traffic and hides closes until healed, then delivers what was held', async () => {
+    const socket = await open();
+    await roundTrip(socket, 'warm');
+    proxy.hang();
     expect(await roundTrip(socket, 'held', 300)).toBeNull();
     // The client gives up; the server must not notice during the partition.
     let serverSawClose = false;

@@ -4,14 +4,14 @@ import type { Server, Socket } from 'node:net';
 /**
  * What the proxy does to traffic:
  * - `pass`: forwards both ways (after `delayMs`, if set);
- * - `cut`: every open connection is destroyed at once and new ones are closed on accept, as
- *   when a peer resets connections or a firewall rejects them;
- * - `drop`: a partition. Nothing is delivered in either direction and nothing is read (TCP
+ * - `cut`: every open connection is reset at once and new ones are reset on accept, as when
+ *   a firewall rejects the peer;
+ * - `hang`: a partition. Nothing is delivered in either direction and nothing is read (TCP
  *   flow control backs up, as with lost packets that are retransmitted later); closes are
  *   not propagated either, so the server does not learn that a client gave up. New
  *   connections are accepted but not connected onwards. `heal()` delivers what was held.
  */
-export type ProxyMode = 'pass' | 'cut' | 'drop';
+export type ProxyMode = 'pass' | 'cut' | 'hang';
 
 export interface ProxyTarget {
   host: string;
@@ -88,13 +88,20 @@ class Pair {
     this.down = new Lane(() => this.client, held);
   }
 
-  destroy(): void {
+  /** Closes both sides: with a TCP reset when `reset`, else with a normal close. */
+  destroy(reset: boolean): void {
     if (this.closed) return;
     this.closed = true;
     this.up.clear();
     this.down.clear();
-    this.client.destroy();
-    this.upstream?.destroy();
+    if (reset) {
+      this.client.resetAndDestroy();
+      if (this.upstream?.readyState === 'open') this.upstream.resetAndDestroy();
+      else this.upstream?.destroy();
+    } else {
+      this.client.destroy();
+      this.upstream?.destroy();
+    }
   }
 }
 
@@ -107,8 +114,12 @@ export interface ProxyStats {
 }
 
 /**
- * A controllable loopback TCP proxy between one client process and a backend: cut, delay and
- * drop (partition) traffic on command. Used by the safety harness, one per candidate.
+ * A controllable loopback TCP proxy between clients and a backend, for fault tests and the
+ * safety harness:
+ * - {@link TcpProxy.cut}: reset every connection and refuse new ones until {@link TcpProxy.heal};
+ * - {@link TcpProxy.reset}: reset every open connection once, keep accepting new ones;
+ * - {@link TcpProxy.hang}: a silent partition (nothing flows, nothing closes) until heal;
+ * - {@link TcpProxy.setDelay}: added one-way latency, order kept.
  */
 export class TcpProxy {
   readonly target: ProxyTarget;
@@ -139,6 +150,23 @@ export class TcpProxy {
     return this.pairs.size;
   }
 
+  /** A proxy to `target` (a port on 127.0.0.1, or host and port), already listening on a free loopback port. */
+  static async start(target: ProxyTarget | number): Promise<TcpProxy> {
+    const proxy = new TcpProxy(typeof target === 'number' ? { host: '127.0.0.1', port: target } : target);
+    await proxy.start();
+    return proxy;
+  }
+
+  /** `http://127.0.0.1:<port>`, for HTTP clients (etcd, the kube API). */
+  get url(): string {
+    return `http://127.0.0.1:${this.listenPort}`;
+  }
+
+  /** Client connections accepted so far. */
+  get accepted(): number {
+    return this.stats.accepted;
+  }
+
   /** Starts listening on 127.0.0.1 (`port` 0 = any free port). @returns the port. */
   async start(port = 0): Promise<number> {
     const server = createServer({ noDelay: true }, (client) => this.accept(client));
@@ -160,18 +188,23 @@ export class TcpProxy {
     this.delay = Math.max(0, ms);
   }
 
-  /** Destroys every connection and refuses new ones until {@link heal}. */
+  /** Resets every connection and refuses new ones until {@link heal}. */
   cut(): void {
     this.modeValue = 'cut';
+    this.reset();
+  }
+
+  /** Resets every open connection (both sides see ECONNRESET); new connections are accepted as before. */
+  reset(): void {
     for (const pair of [...this.pairs]) {
       this.stats.cutConnections++;
-      this.remove(pair);
+      this.remove(pair, true);
     }
   }
 
-  /** Partitions: nothing flows and nothing closes until {@link heal}. */
-  drop(): void {
-    this.modeValue = 'drop';
+  /** Partitions: nothing flows and nothing closes until {@link heal}; calls hang instead of failing. */
+  hang(): void {
+    this.modeValue = 'hang';
     for (const pair of this.pairs) {
       pair.client.pause();
       pair.upstream?.pause();
@@ -180,10 +213,10 @@ export class TcpProxy {
 
   /** Back to forwarding, without delay; held data and closes are delivered now. */
   heal(): void {
-    const wasDropped = this.modeValue === 'drop';
+    const wasHung = this.modeValue === 'hang';
     this.modeValue = 'pass';
     this.delay = 0;
-    if (!wasDropped) return;
+    if (!wasHung) return;
     for (const pair of [...this.pairs]) {
       if (pair.pendingClose) {
         // The peer that closed during the partition: deliver what was held, then the close.
@@ -211,10 +244,10 @@ export class TcpProxy {
   private accept(client: Socket): void {
     this.stats.accepted++;
     if (this.modeValue === 'cut') {
-      client.destroy();
+      client.resetAndDestroy();
       return;
     }
-    const pair = new Pair(client, () => this.modeValue === 'drop');
+    const pair = new Pair(client, () => this.modeValue === 'hang');
     this.pairs.add(pair);
     client.setNoDelay(true);
     client.on('data', (data: Buffer) => {
@@ -225,7 +258,7 @@ export class TcpProxy {
     client.on('error', onClientGone);
     client.on('close', onClientGone);
     client.on('end', onClientGone);
-    if (this.modeValue === 'drop') client.pause();
+    if (this.modeValue === 'hang') client.pause();
     else this.connectUpstream(pair);
   }
 
@@ -242,13 +275,13 @@ export class TcpProxy {
     upstream.on('error', onUpstreamGone);
     upstream.on('close', onUpstreamGone);
     upstream.on('end', onUpstreamGone);
-    if (this.modeValue === 'drop') upstream.pause();
+    if (this.modeValue === 'hang') upstream.pause();
   }
 
   /** One side closed: propagate at once, or on heal when partitioned. */
   private gone(pair: Pair): void {
     if (pair.closed) return;
-    if (this.modeValue === 'drop') {
+    if (this.modeValue === 'hang') {
       pair.pendingClose = true;
       return;
     }
@@ -260,12 +293,12 @@ export class TcpProxy {
     setTimeout(() => this.remove(pair), this.delay + 5);
   }
 
-  private remove(pair: Pair): void {
+  private remove(pair: Pair, reset = false): void {
     this.stats.bytesUp += pair.up.bytes;
     this.stats.bytesDown += pair.down.bytes;
     pair.up.bytes = 0;
     pair.down.bytes = 0;
     this.pairs.delete(pair);
-    pair.destroy();
+    pair.destroy(reset);
   }
 }

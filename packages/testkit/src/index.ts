@@ -1,0 +1,13 @@
+/**
+ * @packageDocumentation
+ * `@baton/testkit` (private) — what baton's tests and bench share for fault testing on real
+ * servers: a controllable TCP proxy (cut, reset, hang, delay), throwaway Redis and PostgreSQL
+ * servers of a test's own (free port, temporary directory, real restarts), free ports.
+ */
+export { TcpProxy } from './tcp-proxy.ts';
+export type { ProxyMode, ProxyStats, ProxyTarget } from './tcp-proxy.ts';
+export { RedisServerProcess, rawCommand, waitForPing } from './redis-server.ts';
+export type { RedisServerSpec } from './redis-server.ts';
+export { PostgresCluster } from './postgres-cluster.ts';
+export type { PostgresClusterOptions } from './postgres-cluster.ts';
+export { freePort } from './ports.ts';
