@@ -9,6 +9,7 @@ for (const fastPath of [true, false]) {
     createLock: (lockName, identity) => store.lock(lockName, identity),
     plantCorruptRecord: async (lockName) => store.plant(lockName, { holderIdentity: 42, junk: true }),
     watch: true,
+    deleteRecord: async (lockName) => store.delete(lockName),
     fastPath,
   });
 }
