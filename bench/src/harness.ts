@@ -14,8 +14,8 @@
 //   --kinds LIST       fault kinds (default all): kill,pause,proxy-cut,proxy-delay,proxy-drop,backend-restart
 //   --lease/--renew/--retry MS   timings (override the profile)
 //   --dir DIR          keep the run's files there (default: a temp dir, printed)
-//   --pg-restart       PostgreSQL: start a dedicated cluster and restart it for real
-//                      (default: the shared server; a restart ends this run's sessions instead)
+//   --pg-shared        PostgreSQL: use the shared server, where a "restart" only ends this
+//                      run's sessions (default: a throwaway cluster restarted for real)
 //   --json FILE        also write every run's result as JSON
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,7 +41,7 @@ const { values } = parseArgs({
     renew: { type: 'string' },
     retry: { type: 'string' },
     dir: { type: 'string' },
-    'pg-restart': { type: 'boolean', default: false },
+    'pg-shared': { type: 'boolean', default: false },
     json: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -49,7 +49,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  process.stdout.write('usage: pnpm harness [--backend all|lease,endpoints,redis,postgres] [--profile ci|release] [--minutes M] [--seed N] [--candidates N] [--kinds k1,k2] [--dir DIR] [--pg-restart]\n');
+  process.stdout.write('usage: pnpm harness [--backend all|lease,endpoints,redis,postgres] [--profile ci|release] [--minutes M] [--seed N] [--candidates N] [--kinds k1,k2] [--dir DIR] [--pg-shared]\n');
   process.exit(0);
 }
 
@@ -76,7 +76,7 @@ for (const backend of parseBackends(values.backend)) {
     faultPhaseMs,
     timings,
     kinds,
-    dedicatedPostgres: values['pg-restart'],
+    dedicatedPostgres: !values['pg-shared'],
     ...(values.dir ? { dir: join(values.dir, backend) } : {}),
     log: (line) => process.stdout.write(`${line}\n`),
   });

@@ -18,7 +18,8 @@ export const CI_TITLE =
 
 export async function harnessCi(backend: BackendName): Promise<void> {
   const seed = process.env.BATON_HARNESS_SEED ? Number(process.env.BATON_HARNESS_SEED) : SEEDS[backend];
-  const run = await runHarness({ backend, seed, ...PROFILES.ci });
+  // PostgreSQL on a throwaway cluster of the run's own, so its backend restart is a real one.
+  const run = await runHarness({ backend, seed, ...PROFILES.ci, dedicatedPostgres: backend === 'postgres' });
   const { result } = run;
   const report = `${formatReport(result)}\nhistory: ${run.historyFile}`;
   // Every count: no violation of any kind, no crash, each fault kind injected, leadership

@@ -17,6 +17,12 @@ function annotationContract(target: KubeTarget, kind: AnnotationLockKind, stopTa
       else await core.createNamespacedEndpoints({ namespace: target.namespace, body: { metadata } });
     },
     watch: true,
+    deleteRecord: async (name) => {
+      if (kind === 'configmap') await core.deleteNamespacedConfigMap({ namespace: target.namespace, name });
+      else await core.deleteNamespacedEndpoints({ namespace: target.namespace, name });
+    },
+    // The fake apiserver can end every watch stream, as an apiserver restart would.
+    interruptWatches: target.fake ? async () => target.fake!.faults.dropWatches() : undefined,
     teardown: stopTarget ? () => target.stop() : undefined,
   });
 }

@@ -31,6 +31,9 @@ for (const session of [false, true]) {
       await admin.put(`${prefixes.keyPrefix}${lockName}`).value('not a record');
     },
     watch: true,
+    deleteRecord: async (lockName) => {
+      await admin.delete().key(`${prefixes.keyPrefix}${lockName}`);
+    },
     fastPath: true,
   });
 }

@@ -19,6 +19,11 @@ function leaseContract(target: KubeTarget): void {
       });
     },
     watch: true,
+    deleteRecord: async (name) => {
+      await target.kubeConfig.makeApiClient(CoordinationV1Api).deleteNamespacedLease({ namespace: target.namespace, name });
+    },
+    // The fake apiserver can end every watch stream, as an apiserver restart would.
+    interruptWatches: target.fake ? async () => target.fake!.faults.dropWatches() : undefined,
     teardown: () => target.stop(),
   });
 }

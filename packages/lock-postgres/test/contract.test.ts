@@ -14,11 +14,24 @@ const pool = new pg.Pool({ ...PG_CONFIG, max: 6, application_name: 'baton-contra
 // Contract timings: lease 1200, renewDeadline 800, retry 200. The session timeout sits between
 // renewDeadline and leaseDuration − retryPeriod (see the README's timing argument).
 const factoryOptions = { pool, table, sessionTimeout: 900, holderCheckInterval: 100, applicationName: 'baton-contract' };
+const PUSH_ONLY_APP = `baton-contract-push-${process.pid}`;
 
 describeResourceLockContract({
   name: 'postgres',
   watch: true,
   createLock: (lockName, identity) => createPostgresLock({ ...factoryOptions, name: lockName, identity }),
+  // The holder check (a poll) slower than the watch cases' 1 s bound: only NOTIFY can meet it.
+  createPushOnlyLock: (lockName, identity) =>
+    createPostgresLock({ ...factoryOptions, holderCheckInterval: 10_000, applicationName: PUSH_ONLY_APP, name: lockName, identity }),
+  interruptWatches: async () => {
+    // The server ends the push-only locks' LISTEN connections, as a restart would.
+    await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [`${PUSH_ONLY_APP}:listen`]);
+  },
+  // Not deleteRecord: a row deleted by hand sends no NOTIFY (only baton's own writes do).
+  // Session-bound: the server ends a silent holder's session after sessionTimeout (900 ms) and
+  // frees its advisory lock, so a follower may take over before the lease; the leader stepped
+  // down at renewDeadline (800 ms) before that. 850: the timeout less the NOTIFY's delivery.
+  takeoverBoundMs: 850,
   async plantCorruptRecord(lockName) {
     const factory = new PostgresLockFactory(factoryOptions);
     try {

@@ -7,7 +7,7 @@
  * shows the takeover came from the session ending, not from the lease expiring.
  */
 import { afterAll, afterEach, describe, expect, test } from '@jest/globals';
-import { InvalidRecordError } from '@baton/core';
+import { InvalidRecordError, LockConflictError } from '@baton/core';
 import type { LeaderElectionRecord } from '@baton/core';
 import { waitFor } from '@baton/contract';
 import { spawn } from 'node:child_process';
@@ -185,7 +185,8 @@ describe('a table altered or full of garbage', () => {
       const { version } = (await rowsOf(table, name))[0] as { version: string };
       await expect(lock.update(record('me', { fencingToken: 2 }), version)).rejects.toBeInstanceOf(InvalidRecordError);
       await expect(lock.update(record(''), version)).rejects.toBeInstanceOf(InvalidRecordError);
-      await expect(lock.create(record('me'))).rejects.toBeTruthy();
+      // The row exists (garbage): create is a conflict, and never overwrites it.
+      await expect(lock.create(record('me'))).rejects.toBeInstanceOf(LockConflictError);
       expect(lock.isHeld()).toBe(false);
       const c = candidate(f, name, 'elector', fast);
       await waitFor(() => c.errors.some((e) => e instanceof InvalidRecordError), 3000, 'the elector to report the garbage');

@@ -1,56 +1,36 @@
 /**
- * PostgreSQL restarted under a running election. OPT-IN: it restarts the shared server, which
- * breaks every other suite using it at that moment, so it runs only with
- * `BATON_PG_RESTART_TEST=1`, and alone:
- *
- *   BATON_PG_RESTART_TEST=1 scripts/pnpm test:only packages/lock-postgres/test/restart
- *
- * The restart uses `pg_ctlcluster --skip-systemctl-redirect <version> main restart` (override
- * with BATON_PG_RESTART_COMMAND), which waits until the server is up again.
+ * PostgreSQL restarted for real under a running election: a throwaway cluster of this file's
+ * own (`@baton/testkit`'s PostgresCluster: initdb on a free port, `pg_ctl` fast shutdown and
+ * start), so it runs in every CI run without touching the shared server.
  */
-import { afterAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { waitFor } from '@baton/contract';
-import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { promisify } from 'node:util';
-import pg from 'pg';
+import { PostgresCluster } from '@baton/testkit';
 import { PostgresLockFactory } from '../src/index.ts';
-import { PG_CONFIG, dropTable, runCandidate, stopAll, uniqueTable } from './helpers.ts';
+import { runCandidate, stopAll } from './helpers.ts';
 import type { Candidate, Timings } from './helpers.ts';
 
-const enabled = process.env.BATON_PG_RESTART_TEST === '1';
-const run = promisify(execFile);
-
-async function restartServer(): Promise<void> {
-  const custom = process.env.BATON_PG_RESTART_COMMAND;
-  if (custom) {
-    await run('sh', ['-c', custom]);
-    return;
-  }
-  const version = readdirSync('/etc/postgresql')[0]!;
-  await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart']);
-}
-
-(enabled ? describe : describe.skip)('PostgreSQL restarted (opt-in: BATON_PG_RESTART_TEST=1)', () => {
-  const table = uniqueTable('restart');
+describe('PostgreSQL restarted for real (a throwaway cluster)', () => {
+  const table = 'restart';
   const timings: Timings = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 };
   const factories: PostgresLockFactory[] = [];
   const candidates: Candidate[] = [];
-  const admin = new pg.Pool({ ...PG_CONFIG, max: 1, application_name: 'baton-test-admin' });
-  admin.on('error', () => {}); // its idle connection dies with the restart
+  let cluster: PostgresCluster;
+
+  beforeAll(async () => {
+    cluster = await PostgresCluster.create();
+  }, 60_000);
 
   afterAll(async () => {
     await stopAll(candidates);
     await Promise.all(factories.map((f) => f.close()));
-    await waitFor(async () => admin.query('SELECT 1').then(() => true, () => false), 30_000, 'the server to accept connections');
-    await dropTable(admin, table);
-    await admin.end();
+    await cluster?.destroy();
   });
 
   test('the leader steps down when its session dies with the server; after the restart exactly one candidate leads', async () => {
     const name = 'restart';
     for (const identity of ['a', 'b', 'c']) {
-      const f = new PostgresLockFactory({ poolConfig: { ...PG_CONFIG, max: 2 }, table, sessionTimeout: 2200 });
+      const f = new PostgresLockFactory({ poolConfig: { ...cluster.connection, max: 2 }, table, sessionTimeout: 2200 });
       factories.push(f);
       candidates.push(runCandidate(f.lock(name, identity), timings));
       if (identity === 'a') await waitFor(() => candidates[0]!.elector.isLeader(), 5000, 'a to lead');
@@ -59,7 +39,9 @@ async function restartServer(): Promise<void> {
     await waitFor(() => candidates.every((c) => c.elector.getLeader() === 'a'), 5000, 'everyone to see a');
 
     const restartAt = performance.now();
-    await restartServer();
+    const postmaster = cluster.pid;
+    await cluster.restart();
+    expect(cluster.pid).not.toBe(postmaster); // a new server process, not a reconnect
     const upAt = performance.now();
     // The server ended the session on shutdown: the leader heard at once, not at renewDeadline.
     expect(a.stopped).toHaveLength(1);
@@ -69,7 +51,7 @@ async function restartServer(): Promise<void> {
     const leader = candidates.find((c) => c.elector.isLeader())!;
     const newTerm = leader.started.at(-1)!;
     console.log(
-      `lock-postgres restart: the restart command took ${Math.round(upAt - restartAt)} ms; the leader stepped down ` +
+      `lock-postgres restart: the restart (fast shutdown + start) took ${Math.round(upAt - restartAt)} ms; the leader stepped down ` +
         `${Math.round(a.stopped[0]! - restartAt)} ms after it began; ${leader.elector.identity} led again ` +
         `${Math.round(newTerm.at - restartAt)} ms after it began`,
     );

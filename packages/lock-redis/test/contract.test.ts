@@ -6,15 +6,25 @@ import { SHARED, adminClient, deleteKeys, testPrefix } from './support/env.ts';
 // lock opens its own connections (as a separate process would) under this run's own prefix.
 const keyPrefix = testPrefix();
 const admin = adminClient();
+// Connection names of this file's own, so the watch-break case ends only its subscribers.
+const connectionName = `contract-${keyPrefix.replace(/[^A-Za-z0-9_-]/g, '')}`;
 
 describeResourceLockContract({
   name: 'redis (single server)',
-  createLock: (lockName, identity) => new RedisLock({ connection: { ...SHARED }, keyPrefix, name: lockName, identity }),
+  createLock: (lockName, identity) => new RedisLock({ connection: { ...SHARED }, connectionName, keyPrefix, name: lockName, identity }),
   plantCorruptRecord: async (lockName) => {
     // Not a baton record: a list where the record hash should be.
     await admin.rpush(`${keyPrefix}{${lockName}}`, 'not', 'a', 'record');
   },
   watch: true,
+  interruptWatches: async () => {
+    // The server ends this file's subscriber connections, as a restart or a failover would.
+    const clients = String(await admin.client('LIST')).split('\n');
+    for (const line of clients) {
+      const id = /\bid=(\d+)/.exec(line)?.[1];
+      if (id && line.includes(` name=${connectionName}-sub `)) await admin.client('KILL', 'ID', id);
+    }
+  },
   fastPath: true,
   teardown: async () => {
     await deleteKeys(admin, keyPrefix);
