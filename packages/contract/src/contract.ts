@@ -1,4 +1,5 @@
 import { afterAll, afterEach, describe } from '@jest/globals';
+import { describeChildProcessContract } from './child-process-contract.ts';
 import { describeDistributedLocksContract } from './distributed-locks-contract.ts';
 import { describeElectorContract } from './elector-contract.ts';
 import { describePrimitivesContract } from './primitives-contract.ts';
@@ -20,5 +21,6 @@ export function describeResourceLockContract(target: ContractTarget): void {
     describePrimitivesContract(suite);
     describeElectorContract(suite);
     describeDistributedLocksContract(suite);
+    describeChildProcessContract(suite);
   });
 }

@@ -13,7 +13,7 @@
  * });
  */
 export { describeResourceLockContract } from './contract.ts';
-export type { ContractTarget } from './target.ts';
+export type { ChildProcessLock, ContractTarget } from './target.ts';
 export { PartitionableLock } from './partitionable-lock.ts';
 export { waitFor, deferred, within } from './wait.ts';
 export type { Deferred } from './wait.ts';

@@ -39,8 +39,22 @@ export interface ContractTarget {
    * declares its own bound; it must exceed `renewDeadlineMs`, by which the leader has stopped.
    */
   takeoverBoundMs?: number;
+  /**
+   * How a child process makes this target's locks, for the cross-process mutual-exclusion
+   * case: a module (path or URL) exporting `createLock(lockName, identity, options)` (and
+   * optionally `close()`), JSON `options` for it, and optionally elector timings for this
+   * case (default the target's). Omit for an in-process backend.
+   */
+  childProcessLock?(): ChildProcessLock | Promise<ChildProcessLock>;
   /** Elector timings suited to the backend, in ms. Default: lease 1200, renewDeadline 800, retry 200. */
   timings?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
   /** Runs after the whole suite (close shared clients, drop tables). */
   teardown?(): Promise<void>;
+}
+
+/** See {@link ContractTarget.childProcessLock}. */
+export interface ChildProcessLock {
+  module: string | URL;
+  options: unknown;
+  timings?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
 }

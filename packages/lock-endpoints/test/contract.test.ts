@@ -23,6 +23,13 @@ function annotationContract(target: KubeTarget, kind: AnnotationLockKind, stopTa
     },
     // The fake apiserver can end every watch stream, as an apiserver restart would.
     interruptWatches: target.fake ? async () => target.fake!.faults.dropWatches() : undefined,
+    // A child process reaches the fake apiserver through a kubeconfig file (a real cluster: KUBECONFIG).
+    childProcessLock: () => ({
+      module: new URL('./contract-child.ts', import.meta.url),
+      options: { kubeconfig: target.fake ? target.fake.kubeconfigPath : process.env.KUBECONFIG!, namespace: target.namespace, kind },
+      // The API server runs inside the jest worker, busy with the suite: attempts get 500 ms.
+      timings: { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 },
+    }),
     teardown: stopTarget ? () => target.stop() : undefined,
   });
 }

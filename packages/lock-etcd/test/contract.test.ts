@@ -34,6 +34,10 @@ for (const session of [false, true]) {
     deleteRecord: async (lockName) => {
       await admin.delete().key(`${prefixes.keyPrefix}${lockName}`);
     },
+    childProcessLock: () => ({
+      module: new URL('./support/contract-child.ts', import.meta.url),
+      options: { connection: cluster.urls.join(','), ...prefixes, session },
+    }),
     fastPath: true,
   });
 }

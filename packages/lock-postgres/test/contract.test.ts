@@ -32,6 +32,10 @@ describeResourceLockContract({
   // frees its advisory lock, so a follower may take over before the lease; the leader stepped
   // down at renewDeadline (800 ms) before that. 850: the timeout less the NOTIFY's delivery.
   takeoverBoundMs: 850,
+  childProcessLock: () => ({
+    module: new URL('./contract-child.ts', import.meta.url),
+    options: { poolConfig: { ...PG_CONFIG, max: 2 }, table, sessionTimeout: factoryOptions.sessionTimeout, holderCheckInterval: factoryOptions.holderCheckInterval },
+  }),
   async plantCorruptRecord(lockName) {
     const factory = new PostgresLockFactory(factoryOptions);
     try {
