@@ -22,6 +22,13 @@ it(
     expect(r.failover!.failover.n).toBe(2);
     expect(r.steady!.leaderAlone.leader.perSecond).toBeGreaterThan(0);
     expect(r.steady!.watching.lockCalls.followers.get ?? 0).toBe(0);
+    // On the wire, every connection: the leader's renewals, and the client-go baseline's reads.
+    expect(r.steady!.leaderAlone.wire.leader.readsPerSecond).toBeGreaterThan(0);
+    expect(r.steady!.watching.wire.followers.connections).toBeGreaterThanOrEqual(10);
+    expect(r.steady!.clientGo.wire.leader.readsPerSecond).toBeGreaterThan(0);
+    // Too few failover samples for a p99: the report says max.
+    expect(readFileSync(join(out, 'quick.md'), 'utf8')).toContain('crash failover max of 2');
+    expect(r.peers!.contenders.map((c) => c.name)).toEqual(expect.arrayContaining(['redlock 4.2.0 (tuned)', 'redlock 4.2.0 (defaults)']));
     expect(r.scale!.allLed).toBe(true);
     expect(r.idle!.leading.connections).toBeGreaterThan(0);
     expect(r.peers!.contenders.map((c) => c.error)).toEqual(r.peers!.contenders.map(() => undefined));

@@ -150,6 +150,13 @@ describe('checkHistory', () => {
       expect(checkHistory([run(), clock(1, 0, 0.4), clock(2), start(1, 100, 1), start(2, 3_000, 2), stop(1, 3_001.2, 1)]).violations).toEqual([]);
     });
 
+    it('uses each process’s most certain clock measurement', () => {
+      const history = [run(), clock(1), clock(2, 0, 5), { ...clock(2, 0, 0.25), t: T + 5_000 }, start(1, 100, 1), start(2, 3_000, 2), stop(1, 3_004, 1)];
+      // With the 5 ms measurement the tolerance would be 10.5 ms and the 4 ms overlap would pass.
+      expect(checkHistory(history).summary.clock.toleranceMs).toBeCloseTo(1);
+      expect(kinds(history)).toEqual(['dual-leadership']);
+    });
+
     it('compares times on the harness clock: a candidate clock 50 ms behind is corrected, both ways', () => {
       // Raw stamps overlap by 49 ms, aligned they are 1 ms apart: passes.
       const apart = [run(), clock(1), clock(2, 50), start(1, 100, 1), stop(1, 2_999, 1), start(2, 3_000, 2)];

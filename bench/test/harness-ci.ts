@@ -31,6 +31,7 @@ export async function harnessCi(backend: BackendName): Promise<void> {
   expect(result.violations).toEqual([]);
   expect(s.writes.fromResumedStale.accepted).toBe(0);
   expect(s.resumedStale.every((r) => r.writesAccepted === 0 && r.awakeMs <= s.wakeBoundMs + s.clock.toleranceMs)).toBe(true);
-  expect(s.clock.toleranceMs).toBeLessThan(10);
+  // The tolerance stays small beside what is checked with it (terms of hundreds of ms).
+  expect(s.clock.toleranceMs).toBeLessThan(PROFILES.ci.timings.retryPeriodMs / 5);
   process.stdout.write(`${report}\n`);
 }

@@ -18,14 +18,17 @@ export interface ClockSummary {
 }
 
 /**
- * Moves every candidate's times onto the harness clock using the process's `clock` event.
+ * Moves every candidate's times onto the harness clock using the process's most certain
+ * `clock` event.
  * The offset is constant over a run: every process reads the same monotonic clock
  * (`performance.now()`), only the origin it adds differs, so one measurement at start holds.
  */
 export function alignClocks(events: readonly HistoryEvent[], floorMs: number): { events: HistoryEvent[]; clock: ClockSummary } {
+  // A process may measure again during the run; the offset is constant, so its most certain
+  // measurement is the best estimate for all of its events.
   const offsets: Record<number, ClockSample> = {};
   for (const e of events) {
-    if (e.src === 'candidate' && e.ev === 'clock' && offsets[e.pid] === undefined) {
+    if (e.src === 'candidate' && e.ev === 'clock' && (offsets[e.pid] === undefined || e.uncertaintyMs < offsets[e.pid]!.uncertaintyMs)) {
       offsets[e.pid] = { offsetMs: e.offsetMs, uncertaintyMs: e.uncertaintyMs, samples: e.samples };
     }
   }

@@ -35,3 +35,15 @@ export function round(value: number, digits = 3): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
+
+/** Fewer samples than this and a "p99" is just the maximum: it is labelled as such. */
+export const MIN_SAMPLES_FOR_P99 = 100;
+
+/**
+ * The tail figure a summary supports: its p99 from at least {@link MIN_SAMPLES_FOR_P99}
+ * samples, otherwise the maximum, labelled "max of n" (with fewer than 100 samples the
+ * nearest-rank p99 is the maximum anyway, and calling it p99 overstates what was measured).
+ */
+export function tail(summary: Summary): { label: string; value: number } {
+  return summary.n >= MIN_SAMPLES_FOR_P99 ? { label: 'p99', value: summary.p99 } : { label: `max of ${summary.n}`, value: summary.max };
+}

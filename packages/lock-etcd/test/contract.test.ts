@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from '@jest/globals';
 import { describeResourceLockContract } from '@baton/contract';
+import { TcpProxy } from '@baton/testkit';
 import type { Etcd3 } from 'etcd3';
 import { EtcdLock } from '../src/index.ts';
 import { EtcdCluster } from '@baton/testkit';
@@ -10,14 +11,18 @@ import { testPrefixes } from './support/env.ts';
 // opens its own client, as a separate process would.
 let cluster: EtcdCluster;
 let admin: Etcd3;
+// The watch cases' locks reach etcd through a proxy, so a test can break their connections.
+let watchProxy: TcpProxy;
 
 beforeAll(async () => {
   cluster = await EtcdCluster.start(1);
   admin = cluster.adminClient();
+  watchProxy = await TcpProxy.start(cluster.members[0]!.clientPort);
 });
 
 afterAll(async () => {
   admin.close();
+  await watchProxy.close();
   await cluster.stop();
 });
 
@@ -31,6 +36,10 @@ for (const session of [false, true]) {
       await admin.put(`${prefixes.keyPrefix}${lockName}`).value('not a record');
     },
     watch: true,
+    // etcd's watch never polls; through the proxy only so the break below can reach it.
+    createPushOnlyLock: (lockName, identity) => new EtcdLock({ connection: watchProxy.url, ...prefixes, session, name: lockName, identity }),
+    // Every connection to the member reset, as a member restart or a network blip would.
+    interruptWatches: async () => watchProxy.reset(),
     deleteRecord: async (lockName) => {
       await admin.delete().key(`${prefixes.keyPrefix}${lockName}`);
     },

@@ -12,13 +12,17 @@ export interface ElectorProbe {
   stop(): Promise<void>;
 }
 
-export function runElector(lock: ResourceLock, wrap: (callbacks: LeaderCallbacks) => LeaderCallbacks = (c) => c): ElectorProbe {
+export function runElector(
+  lock: ResourceLock,
+  wrap: (callbacks: LeaderCallbacks) => LeaderCallbacks = (c) => c,
+  timings: { leaseDuration: number; renewDeadline: number; retryPeriod: number } = FAST,
+): ElectorProbe {
   const terms: LeaderTerm[] = [];
   const errors: unknown[] = [];
   const controller = new AbortController();
   const elector = new LeaderElector({
     lock,
-    ...FAST,
+    ...timings,
     onError: (error) => errors.push(error),
     callbacks: wrap({ onStartedLeading: (term) => void terms.push(term) }),
   });

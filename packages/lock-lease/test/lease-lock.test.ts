@@ -19,8 +19,8 @@ let leases: LeaseLockFactory;
 const probes: ElectorProbe[] = [];
 let seq = 0;
 const uniqueName = (): string => `lease-test-${process.pid}-${++seq}`;
-const start = (lock: LeaseLock, wrap?: Parameters<typeof runElector>[1]): ElectorProbe => {
-  const probe = runElector(lock, wrap);
+const start = (lock: LeaseLock, wrap?: Parameters<typeof runElector>[1], timings?: Parameters<typeof runElector>[2]): ElectorProbe => {
+  const probe = runElector(lock, wrap, timings);
   probes.push(probe);
   return probe;
 };
@@ -151,11 +151,11 @@ describe('RBAC', () => {
 });
 
 describe('faults', () => {
-  const leaderAndFollower = async () => {
+  const leaderAndFollower = async (timings?: Parameters<typeof runElector>[2]) => {
     const name = uniqueName();
-    const a = start(leases.lock(name, 'a'));
+    const a = start(leases.lock(name, 'a'), undefined, timings);
     await waitFor(() => a.elector.isLeader(), 5000, 'a to lead');
-    const b = start(leases.lock(name, 'b'));
+    const b = start(leases.lock(name, 'b'), undefined, timings);
     await waitFor(() => b.elector.getLeader() === 'a', 5000, 'b to see a');
     return { name, a, b };
   };
@@ -174,7 +174,9 @@ describe('faults', () => {
     expect(a.terms[1]!.fencingToken).toBeGreaterThan(a.terms[0]!.fencingToken);
   });
 
-  test('black-holed requests: the leader steps down by renewDeadline and the follower takes over after the lease', async () => {
+  // (Both candidates share the fake server's fault target, so after the heal either may lead;
+  // the contract suite checks that a follower waits out the lease after a leader is cut off.)
+  test('black-holed updates: the leader steps down by renewDeadline, and after the heal exactly one candidate leads', async () => {
     const { a, b } = await leaderAndFollower();
     const cutAt = performance.now();
     fake.faults.setTarget({ verb: 'update', resource: 'leases' });
@@ -187,13 +189,15 @@ describe('faults', () => {
     expect([a, b].filter((p) => p.elector.isLeader())).toHaveLength(1);
   });
 
-  test('a dropped watch is resumed without missing a release', async () => {
-    const { a, b } = await leaderAndFollower();
+  test('a dropped watch is resumed without missing a release (pushed: faster than polling could)', async () => {
+    // A 3 s retryPeriod: polling would take 3–6.6 s to see the release; the resumed watch, milliseconds.
+    const slow = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 3_000 };
+    const { a, b } = await leaderAndFollower(slow);
     fake.faults.dropWatches();
     await a.stop();
     const releasedAt = performance.now();
     await waitFor(() => b.elector.isLeader(), 5000, 'b to take over');
-    expect(performance.now() - releasedAt).toBeLessThan(FAST.leaseDuration);
+    expect(performance.now() - releasedAt).toBeLessThan(1000);
   });
 
   test('an apiserver restart: the election carries on with one leader, and handover still works', async () => {

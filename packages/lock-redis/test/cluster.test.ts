@@ -36,6 +36,7 @@ describeResourceLockContract({
     await admin.set(`${keyPrefix}{${lockName}}`, 'not a record');
   },
   watch: true,
+  childProcessLock: () => ({ module: new URL('./support/contract-child.ts', import.meta.url), options: { connection: { cluster: cluster.startupNodes }, keyPrefix } }),
   fastPath: true,
 });
 

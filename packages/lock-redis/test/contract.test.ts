@@ -25,7 +25,7 @@ describeResourceLockContract({
       if (id && line.includes(` name=${connectionName}-sub `)) await admin.client('KILL', 'ID', id);
     }
   },
-  childProcessLock: () => ({ module: new URL('./support/contract-child.ts', import.meta.url), options: { ...SHARED, keyPrefix } }),
+  childProcessLock: () => ({ module: new URL('./support/contract-child.ts', import.meta.url), options: { connection: { ...SHARED }, keyPrefix } }),
   fastPath: true,
   teardown: async () => {
     await deleteKeys(admin, keyPrefix);

@@ -39,6 +39,7 @@ describeResourceLockContract({
     await admin.hset(`${keyPrefix}{${lockName}}`, 'holderIdentity', 'someone', 'leaseDurationMs', 'forever');
   },
   watch: true,
+  childProcessLock: () => ({ module: new URL('./support/contract-child.ts', import.meta.url), options: { connection: connection(), keyPrefix } }),
   fastPath: true,
 });
 

@@ -29,7 +29,6 @@ class Lane {
   private timer: NodeJS.Timeout | undefined;
   private readonly to: () => Socket | undefined;
   private readonly held: () => boolean;
-  bytes = 0;
 
   constructor(to: () => Socket | undefined, held: () => boolean) {
     this.to = to;
@@ -61,7 +60,6 @@ class Lane {
         return;
       }
       this.queue.shift();
-      this.bytes += head.data.length;
       if (!target.destroyed) target.write(head.data);
     }
   }
@@ -105,12 +103,15 @@ class Pair {
   }
 }
 
-/** Counters of a {@link TcpProxy}. */
+/** Counters of a {@link TcpProxy}, as the traffic arrives at the proxy. */
 export interface ProxyStats {
   accepted: number;
   cutConnections: number;
   bytesUp: number;
   bytesDown: number;
+  /** Reads from clients: TCP segments as they arrive, about one per request (pipelined requests may share one). */
+  readsUp: number;
+  readsDown: number;
 }
 
 /**
@@ -128,7 +129,7 @@ export class TcpProxy {
   private modeValue: ProxyMode = 'pass';
   private delay = 0;
   private listenPort = 0;
-  readonly stats: ProxyStats = { accepted: 0, cutConnections: 0, bytesUp: 0, bytesDown: 0 };
+  readonly stats: ProxyStats = { accepted: 0, cutConnections: 0, bytesUp: 0, bytesDown: 0, readsUp: 0, readsDown: 0 };
 
   constructor(target: ProxyTarget) {
     this.target = target;
@@ -252,6 +253,8 @@ export class TcpProxy {
     client.setNoDelay(true);
     client.on('data', (data: Buffer) => {
       if (this.modeValue === 'cut') return;
+      this.stats.readsUp++;
+      this.stats.bytesUp += data.length;
       pair.up.push(data, this.delay);
     });
     const onClientGone = (): void => this.gone(pair);
@@ -269,6 +272,8 @@ export class TcpProxy {
     upstream.on('connect', () => pair.up.pump());
     upstream.on('data', (data: Buffer) => {
       if (this.modeValue === 'cut') return;
+      this.stats.readsDown++;
+      this.stats.bytesDown += data.length;
       pair.down.push(data, this.delay);
     });
     const onUpstreamGone = (): void => this.gone(pair);
@@ -294,10 +299,6 @@ export class TcpProxy {
   }
 
   private remove(pair: Pair, reset = false): void {
-    this.stats.bytesUp += pair.up.bytes;
-    this.stats.bytesDown += pair.down.bytes;
-    pair.up.bytes = 0;
-    pair.down.bytes = 0;
     this.pairs.delete(pair);
     pair.destroy(reset);
   }
