@@ -4,6 +4,7 @@
 //
 //   node packages/fake-kube-apiserver/bench/load.ts [--leases 1000] [--rounds 2] [--repeats 3]
 //        [--sockets 8] [--watchers 10] [--baseline DIR] [--deadline-s 240]
+//        [--phases requests,ns-watch,object-watch] [--cpu-prof-dir DIR]
 //
 // The server runs in a child process (this file with --serve) so its CPU time
 // (process.cpuUsage) is its own; everything runs on loopback. Three phases, each repeated and
@@ -31,9 +32,14 @@ const { values } = parseArgs({
     sockets: { type: 'string', default: '8' },
     watchers: { type: 'string', default: '10' },
     baseline: { type: 'string' },
+    phases: { type: 'string', default: 'requests,ns-watch,object-watch' },
+    'cpu-prof-dir': { type: 'string' },
     'deadline-s': { type: 'string', default: '240' },
   },
 });
+
+type Phase = 'requests' | 'ns-watch' | 'object-watch';
+const PHASES = (values.phases ?? '').split(',').filter(Boolean) as Phase[];
 
 const ADMIN_TOKEN = 'load-admin';
 const NAMESPACE = 'load';
@@ -64,7 +70,8 @@ interface ServerChild {
 }
 
 function startChild(label: string, srcDir: string): Promise<ServerChild> {
-  const child = fork(new URL(import.meta.url).pathname, ['--serve', srcDir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = values['cpu-prof-dir'] ? [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`] : process.execArgv;
+  const child = fork(new URL(import.meta.url).pathname, ['--serve', srcDir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   return new Promise((resolveStart, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`server child exited with ${String(code)}`)));
@@ -243,27 +250,30 @@ async function main(): Promise<void> {
       results.set(server.label, { requests: [], 'ns-watch': [], 'object-watch': [] });
     }
     for (let i = 0; i < repeats; i++) {
-      for (const kind of ['requests', 'ns-watch', 'object-watch'] as const) {
+      for (const kind of PHASES) {
         // Interleaved: each phase runs on every server before the next phase starts.
         for (const server of servers) results.get(server.label)![kind]!.push(await phase(server, kind, opts));
       }
     }
   } finally {
-    for (const server of servers) server.child.kill();
+    // A clean stop, so a --cpu-prof child writes its profile.
+    await Promise.all(servers.map((server) => new Promise((done) => {
+      server.child.once('exit', done);
+      server.child.send({ cmd: 'stop' });
+    })));
     clearTimeout(deadline);
   }
   const summary: Record<string, Record<string, number>> = {};
   for (const [label, byPhase] of results) {
-    const perRequest = median(byPhase.requests!.map((r) => r.cpuMicros / r.requests));
+    const perRequest = byPhase.requests!.length ? median(byPhase.requests!.map((r) => r.cpuMicros / r.requests)) : NaN;
     const perEvent = (kind: string): number =>
-      median(byPhase[kind]!.map((r) => (r.cpuMicros - perRequest * r.requests) / Math.max(1, r.events)));
+      !byPhase[kind]!.length ? NaN : median(byPhase[kind]!.map((r) => (r.cpuMicros - perRequest * r.requests) / Math.max(1, r.events)));
     summary[label] = {
       cpuMicrosPerRequest: Math.round(perRequest),
       cpuMicrosPerNsWatchEvent: Math.round(perEvent('ns-watch')),
       cpuMicrosPerObjectWatchEvent: Math.round(perEvent('object-watch')),
-      nsWatchEvents: median(byPhase['ns-watch']!.map((r) => r.events)),
-      objectWatchEvents: median(byPhase['object-watch']!.map((r) => r.events)),
-      requestsPerPhase: byPhase.requests![0]!.requests,
+      nsWatchEvents: byPhase['ns-watch']!.length ? median(byPhase['ns-watch']!.map((r) => r.events)) : 0,
+      objectWatchEvents: byPhase['object-watch']!.length ? median(byPhase['object-watch']!.map((r) => r.events)) : 0,
     };
   }
   const out: Record<string, unknown> = { options: { ...opts, repeats }, summary };

@@ -11,6 +11,7 @@ import { authenticate, authorize, forbiddenReason, type Attributes, type UserInf
 import type { DeleteOptionsBody, FieldValidation, Registry, WriteOptions } from './registry.ts';
 import { requestInfo, type RequestInfo } from './request-info.ts';
 import {
+  exactName,
   matchFields,
   matchLabels,
   parseFieldSelector,
@@ -40,6 +41,8 @@ import type { Store } from './store.ts';
 import { negotiate, partialList, partialObjectMetadata, toTable, type Rendering } from './table.ts';
 import type { FaultRequestInfo, RequestRecord } from './types.ts';
 import { WatchStream } from './watch.ts';
+import type { WatchHub } from './watch-hub.ts';
+import { encodeList, encodeObject } from './encoding.ts';
 
 const MAX_BODY = 3 * 1024 * 1024;
 const TOO_LARGE_RV_WAIT_MS = 3000;
@@ -53,9 +56,8 @@ export interface HandlerContext {
   bookmarkIntervalMs: number;
   version: Record<string, string>;
   serverAddress(): string;
-  /** Registers an open watch; the server ends them on stop and dropWatches(). */
-  addWatch(w: WatchStream): void;
-  removeWatch(w: WatchStream): void;
+  /** The open watches; the server ends them on stop and dropWatches(). */
+  watchHub: WatchHub;
   /** Waits, unless the server stops first (then false). */
   sleep(ms: number): Promise<boolean>;
   /** Aborted when the server stops. */
@@ -75,8 +77,13 @@ function warningHeader(warnings: string[]): Record<string, string[]> {
 }
 
 function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
+  sendEncoded(res, code, JSON.stringify(body), headers);
+}
+
+/** A response whose body is already JSON text (e.g. a stored object's memoized encoding). */
+function sendEncoded(res: ServerResponse, code: number, json: string, headers: Record<string, string | string[]> = {}): void {
   if (res.headersSent || res.destroyed) return;
-  const text = `${JSON.stringify(body)}\n`;
+  const text = `${json}\n`;
   res.writeHead(code, {
     ...baseHeaders(),
     ...headers,
@@ -139,13 +146,6 @@ function writeOptions(q: URLSearchParams): WriteOptions {
   const fm = q.get('fieldManager');
   if (fm) opts.fieldManager = fm;
   return opts;
-}
-
-function stripTypeMeta(o: Obj): Obj {
-  const copy = { ...o };
-  delete copy.kind;
-  delete copy.apiVersion;
-  return copy;
 }
 
 interface Selection {
@@ -354,7 +354,7 @@ export class ApiHandler {
       case 'get': {
         await this.checkResourceVersion(q, false);
         const obj = registry.get(def, ns, info.name);
-        sendJson(res, 200, this.renderOne(def, obj, rendering), warningHeader(warnings));
+        sendEncoded(res, 200, this.encodeOne(def, obj, rendering), warningHeader(warnings));
         return 200;
       }
       case 'list':
@@ -365,7 +365,7 @@ export class ApiHandler {
         checkJsonContentType(req);
         const opts = writeOptions(q);
         const obj = registry.create(def, ns, parseJsonBody(body), opts);
-        sendJson(res, 201, this.renderOne(def, obj, rendering), warningHeader([...warnings, ...opts.warnings]));
+        sendEncoded(res, 201, this.encodeOne(def, obj, rendering), warningHeader([...warnings, ...opts.warnings]));
         return 201;
       }
       case 'update': {
@@ -373,21 +373,21 @@ export class ApiHandler {
         const opts = writeOptions(q);
         const r = registry.update(def, ns, info.name, parseJsonBody(body), opts);
         const code = r.created ? 201 : 200;
-        sendJson(res, code, this.renderOne(def, r.obj, rendering), warningHeader([...warnings, ...opts.warnings]));
+        sendEncoded(res, code, this.encodeOne(def, r.obj, rendering), warningHeader([...warnings, ...opts.warnings]));
         return code;
       }
       case 'patch': {
         const opts = writeOptions(q);
         const r = registry.patch(def, ns, info.name, String(req.headers['content-type'] ?? ''), body, opts);
         const code = r.created ? 201 : 200;
-        sendJson(res, code, this.renderOne(def, r.obj, rendering), warningHeader([...warnings, ...opts.warnings]));
+        sendEncoded(res, code, this.encodeOne(def, r.obj, rendering), warningHeader([...warnings, ...opts.warnings]));
         return code;
       }
       case 'delete': {
         const opts = writeOptions(q);
         const r = registry.delete(def, ns, info.name, this.deleteOptions(body, q), opts);
-        const out = r.body.kind === 'Status' ? r.body : this.renderOne(def, r.body, rendering);
-        sendJson(res, r.code, out, warningHeader(warnings));
+        const out = r.body.kind === 'Status' ? JSON.stringify(r.body) : this.encodeOne(def, r.body, rendering);
+        sendEncoded(res, r.code, out, warningHeader(warnings));
         return r.code;
       }
       case 'deletecollection': {
@@ -396,13 +396,8 @@ export class ApiHandler {
         const matches = matcher(def, sel);
         const items = registry.list(def, ns || undefined).filter(matches);
         const deleted = registry.deleteCollection(def, items, this.deleteOptions(body, q), opts);
-        const list = {
-          kind: `${def.kind}List`,
-          apiVersion: groupVersion(def),
-          metadata: { resourceVersion: String(this.ctx.store().resourceVersion) },
-          items: deleted.map(stripTypeMeta),
-        };
-        sendJson(res, 200, list, warningHeader(warnings));
+        const head = { kind: `${def.kind}List`, apiVersion: groupVersion(def), metadata: { resourceVersion: String(this.ctx.store().resourceVersion) } };
+        sendEncoded(res, 200, encodeList(head, deleted), warningHeader(warnings));
         return 200;
       }
       default:
@@ -429,12 +424,13 @@ export class ApiHandler {
     return opts;
   }
 
-  private renderOne(def: KindDef, obj: Obj, r: Rendering): unknown {
+  /** One object as the negotiated rendering, encoded (a stored object's JSON is memoized). */
+  private encodeOne(def: KindDef, obj: Obj, r: Rendering): string {
     if (r.kind === 'table') {
-      return toTable(def, [obj], r, { resourceVersion: String((obj.metadata as Obj | undefined)?.resourceVersion ?? '') });
+      return JSON.stringify(toTable(def, [obj], r, { resourceVersion: String((obj.metadata as Obj | undefined)?.resourceVersion ?? '') }));
     }
-    if (r.kind === 'partial') return partialObjectMetadata(obj, r.version);
-    return obj;
+    if (r.kind === 'partial') return JSON.stringify(partialObjectMetadata(obj, r.version));
+    return encodeObject(obj);
   }
 
   /** For a resourceVersion newer than the store's, wait briefly for it, then 504 as the real server does. */
@@ -491,18 +487,19 @@ export class ApiHandler {
         : expired(`too old resource version: ${snapshotRv} (${store.compactedRevision + 1})`);
     }
     const matches = matcher(def, sel);
-    const all = snapshot.map((o) => registry.external(def, o)).filter((o) => !start || keyOf(o) >= start).filter(matches);
+    const selective = sel.labels.length > 0 || sel.fields.length > 0;
+    const all = snapshot.map((o) => registry.view(def, o)).filter((o) => (!start || keyOf(o) >= start) && (!selective || matches(o)));
     const items = limit > 0 ? all.slice(0, limit) : all;
     const listMeta: Obj = { resourceVersion: String(snapshotRv) };
     if (limit > 0 && all.length > limit) {
       listMeta.continue = encodeContinue({ rv: snapshotRv, start: `${keyOf(items[items.length - 1]!)}\u0000` });
       if (sel.labels.length === 0 && sel.fields.length === 0) listMeta.remainingItemCount = all.length - limit;
     }
-    let out: unknown;
-    if (r.kind === 'table') out = toTable(def, items, r, listMeta);
-    else if (r.kind === 'partial') out = partialList(items, listMeta, r.version);
-    else out = { kind: `${def.kind}List`, apiVersion: groupVersion(def), metadata: listMeta, items: items.map(stripTypeMeta) };
-    sendJson(res, 200, out, warningHeader(warnings));
+    let out: string;
+    if (r.kind === 'table') out = JSON.stringify(toTable(def, items, r, listMeta));
+    else if (r.kind === 'partial') out = JSON.stringify(partialList(items, listMeta, r.version));
+    else out = encodeList({ kind: `${def.kind}List`, apiVersion: groupVersion(def), metadata: listMeta }, items);
+    sendEncoded(res, 200, out, warningHeader(warnings));
     return 200;
   }
 
@@ -548,34 +545,39 @@ export class ApiHandler {
       if (signal.aborted || res.destroyed || res.socket?.destroyed) return 0;
       if (!ok) failWith = tooLargeResourceVersion(startRv, store.resourceVersion).status;
     }
-    const render = (obj: Obj): Obj => {
-      if (r.kind === 'table') return toTable(def, [obj], r, { resourceVersion: String((obj.metadata as Obj | undefined)?.resourceVersion ?? '') });
-      if (r.kind === 'partial') return partialObjectMetadata(obj, r.version);
-      return obj;
-    };
+    const render =
+      r.kind === 'table'
+        ? (obj: Obj): Obj => toTable(def, [obj], r, { resourceVersion: String((obj.metadata as Obj | undefined)?.resourceVersion ?? '') })
+        : r.kind === 'partial'
+          ? (obj: Obj): Obj => partialObjectMetadata(obj, r.version)
+          : undefined;
+    const pinnedName = exactName(sel.fields);
     const stream: WatchStream = new WatchStream(
       res,
       store,
+      this.ctx.watchHub,
       {
         def,
         namespace,
         matches: matcher(def, sel),
-        toExternal: (o) => registry.external(def, o),
+        selective: sel.labels.length > 0 || sel.fields.length > 0,
+        pinnedName,
+        toExternal: (o) => registry.view(def, o),
         render,
         // A bookmark is not a row: in table mode it is an empty Table carrying the resourceVersion.
         renderBookmark: (obj) =>
           r.kind === 'table'
             ? { kind: 'Table', apiVersion: `meta.k8s.io/${r.version}`, metadata: { resourceVersion: (obj.metadata as Obj).resourceVersion }, columnDefinitions: null, rows: null }
-            : render(obj),
+            : render
+              ? render(obj)
+              : obj,
         startRv,
         initialEventsEndBookmark: sendInitialEvents,
         allowBookmarks,
         bookmarkIntervalMs: this.ctx.bookmarkIntervalMs,
         timeoutMs,
       },
-      () => this.ctx.removeWatch(stream),
     );
-    this.ctx.addWatch(stream);
     stream.start({ ...baseHeaders(), ...warningHeader(warnings) }, failWith);
     return 200;
   }

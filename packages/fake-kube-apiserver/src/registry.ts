@@ -7,6 +7,7 @@
 // one wins and the others get 409 Conflict.
 
 import { randomUUID } from 'node:crypto';
+import { encodeObject } from './encoding.ts';
 import { defsForStorage, groupVersion, KINDS, type KindDef, type Obj } from './kinds/index.ts';
 import {
   applyJsonPatch,
@@ -71,13 +72,6 @@ function generateName(prefix: string): string {
   return `${prefix.slice(0, 63 - 5)}${suffix}`;
 }
 
-/** Encoded JSON without resourceVersion, for "did anything change?" comparisons. */
-function fingerprint(o: Obj): string {
-  const copy = { ...o, metadata: { ...(o.metadata as Obj) } };
-  delete (copy.metadata as Obj).resourceVersion;
-  return JSON.stringify(copy);
-}
-
 function parseRv(rv: unknown): number {
   if (rv === undefined || rv === null || rv === '') return 0;
   const s = String(rv);
@@ -105,10 +99,19 @@ export class Registry {
 
   // ---- representation ---------------------------------------------------------------------
 
-  /** A stored object as this def's API version serves it (a fresh copy). */
+  /** A stored object as this def's API version serves it (a fresh copy the caller may change). */
   external(def: KindDef, stored: Obj): Obj {
     if (def.fromStorage) return canonicalize(def.fromStorage(structuredClone(stored)), def.schema);
     return structuredClone(stored);
+  }
+
+  /**
+   * A stored object as this def's API version serves it, for reading and encoding only: the stored
+   * object itself when no conversion applies, so its memoized JSON is shared (see encoding.ts).
+   */
+  view(def: KindDef, stored: Obj): Obj {
+    if (def.fromStorage) return canonicalize(def.fromStorage(structuredClone(stored)), def.schema);
+    return stored;
   }
 
   private toStorage(def: KindDef, obj: Obj): Obj {
@@ -164,12 +167,12 @@ export class Registry {
   get(def: KindDef, namespace: string, name: string): Obj {
     const stored = this.getStored(def, namespace, name);
     if (!stored) throw notFound(groupResource(def), name);
-    return this.external(def, stored);
+    return this.view(def, stored);
   }
 
-  /** Every object of the def, external form, in key order. */
+  /** Every object of the def, external form (read-only views), in key order. */
   list(def: KindDef, namespace: string | undefined): Obj[] {
-    return this.store.list(def.storageKey, def.namespaced ? namespace : undefined).map((o) => this.external(def, o));
+    return this.store.list(def.storageKey, def.namespaced ? namespace : undefined).map((o) => this.view(def, o));
   }
 
   // ---- create -----------------------------------------------------------------------------
@@ -235,7 +238,7 @@ export class Registry {
     }
     if (opts.dryRun) return prepared;
     const stored = this.store.create(def.storageKey, this.toStorage(def, prepared));
-    return this.external(def, stored);
+    return this.view(def, stored);
   }
 
   private allocateClusterIP(): string {
@@ -270,7 +273,7 @@ export class Registry {
       delete m.resourceVersion;
       return { obj: this.createPrepared(def, obj, opts), created: true };
     }
-    const existing = this.external(def, existingStored);
+    const existing = this.view(def, existingStored);
     const em = metaOf(existing);
     const gr = groupResource(def);
     if (m.uid && m.uid !== em.uid) {
@@ -321,13 +324,14 @@ export class Registry {
       if (opts.dryRun) return { obj: prepared, created: false };
       this.store.update(def.storageKey, this.toStorage(def, prepared));
       const last = this.store.delete(def.storageKey, ns, name)!;
-      return { obj: this.external(def, last), created: false };
+      return { obj: this.view(def, last), created: false };
     }
-    // A write that changes nothing is not a write: same resourceVersion, no watch event.
-    if (fingerprint(prepared) === fingerprint(existing)) return { obj: existing, created: false };
+    // A write that changes nothing is not a write: same resourceVersion, no watch event. Both are
+    // in canonical field order and carry the stored resourceVersion, so equal JSON means no change.
+    if (JSON.stringify(prepared) === encodeObject(existing)) return { obj: existing, created: false };
     if (opts.dryRun) return { obj: prepared, created: false };
     const stored = this.store.update(def.storageKey, this.toStorage(def, prepared));
-    return { obj: this.external(def, stored), created: false };
+    return { obj: this.view(def, stored), created: false };
   }
 
   // ---- patch ------------------------------------------------------------------------------
@@ -362,7 +366,8 @@ export class Registry {
       throw badRequest(`error decoding patch: ${(e as Error).message}`);
     }
     if (!stored) throw notFound(gr, name);
-    const current = this.external(def, stored) as Json;
+    // The patch functions copy what they change; the stored object stays as it is.
+    const current = this.view(def, stored) as Json;
     let patched: Json;
     try {
       if (type === 'application/json-patch+json') patched = applyJsonPatch(current, parseJsonPatch(patchDoc));
@@ -420,7 +425,7 @@ export class Registry {
       if (metaOf(obj).resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
       return { obj: this.createPrepared(def, obj, opts), created: true };
     }
-    const current = this.external(def, stored) as Json;
+    const current = this.view(def, stored) as Json;
     const merged = applyStrategicMergePatch(current, a as Json) as Obj;
     const obj = this.decodeBody(def, merged, opts);
     return this.updatePrepared(def, namespace, name, obj, opts);
@@ -434,7 +439,7 @@ export class Registry {
     const stored = this.store.get(def.storageKey, ns, name);
     const gr = groupResource(def);
     if (!stored) throw notFound(gr, name);
-    const current = this.external(def, stored);
+    const current = this.view(def, stored);
     const cm = metaOf(current);
     const pre = options.preconditions ?? {};
     if (pre.uid && pre.uid !== cm.uid) {
@@ -456,7 +461,7 @@ export class Registry {
       metaOf(marked).deletionGracePeriodSeconds = 0;
       if (opts.dryRun) return { body: marked, code: 200 };
       const updated = this.store.update(def.storageKey, this.toStorage(def, canonicalize(marked, def.schema)));
-      return { body: this.external(def, updated), code: 200 };
+      return { body: this.view(def, updated), code: 200 };
     }
     if (def.resource === 'namespaces' && def.group === '' && !opts.dryRun) this.deleteNamespaceContents(name);
     if (opts.dryRun) {

@@ -20,7 +20,7 @@ import { defaultWriteOptions, Registry } from './registry.ts';
 import { ApiError } from './status.ts';
 import { Store } from './store.ts';
 import type { FakeApiServer, FakeApiServerOptions, RequestRecord } from './types.ts';
-import type { WatchStream } from './watch.ts';
+import { WatchHub } from './watch-hub.ts';
 
 const REQUEST_LOG_SIZE = 1000;
 
@@ -47,12 +47,15 @@ class FakeApiServerImpl implements FakeApiServer {
   private readonly ownedDir: string | undefined;
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
-  private readonly watches = new Set<WatchStream>();
+  /** Every open watch, indexed for fan-out; it outlives a restart's new store. */
+  private readonly watchHub = new WatchHub();
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; resolve: (ok: boolean) => void }>();
   private abort = new AbortController();
   private store: Store;
   private registry: Registry;
+  /** The last REQUEST_LOG_SIZE requests, a ring: `logNext` is the slot the next one takes. */
   private log: RequestRecord[] = [];
+  private logNext = 0;
   private readonly requestListeners = new Set<(r: RequestRecord) => void>();
   private readonly arrivalListeners = new Set<(r: RequestRecord) => void>();
   private readonly handler: ApiHandler;
@@ -81,13 +84,11 @@ class FakeApiServerImpl implements FakeApiServer {
       this.ownedDir = mkdtempSync(join(tmpdir(), 'fake-kube-apiserver-'));
       this.kubeconfigPath = join(this.ownedDir, 'kubeconfig');
     }
-    this.store = new Store(opts.watchHistorySize ?? 1000);
+    this.store = this.newStore();
     this.registry = new Registry(this.store, { strictNamespaces: opts.strictNamespaces ?? false });
     this.registry.seedDefaultNamespaces();
     this.faults = new Faults({
-      dropWatches: () => {
-        for (const w of [...this.watches]) w.end();
-      },
+      dropWatches: () => this.watchHub.endAll(),
       closeConnections: () => {
         for (const s of [...this.sockets]) s.destroy();
       },
@@ -101,19 +102,25 @@ class FakeApiServerImpl implements FakeApiServer {
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
       version: versionInfo(opts.kubernetesVersion ?? 'v1.33.0'),
       serverAddress: () => `${this.host}:${this.port}`,
-      addWatch: (w) => this.watches.add(w),
-      removeWatch: (w) => this.watches.delete(w),
+      watchHub: this.watchHub,
       sleep: (ms) => this.sleep(ms),
       signal: () => this.abort.signal,
       record: (r) => {
-        this.log.push(r);
-        if (this.log.length > REQUEST_LOG_SIZE) this.log.splice(0, this.log.length - REQUEST_LOG_SIZE);
-        for (const l of [...this.requestListeners]) l(r);
+        this.log[this.logNext] = r;
+        this.logNext = (this.logNext + 1) % REQUEST_LOG_SIZE;
+        if (this.requestListeners.size > 0) for (const l of [...this.requestListeners]) l(r);
       },
       arrived: (r) => {
         for (const l of [...this.arrivalListeners]) l(r);
       },
     });
+  }
+
+  /** A store whose changes reach the open watches. */
+  private newStore(): Store {
+    const store = new Store(this.opts.watchHistorySize ?? 1000);
+    store.subscribe((change) => this.watchHub.publish(change));
+    return store;
   }
 
   private sleep(ms: number): Promise<boolean> {
@@ -180,8 +187,7 @@ class FakeApiServerImpl implements FakeApiServer {
       s.resolve(false);
     }
     this.sleepers.clear();
-    for (const w of [...this.watches]) w.end();
-    this.watches.clear();
+    this.watchHub.endAll();
     this.faults.releaseHeld();
     const server = this.server;
     this.server = null;
@@ -202,7 +208,7 @@ class FakeApiServerImpl implements FakeApiServer {
   async restart(opts: { keepState?: boolean } = {}): Promise<void> {
     await this.shutdown();
     if (opts.keepState === false) {
-      this.store = new Store(this.opts.watchHistorySize ?? 1000);
+      this.store = this.newStore();
       this.registry = new Registry(this.store, { strictNamespaces: this.opts.strictNamespaces ?? false });
       this.registry.seedDefaultNamespaces();
     }
@@ -230,7 +236,7 @@ class FakeApiServerImpl implements FakeApiServer {
   }
 
   listObjects(resource: string, namespace?: string, apiGroup?: string): Obj[] {
-    return this.registry.list(findDef(resource, apiGroup), namespace);
+    return this.registry.list(findDef(resource, apiGroup), namespace).map((o) => structuredClone(o));
   }
 
   putObject(obj: Obj): Obj {
@@ -246,9 +252,9 @@ class FakeApiServerImpl implements FakeApiServer {
         if (!def.allowUnconditionalUpdate) {
           (body.metadata as Obj).resourceVersion = (this.registry.getStored(def, ns, name)!.metadata as Obj).resourceVersion;
         }
-        return this.registry.update(def, ns, name, body, defaultWriteOptions()).obj;
+        return structuredClone(this.registry.update(def, ns, name, body, defaultWriteOptions()).obj);
       }
-      return this.registry.create(def, ns, obj, defaultWriteOptions());
+      return structuredClone(this.registry.create(def, ns, obj, defaultWriteOptions()));
     } catch (e) {
       if (e instanceof ApiError) throw new Error(`fake-kube-apiserver: ${e.status.message ?? e.message}`, { cause: e });
       throw e;
@@ -267,15 +273,22 @@ class FakeApiServerImpl implements FakeApiServer {
   }
 
   openWatchCount(): number {
-    return this.watches.size;
+    return this.watchHub.size;
+  }
+
+  /** Oldest first: once the ring is full, the oldest entry is the one `logNext` points at. */
+  private orderedLog(): RequestRecord[] {
+    if (this.log.length < REQUEST_LOG_SIZE) return [...this.log];
+    return [...this.log.slice(this.logNext), ...this.log.slice(0, this.logNext)];
   }
 
   requests(): RequestRecord[] {
-    return [...this.log];
+    return this.orderedLog();
   }
 
   clearRequests(): void {
     this.log = [];
+    this.logNext = 0;
   }
 
   waitForRequest(
@@ -283,7 +296,7 @@ class FakeApiServerImpl implements FakeApiServer {
     opts: { timeoutMs?: number; includePast?: boolean; arrived?: boolean } = {},
   ): Promise<RequestRecord> {
     if (opts.includePast && !opts.arrived) {
-      const past = this.log.find(match);
+      const past = this.orderedLog().find(match);
       if (past) return Promise.resolve(past);
     }
     const listeners = opts.arrived ? this.arrivalListeners : this.requestListeners;

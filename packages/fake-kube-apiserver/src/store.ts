@@ -3,6 +3,7 @@
 // bounded history of change events from which watches resume; older history is "compacted" and a
 // watch from before it gets 410 Gone.
 
+import { markStored } from './encoding.ts';
 import type { Obj } from './kinds/index.ts';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -52,12 +53,16 @@ function stamp(o: Obj, rv: number): Obj {
   const ordered: Obj = {};
   for (const k of META_ORDER) if (k in meta) ordered[k] = meta[k];
   for (const k of Object.keys(meta)) if (!(k in ordered)) ordered[k] = meta[k];
-  return { ...o, metadata: ordered };
+  const stored = { ...o, metadata: ordered };
+  markStored(stored);
+  return stored;
 }
 
 export class Store {
   private revision = 0;
   private readonly data = new Map<string, Map<string, Obj>>();
+  /** Each bucket's keys in order, computed on demand and dropped when a key is added or removed. */
+  private readonly sortedKeys = new Map<string, string[]>();
   private readonly history: ChangeEvent[] = [];
   private historyStart = 0;
   private compacted = 0;
@@ -96,10 +101,15 @@ export class Store {
   list(storageKey: string, namespace?: string): Obj[] {
     const b = this.data.get(storageKey);
     if (!b) return [];
-    const keys = [...b.keys()].sort();
+    let keys = this.sortedKeys.get(storageKey);
+    if (!keys) {
+      keys = [...b.keys()].sort();
+      this.sortedKeys.set(storageKey, keys);
+    }
     const out: Obj[] = [];
+    const prefix = namespace === undefined ? '' : `${namespace}/`;
     for (const k of keys) {
-      if (namespace !== undefined && !k.startsWith(`${namespace}/`)) continue;
+      if (prefix && !k.startsWith(prefix)) continue;
       out.push(b.get(k)!);
     }
     return out;
@@ -123,7 +133,9 @@ export class Store {
         this.historyStart = 0;
       }
     }
-    for (const l of [...this.listeners]) l(e);
+    // Copied only when there is more than one listener (a listener may unsubscribe while called).
+    if (this.listeners.size === 1) for (const l of this.listeners) l(e);
+    else for (const l of [...this.listeners]) l(e);
   }
 
   /** Writes a new object at the next revision; the caller has checked it does not exist. */
@@ -133,6 +145,7 @@ export class Store {
     const name = String(m.name);
     const stored = stamp(obj, ++this.revision);
     this.bucket(storageKey).set(keyOf(ns, name), stored);
+    this.sortedKeys.delete(storageKey);
     this.record({ type: 'ADDED', storageKey, namespace: ns, name, rv: this.revision, object: stored });
     return stored;
   }
@@ -156,6 +169,7 @@ export class Store {
     const prev = b?.get(keyOf(namespace, name));
     if (!b || !prev) return undefined;
     b.delete(keyOf(namespace, name));
+    this.sortedKeys.delete(storageKey);
     const last = stamp(prev, ++this.revision);
     this.record({ type: 'DELETED', storageKey, namespace, name, rv: this.revision, object: last, prev });
     return last;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { CoordinationV1Api, CoreV1Api, makeInformer, Watch, type V1Lease } from '@kubernetes/client-node';
 import { startFakeApiServer, type FakeApiServer } from '../src/index.ts';
-import { WatchReader, type Json } from './helpers.ts';
+import { raw, WatchReader, type Json } from './helpers.ts';
 
 let server: FakeApiServer;
 let api: CoordinationV1Api;
@@ -246,6 +246,41 @@ describe('raw watch streams', () => {
     await reader.waitFor(1);
     expect(reader.events.map((e) => [e.type, e.object.metadata.name])).toEqual([['ADDED', 'mine']]);
     await reader.close();
+  });
+
+  test('one change reaches exactly the watches that listen where it happened, byte-identical', async () => {
+    const rv = String(server.resourceVersion());
+    const from = `watch=1&resourceVersion=${rv}`;
+    const pinnedA = new WatchReader(server, `${leases('r8a')}?${from}&fieldSelector=metadata.name%3Dx`);
+    const pinnedOther = new WatchReader(server, `${leases('r8a')}?${from}&fieldSelector=metadata.name%3Dy`);
+    const pinnedB = new WatchReader(server, `${leases('r8b')}?${from}&fieldSelector=metadata.name%3Dx`);
+    const namespaceA = new WatchReader(server, `${leases('r8a')}?${from}`);
+    const everywhere = new WatchReader(server, `/apis/coordination.k8s.io/v1/leases?${from}`);
+    const configMaps = new WatchReader(server, `/api/v1/namespaces/r8a/configmaps?${from}`);
+    await api.createNamespacedLease({ namespace: 'r8a', body: { metadata: { name: 'x' }, spec: {} } });
+    await api.createNamespacedLease({ namespace: 'r8b', body: { metadata: { name: 'x' }, spec: {} } });
+    await Promise.all([pinnedA.waitFor(1), pinnedB.waitFor(1), namespaceA.waitFor(1), everywhere.waitFor(2)]);
+    // A later event on every stream proves the earlier ones had their chance to arrive.
+    await api.createNamespacedLease({ namespace: 'r8a', body: { metadata: { name: 'y' }, spec: {} } });
+    await Promise.all([pinnedOther.waitFor(1), namespaceA.waitFor(2), everywhere.waitFor(3)]);
+    const names = (r: WatchReader): string[] => r.events.map((e) => `${e.object.metadata.namespace}/${e.object.metadata.name}`);
+    expect(names(pinnedA)).toEqual(['r8a/x']);
+    expect(names(pinnedOther)).toEqual(['r8a/y']);
+    expect(names(pinnedB)).toEqual(['r8b/x']);
+    expect(names(namespaceA)).toEqual(['r8a/x', 'r8a/y']);
+    expect(names(everywhere)).toEqual(['r8a/x', 'r8b/x', 'r8a/y']);
+    expect(configMaps.events).toEqual([]);
+    expect(pinnedA.events[0]).toEqual(namespaceA.events[0]);
+    expect(pinnedA.events[0]).toEqual(everywhere.events[0]);
+    for (const r of [pinnedA, pinnedOther, pinnedB, namespaceA, everywhere, configMaps]) await r.close();
+  });
+
+  test('objects handed out by listObjects and putObject are copies: changing them changes nothing served', async () => {
+    server.putObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'copy', namespace: 'default' }, data: { a: '1' } });
+    const [listed] = server.listObjects('configmaps', 'default').filter((o: Json) => o.metadata.name === 'copy');
+    (listed as Json).data.a = 'changed';
+    const got = await raw(server, 'GET', '/api/v1/namespaces/default/configmaps/copy');
+    expect(got.json.data).toEqual({ a: '1' });
   });
 
   test('the deprecated /watch/ path prefix watches one object by name', async () => {
