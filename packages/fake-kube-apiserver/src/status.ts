@@ -214,8 +214,13 @@ export function notAcceptable(): ApiError {
   );
 }
 
-export function unsupportedMediaType(contentType: string): ApiError {
-  return new ApiError(failureStatus(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (${contentType})`));
+/** The media types a PATCH accepts (the default) or a create/update body does. */
+export const PATCH_MEDIA_TYPES = 'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml';
+export const OBJECT_MEDIA_TYPES = 'application/json, application/yaml, application/vnd.kubernetes.protobuf';
+
+export function unsupportedMediaType(contentType: string, accepted = PATCH_MEDIA_TYPES): ApiError {
+  const detail = accepted === PATCH_MEDIA_TYPES ? ` (${contentType})` : '';
+  return new ApiError(failureStatus(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted}${detail}`));
 }
 
 export function unprocessable(message: string): ApiError {
