@@ -66,6 +66,8 @@ let apiServer: FakeApiServer;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'baton-every-'));
   apiServer = await startFakeApiServer({ port: 0 });
+  // The lease backend runs in namespace apps; like a real API server, the fake one wants it to exist.
+  apiServer.putObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps' } });
 });
 afterAll(async () => {
   await apiServer.stop();

@@ -13,7 +13,8 @@
 //   --tokens FILE          JSON file: { "<token>": "admin" | { "user": "...", "rules": [RbacRule, ...] } }
 //   --bookmark-interval MS interval of watch BOOKMARK events (default 60000)
 //   --no-anonymous         requests without a token get 401 instead of being system:anonymous
-//   --strict-namespaces    creating in a missing namespace is a 404 instead of creating it
+//   --auto-create-namespaces  creating in a missing namespace creates it (default: a 404, as a
+//                          real server answers; --strict-namespaces is accepted and is the default)
 //
 // Prints one JSON line {"url","kubeconfig","adminToken"} when ready; stops on SIGINT/SIGTERM.
 
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     tokens: { type: 'string' },
     'bookmark-interval': { type: 'string' },
     'no-anonymous': { type: 'boolean', default: false },
+    'auto-create-namespaces': { type: 'boolean', default: false },
     'strict-namespaces': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -57,7 +59,7 @@ const opts: FakeApiServerOptions = {
   host: values.host,
   kubeconfigPath: resolve(values.kubeconfig),
   anonymousAuth: !values['no-anonymous'],
-  strictNamespaces: values['strict-namespaces'],
+  autoCreateNamespaces: values['auto-create-namespaces'] && !values['strict-namespaces'],
 };
 if (Object.keys(tokens).length > 0) opts.tokens = tokens;
 if (values['bookmark-interval']) opts.bookmarkIntervalMs = Number(values['bookmark-interval']);

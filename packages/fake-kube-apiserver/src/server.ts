@@ -32,6 +32,11 @@ function findDef(resource: string, apiGroup?: string): KindDef {
 
 const TLS_HANDSHAKE = 0x16;
 
+/** `autoCreateNamespaces`, or the older `strictNamespaces: false`; by default namespaces are strict. */
+function autoCreateNamespaces(opts: FakeApiServerOptions): boolean {
+  return opts.autoCreateNamespaces ?? opts.strictNamespaces === false;
+}
+
 class FakeApiServerImpl implements FakeApiServer {
   url = '';
   httpsUrl = '';
@@ -85,7 +90,7 @@ class FakeApiServerImpl implements FakeApiServer {
       this.kubeconfigPath = join(this.ownedDir, 'kubeconfig');
     }
     this.store = this.newStore();
-    this.registry = new Registry(this.store, { strictNamespaces: opts.strictNamespaces ?? false });
+    this.registry = new Registry(this.store, { autoCreateNamespaces: autoCreateNamespaces(opts) });
     this.registry.seedDefaultNamespaces();
     this.faults = new Faults({
       dropWatches: () => this.watchHub.endAll(),
@@ -209,7 +214,7 @@ class FakeApiServerImpl implements FakeApiServer {
     await this.shutdown();
     if (opts.keepState === false) {
       this.store = this.newStore();
-      this.registry = new Registry(this.store, { strictNamespaces: this.opts.strictNamespaces ?? false });
+      this.registry = new Registry(this.store, { autoCreateNamespaces: autoCreateNamespaces(this.opts) });
       this.registry.seedDefaultNamespaces();
     }
     await this.listen(this.port);

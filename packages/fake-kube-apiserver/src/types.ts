@@ -24,8 +24,13 @@ export interface FakeApiServerOptions {
   /** Interval of BOOKMARK events on watches that allow them (default 60000 ms, as the real server). */
   bookmarkIntervalMs?: number;
   /**
-   * Creating an object in a namespace that does not exist creates the namespace (default). With
-   * true, it is a 404 `namespaces "x" not found` as on a real server.
+   * Creating an object in a namespace that does not exist creates the namespace (a convenience
+   * for demos). Default false: a 404 `namespaces "x" not found`, as on a real server.
+   */
+  autoCreateNamespaces?: boolean;
+  /**
+   * @deprecated Namespaces are strict by default now; `strictNamespaces: false` is the same as
+   * `autoCreateNamespaces: true`.
    */
   strictNamespaces?: boolean;
   /** The version /version reports (default v1.33.0). */

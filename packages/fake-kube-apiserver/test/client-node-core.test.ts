@@ -154,15 +154,28 @@ describe('Namespaces', () => {
     expect(dup.body.message).toBe('namespaces "default" already exists');
   });
 
-  test('strictNamespaces: creating in a missing namespace is 404 as on a real server', async () => {
-    const strict = await startFakeApiServer({ strictNamespaces: true });
-    try {
-      const api = strict.kubeConfig.makeApiClient(CoreV1Api);
-      const err = await apiError(api.createNamespacedConfigMap({ namespace: 'ghost', body: { metadata: { name: 'c' } } }));
-      expect(err.code).toBe(404);
-      expect(err.body.message).toBe('namespaces "ghost" not found');
-    } finally {
-      await strict.stop();
+  test('namespaces are strict by default: create in a missing one is 404, get is the object\'s NotFound', async () => {
+    const created = await apiError(core.createNamespacedConfigMap({ namespace: 'ghost', body: { metadata: { name: 'c' } } }));
+    expect(created.code).toBe(404);
+    expect(created.body.message).toBe('namespaces "ghost" not found');
+    expect(created.body.details).toEqual({ name: 'ghost', kind: 'namespaces' });
+    const read = await apiError(core.readNamespacedConfigMap({ name: 'c', namespace: 'ghost' }));
+    expect(read.code).toBe(404);
+    expect(read.body.message).toBe('configmaps "c" not found');
+    const list = await core.listNamespacedConfigMap({ namespace: 'ghost' });
+    expect(list.items).toEqual([]);
+  });
+
+  test('autoCreateNamespaces (and the older strictNamespaces: false): create makes the namespace', async () => {
+    for (const options of [{ autoCreateNamespaces: true }, { strictNamespaces: false }]) {
+      const lenient = await startFakeApiServer(options);
+      try {
+        const api = lenient.kubeConfig.makeApiClient(CoreV1Api);
+        await api.createNamespacedConfigMap({ namespace: 'made', body: { metadata: { name: 'c' } } });
+        expect((await api.readNamespace({ name: 'made' })).metadata?.labels).toEqual({ 'kubernetes.io/metadata.name': 'made' });
+      } finally {
+        await lenient.stop();
+      }
     }
   });
 });

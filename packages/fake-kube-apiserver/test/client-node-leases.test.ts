@@ -17,7 +17,8 @@ let api: CoordinationV1Api;
 const ns = 'leases-test';
 
 beforeAll(async () => {
-  server = await startFakeApiServer();
+  // Each test works in a namespace of its own, created on first use.
+  server = await startFakeApiServer({ autoCreateNamespaces: true });
   api = server.kubeConfig.makeApiClient(CoordinationV1Api);
 });
 afterAll(async () => {

@@ -17,6 +17,7 @@ let server: FakeApiServer;
 
 beforeAll(async () => {
   server = await startFakeApiServer({
+    autoCreateNamespaces: true,
     tokens: {
       'admin-token': 'admin',
       'elector-token': { user: 'system:serviceaccount:apps:elector', rules: electorRules },

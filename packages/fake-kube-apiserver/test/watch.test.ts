@@ -11,7 +11,7 @@ let server: FakeApiServer;
 let api: CoordinationV1Api;
 
 beforeAll(async () => {
-  server = await startFakeApiServer({ bookmarkIntervalMs: 50 });
+  server = await startFakeApiServer({ bookmarkIntervalMs: 50, autoCreateNamespaces: true });
   api = server.kubeConfig.makeApiClient(CoordinationV1Api);
 });
 afterAll(async () => {
@@ -116,7 +116,7 @@ describe('client-node Watch', () => {
   });
 
   test('410 Gone: an ERROR event with an Expired Status for a compacted resourceVersion', async () => {
-    const small = await startFakeApiServer({ watchHistorySize: 3 });
+    const small = await startFakeApiServer({ watchHistorySize: 3, autoCreateNamespaces: true });
     try {
       const sapi = small.kubeConfig.makeApiClient(CoordinationV1Api);
       const first = await sapi.createNamespacedLease({ namespace: 'default', body: { metadata: { name: 'a' }, spec: {} } });

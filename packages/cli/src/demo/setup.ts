@@ -25,7 +25,8 @@ export async function setUpBackend(backend: DemoBackendName, url: string | undef
         return { section: { url, ...kubernetes }, description: `Kubernetes API server ${url}`, stop: async () => {} };
       }
       const { startFakeApiServer } = await import('@baton/fake-kube-apiserver');
-      const server = await startFakeApiServer({ port: 0 });
+      // The demo may be pointed at any namespace: create it on first use, as a demo should.
+      const server = await startFakeApiServer({ port: 0, autoCreateNamespaces: true });
       return {
         section: { kubeconfig: server.kubeconfigPath },
         description: `fake kube-apiserver in this process at ${server.httpsUrl}`,
