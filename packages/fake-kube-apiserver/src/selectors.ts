@@ -17,116 +17,178 @@ export class SelectorError extends Error {
   }
 }
 
-type Token =
-  | { t: 'id'; v: string }
-  | { t: 'op'; v: '=' | '==' | '!=' | '!' | '>' | '<' }
-  | { t: '(' | ')' | ',' };
+/** apimachinery's label selector tokens; every token keeps its literal text for messages. */
+type TokenKind = 'id' | 'in' | 'notin' | '!' | '!=' | '=' | '==' | '>' | '<' | '(' | ')' | ',' | 'end' | 'error';
 
+interface Token {
+  kind: TokenKind;
+  literal: string;
+}
+
+const SPECIAL = new Set(['=', '!', '(', ')', ',', '>', '<']);
+const SYMBOLS = new Set(['!', '!=', '(', ')', ',', '=', '==', '>', '<']);
+const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n';
+
+/** The lexer of k8s.io/apimachinery/pkg/labels: identifiers, keywords and the longest symbol. */
 function lex(input: string): Token[] {
-  const out: Token[] = [];
+  const tokens: Token[] = [];
   let i = 0;
-  while (i < input.length) {
-    const c = input[i]!;
-    if (/\s/.test(c)) {
-      i++;
-    } else if (c === '(' || c === ')' || c === ',') {
-      out.push({ t: c });
-      i++;
-    } else if (c === '=' || c === '!' || c === '>' || c === '<') {
-      if (c === '=' && input[i + 1] === '=') {
-        out.push({ t: 'op', v: '==' });
-        i += 2;
-      } else if (c === '!' && input[i + 1] === '=') {
-        out.push({ t: 'op', v: '!=' });
-        i += 2;
-      } else {
-        out.push({ t: 'op', v: c });
-        i++;
-      }
-    } else {
+  for (;;) {
+    while (i < input.length && isSpace(input[i]!)) i++;
+    if (i >= input.length) {
+      tokens.push({ kind: 'end', literal: '' });
+      return tokens;
+    }
+    if (SPECIAL.has(input[i]!)) {
+      let symbol = '';
       let j = i;
-      while (j < input.length && !/[\s(),=!<>]/.test(input[j]!)) j++;
-      out.push({ t: 'id', v: input.slice(i, j) });
-      i = j;
-    }
-  }
-  return out;
-}
-
-function checkKey(key: string): void {
-  const errs = qualifiedNameErrors(key);
-  if (errs.length) throw new SelectorError(`unable to parse requirement: key: Invalid value: ${JSON.stringify(key)}: ${errs[0]}`);
-}
-
-function checkValue(v: string, i: number): void {
-  const errs = labelValueErrors(v);
-  if (errs.length) throw new SelectorError(`unable to parse requirement: values[${i}][key]: Invalid value: ${JSON.stringify(v)}: ${errs[0]}`);
-}
-
-export function parseLabelSelector(input: string): LabelRequirement[] {
-  const toks = lex(input);
-  const reqs: LabelRequirement[] = [];
-  let i = 0;
-  const peek = (): Token | undefined => toks[i];
-  const fail = (what: string): never => {
-    throw new SelectorError(`unable to parse requirement: ${what}`);
-  };
-  while (i < toks.length) {
-    let tok = toks[i++]!;
-    if (tok.t === 'op' && tok.v === '!') {
-      const key = toks[i++];
-      if (!key || key.t !== 'id') fail('found end of string, expected: identifier');
-      checkKey((key as { v: string }).v);
-      reqs.push({ key: (key as { v: string }).v, op: '!exists', values: [] });
-    } else if (tok.t === 'id') {
-      const key = tok.v;
-      checkKey(key);
-      const next = peek();
-      if (!next || next.t === ',') {
-        reqs.push({ key, op: 'exists', values: [] });
-      } else if (next.t === 'op' && next.v !== '!') {
-        i++;
-        const val = peek();
-        let value = '';
-        if (val && val.t === 'id') {
-          value = val.v;
-          i++;
-        }
-        if (next.v === '>' || next.v === '<') {
-          if (!/^-?\d+$/.test(value)) fail(`for 'Gt', 'Lt' operators, the value must be an integer`);
-          reqs.push({ key, op: next.v === '>' ? 'gt' : 'lt', values: [value] });
-        } else {
-          checkValue(value, 0);
-          reqs.push({ key, op: next.v === '!=' ? '!=' : '=', values: [value] });
-        }
-      } else if (next.t === 'id' && (next.v === 'in' || next.v === 'notin')) {
-        i++;
-        if (peek()?.t !== '(') fail(`found '${JSON.stringify(peek() ?? 'end of string')}', expected: '('`);
-        i++;
-        const values: string[] = [];
-        for (;;) {
-          tok = toks[i++] ?? fail("found end of string, expected: ')'");
-          if (tok.t === ')') break;
-          if (tok.t === ',') continue;
-          if (tok.t !== 'id') fail(`found '${JSON.stringify(tok)}', expected: ',', ')' or identifier`);
-          checkValue((tok as { v: string }).v, values.length);
-          values.push((tok as { v: string }).v);
-        }
-        if (values.length === 0) values.push('');
-        reqs.push({ key, op: next.v, values });
-      } else {
-        fail(`found '${JSON.stringify(next)}', expected: in, notin, =, ==, !=, gt, lt`);
+      while (j < input.length && SPECIAL.has(input[j]!) && SYMBOLS.has(symbol + input[j]!)) symbol += input[j++]!;
+      if (symbol === '') {
+        tokens.push({ kind: 'error', literal: `error expected: keyword found '${input[i]}'` });
+        return tokens;
       }
-    } else {
-      fail(`found '${tok.t === 'op' ? tok.v : tok.t}', expected: !, identifier, or 'end of string'`);
+      tokens.push({ kind: symbol as TokenKind, literal: symbol });
+      i = j;
+      continue;
     }
-    const sep = peek();
-    if (sep) {
-      if (sep.t !== ',') fail(`found '${JSON.stringify(sep)}', expected: ',' or 'end of string'`);
-      i++;
-    }
+    let j = i;
+    while (j < input.length && !SPECIAL.has(input[j]!) && !isSpace(input[j]!)) j++;
+    const word = input.slice(i, j);
+    tokens.push({ kind: word === 'in' || word === 'notin' ? word : 'id', literal: word });
+    i = j;
   }
-  return reqs;
+}
+
+const BINARY_OPERATORS = 'in, notin, =, ==, !=, gt, lt';
+
+/** A field.Error message: `path: Invalid value: "v": detail` (a nil path prints as `<nil>`). */
+const invalidValue = (path: string, value: string, detail: string): string => `${path}: Invalid value: ${JSON.stringify(value)}: ${detail}`;
+
+/**
+ * Parses a label selector with apimachinery's grammar and messages (labels.Parse), so a bad
+ * selector gets the same 400 text as from a real server.
+ */
+export function parseLabelSelector(input: string): LabelRequirement[] {
+  const tokens = lex(input);
+  let position = 0;
+  // In value position the keywords `in` and `notin` are ordinary identifiers.
+  const asValue = (t: Token): Token => (t.kind === 'in' || t.kind === 'notin' ? { kind: 'id', literal: t.literal } : t);
+  const lookahead = (): Token => asValue(tokens[position]!);
+  const consumeValue = (): Token => asValue(tokens[position++]!);
+  const consumeOperator = (): Token => tokens[position++]!;
+  const fail = (message: string): never => {
+    throw new SelectorError(message);
+  };
+
+  const parseValues = (): string[] => {
+    const open = consumeValue();
+    if (open.kind !== '(') fail(`found '${open.literal}' expected: '('`);
+    const first = lookahead();
+    if (first.kind === ')') {
+      position++;
+      return [''];
+    }
+    if (first.kind !== 'id' && first.kind !== ',') fail(`found '${first.literal}', expected: ',', ')' or identifier`);
+    const values = new Set<string>();
+    for (;;) {
+      const token = consumeValue();
+      if (token.kind === 'id') {
+        values.add(token.literal);
+        const next = lookahead();
+        if (next.kind === ',') continue;
+        if (next.kind === ')') break;
+        fail(`found '${next.literal}', expected: ',' or ')'`);
+      } else if (token.kind === ',') {
+        if (values.size === 0) values.add('');
+        const next = lookahead();
+        if (next.kind === ')') {
+          values.add('');
+          break;
+        }
+        if (next.kind === ',') {
+          position++;
+          values.add('');
+        }
+      } else {
+        fail(`found '${token.literal}', expected: ',', or identifier`);
+      }
+    }
+    if (consumeValue().kind !== ')') fail(`found '${first.literal}', expected: ')'`);
+    return [...values].sort();
+  };
+
+  const parseExactValue = (): string[] => {
+    const next = lookahead();
+    if (next.kind === 'end' || next.kind === ',') return [''];
+    const token = consumeValue();
+    if (token.kind !== 'id') fail(`found '${token.literal}', expected: identifier`);
+    return [token.literal];
+  };
+
+  /** NewRequirement's checks: the values a requirement's operator allows. */
+  const requirement = (key: string, op: LabelOp, values: string[]): LabelRequirement => {
+    const errs: string[] = [];
+    if ((op === 'gt' || op === 'lt') && !/^-?\d+$/.test(values[0] ?? '')) {
+      errs.push(invalidValue('values[0]', values[0] ?? '', "for 'Gt', 'Lt' operators, the value must be an integer"));
+    }
+    values.forEach((value, i) => {
+      const valueErrs = labelValueErrors(value);
+      if (valueErrs.length) errs.push(invalidValue(`values[${i}][${key}]`, value, valueErrs.join('; ')));
+    });
+    if (errs.length === 1) fail(errs[0]!);
+    if (errs.length > 1) fail(`[${errs.join(', ')}]`);
+    return { key, op, values };
+  };
+
+  const parseRequirement = (): LabelRequirement => {
+    let token = consumeValue();
+    let negated = false;
+    if (token.kind === '!') {
+      negated = true;
+      token = consumeValue();
+    }
+    if (token.kind !== 'id') fail(`found '${token.literal}', expected: identifier`);
+    const key = token.literal;
+    const keyErrs = qualifiedNameErrors(key);
+    if (keyErrs.length) fail(invalidValue('<nil>', key, keyErrs.join('; ')));
+    const next = lookahead();
+    if (negated || next.kind === 'end' || next.kind === ',') return requirement(key, negated ? '!exists' : 'exists', []);
+    const operator = consumeOperator();
+    switch (operator.kind) {
+      case 'in':
+      case 'notin':
+        return requirement(key, operator.kind, parseValues());
+      case '=':
+      case '==':
+        return requirement(key, '=', parseExactValue());
+      case '!=':
+        return requirement(key, '!=', parseExactValue());
+      case '>':
+        return requirement(key, 'gt', parseExactValue());
+      case '<':
+        return requirement(key, 'lt', parseExactValue());
+      default:
+        return fail(`found '${operator.literal}', expected: ${BINARY_OPERATORS}`);
+    }
+  };
+
+  const requirements: LabelRequirement[] = [];
+  for (;;) {
+    const start = lookahead();
+    if (start.kind === 'end') return requirements;
+    if (start.kind !== 'id' && start.kind !== '!') fail(`found '${start.literal}', expected: !, identifier, or 'end of string'`);
+    try {
+      requirements.push(parseRequirement());
+    } catch (e) {
+      if (e instanceof SelectorError) throw new SelectorError(`unable to parse requirement: ${e.message}`);
+      throw e;
+    }
+    const separator = consumeValue();
+    if (separator.kind === 'end') return requirements;
+    if (separator.kind !== ',') fail(`found '${separator.literal}', expected: ',' or 'end of string'`);
+    const following = lookahead();
+    if (following.kind !== 'id' && following.kind !== '!') fail(`found '${following.literal}', expected: identifier after ','`);
+  }
 }
 
 export function matchLabels(reqs: LabelRequirement[], labels: Record<string, string> | undefined): boolean {

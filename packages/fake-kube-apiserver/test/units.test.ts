@@ -34,6 +34,30 @@ describe('label selectors', () => {
     expect(() => parseLabelSelector('a b')).toThrow(SelectorError);
     expect(() => parseLabelSelector('app=bad value!')).toThrow(SelectorError);
   });
+  // The texts of k8s.io/apimachinery/pkg/labels.Parse, which a real server answers in its 400.
+  test.each([
+    ['a b', "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt"],
+    ['app in (a', "unable to parse requirement: found '', expected: ',' or ')'"],
+    ['app=bad value', "found 'value', expected: ',' or 'end of string'"],
+    ['a,', "found '', expected: identifier after ','"],
+    [',a', "found ',', expected: !, identifier, or 'end of string'"],
+    ['a in b', "unable to parse requirement: found 'b' expected: '('"],
+    ['a>b', `unable to parse requirement: values[0]: Invalid value: "b": for 'Gt', 'Lt' operators, the value must be an integer`],
+    ['a=b!', "found '!', expected: ',' or 'end of string'"],
+  ])('%s: %s', (selector, message) => {
+    expect(() => parseLabelSelector(selector)).toThrow(new SelectorError(message));
+  });
+  test('bad keys and values name the field as labels.Parse does', () => {
+    expect(() => parseLabelSelector('-a')).toThrow(/^unable to parse requirement: <nil>: Invalid value: "-a": name part must consist of/);
+    expect(() => parseLabelSelector('a=-b')).toThrow(/^unable to parse requirement: values\[0\]\[a\]: Invalid value: "-b": a valid label must be/);
+  });
+  test('set values are de-duplicated and sorted; empty sets hold the empty string', () => {
+    expect(parseLabelSelector('x in (foo,,baz),y,z notin ()')).toEqual([
+      { key: 'x', op: 'in', values: ['', 'baz', 'foo'] },
+      { key: 'y', op: 'exists', values: [] },
+      { key: 'z', op: 'notin', values: [''] },
+    ]);
+  });
 });
 
 describe('field selectors', () => {
