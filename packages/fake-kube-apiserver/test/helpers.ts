@@ -1,6 +1,8 @@
 // Shared test helpers: raw HTTP against the fake server, reading API errors from client-node,
 // and reading watch streams with event-driven waits and deadlines (never sleeping to wait).
 
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { ApiException } from '@kubernetes/client-node';
 import type { FakeApiServer } from '../src/index.ts';
 
@@ -147,3 +149,31 @@ export class WatchReader {
 export const RFC3339_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 export const MICROTIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The kubectl binary the kubectl suites drive (`KUBECTL` overrides; `scripts/setup` installs one). */
+export const KUBECTL = process.env.KUBECTL ?? 'kubectl';
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs kubectl against a kubeconfig, with HOME and the discovery cache in `dir` so no user
+ * configuration leaks in; resolves (never rejects) with the exit code and output.
+ */
+export function runKubectl(kubeconfig: string, dir: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      KUBECTL,
+      ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args],
+      { timeout: opts.timeoutMs ?? 20_000, env: { ...process.env, HOME: dir, KUBECONFIG: '' } },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}

@@ -3,39 +3,22 @@
 // written kubeconfig (https, since kubectl only sends credentials over TLS).
 
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { startFakeApiServer, type FakeApiServer } from '../src/index.ts';
+import { KUBECTL, runKubectl, type KubectlResult } from './helpers.ts';
 
-const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 const TIMEOUT_MS = 20_000;
 
 let server: FakeApiServer;
 let dir: string;
 let limitedKubeconfig: string;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kubectl(args: string[], opts: { kubeconfig?: string; input?: string } = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      KUBECTL,
-      ['--kubeconfig', opts.kubeconfig ?? server.kubeconfigPath, '--cache-dir', join(dir, 'cache'), ...args],
-      { timeout: TIMEOUT_MS, env: { ...process.env, HOME: dir, KUBECONFIG: '' } },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
-  });
+function kubectl(args: string[], opts: { kubeconfig?: string; input?: string } = {}): Promise<KubectlResult> {
+  return runKubectl(opts.kubeconfig ?? server.kubeconfigPath, dir, args, { ...opts, timeoutMs: TIMEOUT_MS });
 }
 
 function manifest(name: string, content: string): string {
