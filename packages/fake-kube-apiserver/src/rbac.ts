@@ -61,9 +61,9 @@ export function authenticate(
   anonymousAuth: boolean,
 ): UserInfo | null {
   if (!header) return anonymousAuth ? ANONYMOUS : null;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!m) return null;
-  return tokens.get(m[1]!) ?? null;
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!bearer) return null;
+  return tokens.get(bearer[1]!) ?? null;
 }
 
 const PUBLIC_PATHS = ['/healthz', '/livez', '/readyz', '/version', '/version/'];
@@ -102,7 +102,7 @@ function ruleAllows(rule: RbacRule, a: Attributes): boolean {
 export function authorize(user: UserInfo, a: Attributes): boolean {
   if (user.rules === 'admin') return true;
   if (!a.isResourceRequest) return nonResourceAllowed(user, a.path);
-  return user.rules.some((r) => ruleAllows(r, a));
+  return user.rules.some((rule) => ruleAllows(rule, a));
 }
 
 /** The reason text of a 403, as the RBAC authorizer words it. */

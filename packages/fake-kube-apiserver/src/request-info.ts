@@ -88,17 +88,17 @@ export function requestInfo(method: string, url: URL): RequestInfo {
     // Deeper paths (e.g. proxy) are not served; keep the subresource so routing 404s.
     info.subresource = parts.slice(2).join('/');
   }
-  const q = url.searchParams;
+  const query = url.searchParams;
   if (info.name === '') {
-    if (info.verb === 'get') info.verb = truthy(q.get('watch')) ? 'watch' : 'list';
+    if (info.verb === 'get') info.verb = truthy(query.get('watch')) ? 'watch' : 'list';
     if (info.verb === 'delete') info.verb = 'deletecollection';
-  } else if (info.verb === 'get' && truthy(q.get('watch'))) {
+  } else if (info.verb === 'get' && truthy(query.get('watch'))) {
     info.verb = 'watch';
   }
   info.authzName = info.name;
   if ((info.verb === 'list' || info.verb === 'watch') && info.name === '') {
     try {
-      const name = exactName(parseFieldSelector(q.get('fieldSelector') ?? ''));
+      const name = exactName(parseFieldSelector(query.get('fieldSelector') ?? ''));
       if (name && !name.includes('/') && name !== '.' && name !== '..') info.authzName = name;
     } catch {
       // A bad field selector is reported by the handler.

@@ -81,7 +81,8 @@ function jsonTypeName(v: unknown): string {
   return typeof v;
 }
 
-interface Ctx {
+/** What a decode carries down the tree: unknown fields found, and the Go struct being filled (for messages). */
+interface DecodeState {
   unknown: string[];
   structName: string;
 }
@@ -114,37 +115,37 @@ function zeroOf(schema: Schema): unknown {
   }
 }
 
-function typeError(v: unknown, ctx: Ctx, path: string, goType: string): DecodeError {
+function typeError(v: unknown, state: DecodeState, path: string, goType: string): DecodeError {
   return new DecodeError(
-    `json: cannot unmarshal ${jsonTypeName(v).split(' ')[0]} into Go struct field ${ctx.structName}.${path} of type ${goType}`,
+    `json: cannot unmarshal ${jsonTypeName(v).split(' ')[0]} into Go struct field ${state.structName}.${path} of type ${goType}`,
   );
 }
 
-function decodeValue(v: unknown, schema: Schema, path: string, ctx: Ctx): unknown {
+function decodeValue(v: unknown, schema: Schema, path: string, state: DecodeState): unknown {
   if (v === null || v === undefined) return undefined;
   switch (schema.type) {
     case 'any':
       return v;
     case 'string':
-      if (typeof v !== 'string') throw typeError(v, ctx, path, 'string');
+      if (typeof v !== 'string') throw typeError(v, state, path, 'string');
       return v;
     case 'bool':
-      if (typeof v !== 'boolean') throw typeError(v, ctx, path, 'bool');
+      if (typeof v !== 'boolean') throw typeError(v, state, path, 'bool');
       return v;
     case 'int32':
     case 'int64': {
-      if (typeof v !== 'number') throw typeError(v, ctx, path, schema.type);
+      if (typeof v !== 'number') throw typeError(v, state, path, schema.type);
       const limit = schema.type === 'int32' ? 2 ** 31 : 2 ** 63;
       if (!Number.isInteger(v) || v >= limit || v < -limit) {
         throw new DecodeError(
-          `json: cannot unmarshal number ${String(v)} into Go struct field ${ctx.structName}.${path} of type ${schema.type}`,
+          `json: cannot unmarshal number ${String(v)} into Go struct field ${state.structName}.${path} of type ${schema.type}`,
         );
       }
       return v;
     }
     case 'microtime':
     case 'time': {
-      if (typeof v !== 'string') throw typeError(v, ctx, path, GO_TYPES[schema.type]!);
+      if (typeof v !== 'string') throw typeError(v, state, path, GO_TYPES[schema.type]!);
       try {
         return schema.type === 'microtime' ? canonicalMicroTime(v) : canonicalTime(v);
       } catch (e) {
@@ -152,24 +153,24 @@ function decodeValue(v: unknown, schema: Schema, path: string, ctx: Ctx): unknow
       }
     }
     case 'map': {
-      if (typeof v !== 'object' || Array.isArray(v)) throw typeError(v, ctx, path, 'map[string]string');
+      if (typeof v !== 'object' || Array.isArray(v)) throw typeError(v, state, path, 'map[string]string');
       const out: Record<string, unknown> = {};
       for (const key of Object.keys(v).sort()) {
-        const d = decodeValue((v as Record<string, unknown>)[key], schema.values, path, ctx);
+        const d = decodeValue((v as Record<string, unknown>)[key], schema.values, path, state);
         out[key] = d === undefined ? zeroOf(schema.values) : d;
       }
       return out;
     }
     case 'array': {
-      if (!Array.isArray(v)) throw typeError(v, ctx, path, `[]${schema.items.type === 'object' ? schema.items.goName : schema.items.type}`);
+      if (!Array.isArray(v)) throw typeError(v, state, path, `[]${schema.items.type === 'object' ? schema.items.goName : schema.items.type}`);
       return v.map((item, i) => {
-        const d = decodeValue(item, schema.items, `${path}[${i}]`, ctx);
+        const d = decodeValue(item, schema.items, `${path}[${i}]`, state);
         return d === undefined ? zeroOf(schema.items) : d;
       });
     }
     case 'object': {
-      if (typeof v !== 'object' || Array.isArray(v)) throw typeError(v, ctx, path, schema.goName);
-      return decodeObject(v as Record<string, unknown>, schema, path, ctx);
+      if (typeof v !== 'object' || Array.isArray(v)) throw typeError(v, state, path, schema.goName);
+      return decodeObject(v as Record<string, unknown>, schema, path, state);
     }
   }
 }
@@ -178,16 +179,16 @@ function decodeObject(
   v: Record<string, unknown>,
   schema: Extract<Schema, { type: 'object' }>,
   path: string,
-  ctx: Ctx,
+  state: DecodeState,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const known = new Set<string>();
-  const outer = ctx.structName;
-  ctx.structName = schema.goName;
+  const outer = state.structName;
+  state.structName = schema.goName;
   for (const field of schema.fields) {
     known.add(field.name);
     const childPath = path ? `${path}.${field.name}` : field.name;
-    const decoded = decodeValue(v[field.name], field.schema, childPath, ctx);
+    const decoded = decodeValue(v[field.name], field.schema, childPath, state);
     if (field.emit === 'always') {
       out[field.name] = decoded === undefined ? zeroOf(field.schema) : decoded;
     } else if (field.emit === 'pointer') {
@@ -199,18 +200,18 @@ function decodeObject(
   for (const key of Object.keys(v)) {
     if (known.has(key)) continue;
     if (schema.preserveUnknown) out[key] = v[key];
-    else ctx.unknown.push(path ? `${path}.${key}` : key);
+    else state.unknown.push(path ? `${path}.${key}` : key);
   }
-  ctx.structName = outer;
+  state.structName = outer;
   return out;
 }
 
 /** Decodes a whole object body against the schema of its kind. */
 export function decode(body: Record<string, unknown>, schema: Schema): DecodeResult {
   if (schema.type !== 'object') throw new Error('top-level schema must be an object');
-  const ctx: Ctx = { unknown: [], structName: schema.goName };
-  const value = decodeObject(body, schema, '', ctx);
-  return { value, unknownFields: ctx.unknown };
+  const state: DecodeState = { unknown: [], structName: schema.goName };
+  const value = decodeObject(body, schema, '', state);
+  return { value, unknownFields: state.unknown };
 }
 
 /** Re-encodes an already valid object in canonical order (used after patches and defaulting). */

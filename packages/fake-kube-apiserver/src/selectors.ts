@@ -191,30 +191,32 @@ export function parseLabelSelector(input: string): LabelRequirement[] {
   }
 }
 
-export function matchLabels(reqs: LabelRequirement[], labels: Record<string, string> | undefined): boolean {
-  const l = labels ?? {};
-  return reqs.every((r) => {
-    const has = Object.hasOwn(l, r.key);
-    const v = l[r.key];
-    switch (r.op) {
+/** Whether labels satisfy every requirement (labels.Selector.Matches). */
+export function matchLabels(requirements: LabelRequirement[], labels: Record<string, string> | undefined): boolean {
+  const present = labels ?? {};
+  return requirements.every((requirement) => {
+    const has = Object.hasOwn(present, requirement.key);
+    const value = present[requirement.key];
+    switch (requirement.op) {
       case 'exists':
         return has;
       case '!exists':
         return !has;
       case '=':
-        return has && v === r.values[0];
+        return has && value === requirement.values[0];
       case '!=':
-        return !has || v !== r.values[0];
+        return !has || value !== requirement.values[0];
       case 'in':
-        return has && r.values.includes(v!);
+        return has && requirement.values.includes(value!);
       case 'notin':
-        return !has || !r.values.includes(v!);
+        return !has || !requirement.values.includes(value!);
       case 'gt':
       case 'lt': {
-        if (!has || !/^-?\d+$/.test(v!)) return false;
-        const n = Number(v);
-        const want = Number(r.values[0]);
-        return r.op === 'gt' ? n > want : n < want;
+        // Gt/Lt compare integers; a label that is not one never matches.
+        if (!has || !/^-?\d+$/.test(value!)) return false;
+        const actual = Number(value);
+        const bound = Number(requirement.values[0]);
+        return requirement.op === 'gt' ? actual > bound : actual < bound;
       }
     }
   });
@@ -276,12 +278,14 @@ function findUnescaped(s: string, token: string): number {
   return -1;
 }
 
-export function matchFields(reqs: FieldRequirement[], get: (field: string) => string): boolean {
-  return reqs.every((r) => (r.op === '=' ? get(r.field) === r.value : get(r.field) !== r.value));
+/** Whether an object's field values (read through `valueOf`) satisfy every requirement. */
+export function matchFields(requirements: FieldRequirement[], valueOf: (field: string) => string): boolean {
+  return requirements.every((requirement) =>
+    requirement.op === '=' ? valueOf(requirement.field) === requirement.value : valueOf(requirement.field) !== requirement.value,
+  );
 }
 
 /** The name a field selector pins down exactly (`metadata.name=x`), as the RBAC request info uses. */
-export function exactName(reqs: FieldRequirement[]): string | undefined {
-  const r = reqs.find((q) => q.field === 'metadata.name' && q.op === '=');
-  return r?.value;
+export function exactName(requirements: FieldRequirement[]): string | undefined {
+  return requirements.find((requirement) => requirement.field === 'metadata.name' && requirement.op === '=')?.value;
 }

@@ -61,8 +61,8 @@ class FakeApiServerImpl implements FakeApiServer {
   /** The last REQUEST_LOG_SIZE requests, a ring: `logNext` is the slot the next one takes. */
   private log: RequestRecord[] = [];
   private logNext = 0;
-  private readonly requestListeners = new Set<(r: RequestRecord) => void>();
-  private readonly arrivalListeners = new Set<(r: RequestRecord) => void>();
+  private readonly requestListeners = new Set<(request: RequestRecord) => void>();
+  private readonly arrivalListeners = new Set<(request: RequestRecord) => void>();
   private readonly handler: ApiHandler;
   private readonly certificate: ServingCertificate;
 
@@ -110,13 +110,13 @@ class FakeApiServerImpl implements FakeApiServer {
       watchHub: this.watchHub,
       sleep: (ms) => this.sleep(ms),
       signal: () => this.abort.signal,
-      record: (r) => {
-        this.log[this.logNext] = r;
+      record: (request) => {
+        this.log[this.logNext] = request;
         this.logNext = (this.logNext + 1) % REQUEST_LOG_SIZE;
-        if (this.requestListeners.size > 0) for (const l of [...this.requestListeners]) l(r);
+        if (this.requestListeners.size > 0) for (const listener of [...this.requestListeners]) listener(request);
       },
-      arrived: (r) => {
-        for (const l of [...this.arrivalListeners]) l(r);
+      arrived: (request) => {
+        for (const listener of [...this.arrivalListeners]) listener(request);
       },
     });
   }

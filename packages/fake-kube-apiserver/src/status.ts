@@ -39,8 +39,8 @@ export interface GroupKind {
   kind: string;
 }
 
-export function groupResourceString(gr: GroupResource): string {
-  return gr.group ? `${gr.resource}.${gr.group}` : gr.resource;
+export function groupResourceString(groupRes: GroupResource): string {
+  return groupRes.group ? `${groupRes.resource}.${groupRes.group}` : groupRes.resource;
 }
 
 function groupKindString(gk: GroupKind): string {
@@ -85,30 +85,30 @@ export class ApiError extends Error {
   }
 }
 
-export function notFound(gr: GroupResource, name: string): ApiError {
+export function notFound(groupRes: GroupResource, name: string): ApiError {
   return new ApiError(
-    failureStatus(404, 'NotFound', `${groupResourceString(gr)} "${name}" not found`, { name, group: gr.group, kind: gr.resource }),
+    failureStatus(404, 'NotFound', `${groupResourceString(groupRes)} "${name}" not found`, { name, group: groupRes.group, kind: groupRes.resource }),
   );
 }
 
-export function alreadyExists(gr: GroupResource, name: string): ApiError {
+export function alreadyExists(groupRes: GroupResource, name: string): ApiError {
   return new ApiError(
-    failureStatus(409, 'AlreadyExists', `${groupResourceString(gr)} "${name}" already exists`, {
+    failureStatus(409, 'AlreadyExists', `${groupResourceString(groupRes)} "${name}" already exists`, {
       name,
-      group: gr.group,
-      kind: gr.resource,
+      group: groupRes.group,
+      kind: groupRes.resource,
     }),
   );
 }
 
 export const OPTIMISTIC_LOCK_MESSAGE = 'the object has been modified; please apply your changes to the latest version and try again';
 
-export function conflict(gr: GroupResource, name: string, why: string = OPTIMISTIC_LOCK_MESSAGE): ApiError {
+export function conflict(groupRes: GroupResource, name: string, why: string = OPTIMISTIC_LOCK_MESSAGE): ApiError {
   return new ApiError(
-    failureStatus(409, 'Conflict', `Operation cannot be fulfilled on ${groupResourceString(gr)} "${name}": ${why}`, {
+    failureStatus(409, 'Conflict', `Operation cannot be fulfilled on ${groupResourceString(groupRes)} "${name}": ${why}`, {
       name,
-      group: gr.group,
-      kind: gr.resource,
+      group: groupRes.group,
+      kind: groupRes.resource,
     }),
   );
 }
@@ -183,19 +183,19 @@ export function unauthorized(): ApiError {
   return new ApiError(failureStatus(401, 'Unauthorized', 'Unauthorized'));
 }
 
-export function forbidden(gr: GroupResource | null, name: string, why: string): ApiError {
-  if (!gr) return new ApiError(failureStatus(403, 'Forbidden', `forbidden: ${why}`, {}));
-  const subject = name ? `${groupResourceString(gr)} "${name}"` : groupResourceString(gr);
+export function forbidden(groupRes: GroupResource | null, name: string, why: string): ApiError {
+  if (!groupRes) return new ApiError(failureStatus(403, 'Forbidden', `forbidden: ${why}`, {}));
+  const subject = name ? `${groupResourceString(groupRes)} "${name}"` : groupResourceString(groupRes);
   return new ApiError(
-    failureStatus(403, 'Forbidden', `${subject} is forbidden: ${why}`, { name, group: gr.group, kind: gr.resource }),
+    failureStatus(403, 'Forbidden', `${subject} is forbidden: ${why}`, { name, group: groupRes.group, kind: groupRes.resource }),
   );
 }
 
-export function methodNotSupported(gr: GroupResource, action: string): ApiError {
+export function methodNotSupported(groupRes: GroupResource, action: string): ApiError {
   return new ApiError(
-    failureStatus(405, 'MethodNotAllowed', `${action} is not supported on resources of kind "${groupResourceString(gr)}"`, {
-      group: gr.group,
-      kind: gr.resource,
+    failureStatus(405, 'MethodNotAllowed', `${action} is not supported on resources of kind "${groupResourceString(groupRes)}"`, {
+      group: groupRes.group,
+      kind: groupRes.resource,
     }),
   );
 }
