@@ -65,11 +65,12 @@ export class ApiHandler {
       user: user?.name ?? '',
       userAgent: String(req.headers['user-agent'] ?? ''),
     };
+    const authorizedName = info.authzName;
     const record = (code: number, injected?: 'error' | 'blackhole'): void => {
-      this.server.record(injected ? { ...faultInfo, code, injected } : { ...faultInfo, code });
+      this.server.record(injected ? { ...faultInfo, authorizedName, code, injected } : { ...faultInfo, authorizedName, code });
     };
 
-    this.server.arrived({ ...faultInfo, code: 0 });
+    this.server.arrived({ ...faultInfo, authorizedName, code: 0 });
     const decision = this.server.faults.decide(faultInfo);
     if (decision.kind === 'blackhole') {
       this.server.faults.hold(res);

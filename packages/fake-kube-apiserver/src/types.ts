@@ -84,6 +84,11 @@ export interface FaultHandle {
 /** One served request, for assertions. */
 export interface RequestRecord extends FaultRequestInfo {
   code: number;
+  /**
+   * The object name authorization saw: the URL's name, or for a list or watch the name a
+   * `metadata.name=` field selector pins (what a Role's resourceNames are checked against).
+   */
+  authorizedName: string;
   /** Set on requests that were answered by injected faults. */
   injected?: 'error' | 'blackhole';
 }

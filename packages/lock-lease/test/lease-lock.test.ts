@@ -99,12 +99,13 @@ test('fields baton does not own survive every write', async () => {
 });
 
 describe('RBAC', () => {
-  /** The Role in deploy/kubernetes/rbac.yaml, as the fake apiserver's rules. */
-  const deployRules = (): RbacRule[] => {
-    const docs = parseAllDocuments(readFileSync(new URL('../../../deploy/kubernetes/rbac.yaml', import.meta.url), 'utf8'));
-    const role = docs.map((d) => d.toJS()).find((d) => d.kind === 'Role');
-    return role.rules.map((r: RbacRule) => ({ ...r, namespaces: [role.metadata.namespace] }));
-  };
+  /** The Roles in deploy/kubernetes (the elector's, and the opt-in pod label's), as the fake apiserver's rules. */
+  const deployRules = (): RbacRule[] =>
+    ['rbac.yaml', 'rbac-leader-pod-label.yaml'].flatMap((file) => {
+      const docs = parseAllDocuments(readFileSync(new URL(`../../../deploy/kubernetes/${file}`, import.meta.url), 'utf8'));
+      const role = docs.map((d) => d.toJS()).find((d) => d.kind === 'Role');
+      return role.rules.map((r: RbacRule) => ({ ...r, namespaces: [role.metadata.namespace] }));
+    });
 
   test('the manifests\' least-privilege Role is enough to lead, renew, watch, record events and label pods', async () => {
     const token = 'least-privilege';
