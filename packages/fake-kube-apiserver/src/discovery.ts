@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { apiGroups, groupVersion, KINDS, type KindDef } from './kinds/index.ts';
 
+/** What /version answers for a git version like v1.33.0 (major, minor, platform, ...), as kubectl version reads it. */
 export function versionInfo(gitVersion: string): Record<string, string> {
   const m = /^v(\d+)\.(\d+)/.exec(gitVersion);
   const major = m?.[1] ?? '1';

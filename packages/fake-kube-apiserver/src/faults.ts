@@ -28,6 +28,10 @@ function matchOne(want: string | string[] | undefined, got: string): boolean {
   return Array.isArray(want) ? want.includes(got) : want === got;
 }
 
+/**
+ * The faults tests set (FaultHandle) and the decision per request: blackhole, an injected error,
+ * added latency, or none — applied only to requests the target matches.
+ */
 export class Faults implements FaultHandle {
   private latencyMs = 0;
   private errorRate = 0;

@@ -36,6 +36,7 @@ function methodNotAllowed(): ApiError {
   return new ApiError(failureStatus(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {}));
 }
 
+/** Serves every request of the server; stateless beyond the hooks, so a restart keeps it. */
 export class ApiHandler {
   private readonly server: ServerHooks;
 

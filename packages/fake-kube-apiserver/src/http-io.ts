@@ -21,6 +21,7 @@ export function warningHeader(warnings: string[]): Headers {
   return { Warning: warnings.map((text) => `299 - ${JSON.stringify(text)}`) };
 }
 
+/** A JSON response with the base headers (nothing is sent once headers went out or the socket died). */
 export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Headers = {}): void {
   sendEncoded(res, code, JSON.stringify(body), headers);
 }
@@ -38,10 +39,12 @@ export function sendEncoded(res: ServerResponse, code: number, json: string, hea
   res.end(text);
 }
 
+/** An API error as its Status object, with the error's own headers (e.g. Retry-After). */
 export function sendStatus(res: ServerResponse, err: ApiError, headers: Headers = {}): void {
   sendJson(res, err.code, err.status, { ...err.headers, ...headers });
 }
 
+/** A plain-text response, as the health endpoints answer. */
 export function sendText(res: ServerResponse, code: number, text: string): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(code, { ...baseHeaders(), 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 
+/** The cluster (and context suffix) name in every kubeconfig this server writes. */
 export const CLUSTER_NAME = 'fake-kube-apiserver';
 
 const yamlString = (s: string): string => JSON.stringify(s);
@@ -38,11 +39,13 @@ export function kubeconfigYaml(url: string, user: string, token: string, caPem?:
   ].join('\n');
 }
 
+/** Writes a kubeconfig file (mode 0600: it holds a token), creating its directory. */
 export function writeKubeconfigFile(path: string, url: string, user: string, token: string, caPem?: string): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, kubeconfigYaml(url, user, token, caPem), { mode: 0o600 });
 }
 
+/** The same kubeconfig as a client-node KubeConfig object, without touching the file system. */
 export function makeKubeConfig(url: string, user: string, token: string, caPem?: string): KubeConfig {
   const kc = new KubeConfig();
   const context = `${user}@${CLUSTER_NAME}`;

@@ -16,8 +16,10 @@ export interface WriteOptions {
   fieldManager?: string;
 }
 
+/** A plain write: not a dry run, unknown fields dropped with a warning. */
 export const defaultWriteOptions = (): WriteOptions => ({ dryRun: false, fieldValidation: 'Warn', warnings: [] });
 
+/** The group and plural resource of a kind, as errors name it (`leases.coordination.k8s.io`). */
 export function groupResource(def: KindDef): GroupResource {
   return { group: def.group, resource: def.resource };
 }
@@ -36,10 +38,12 @@ export function parseResourceVersion(rv: unknown): number {
   return Number(text);
 }
 
+/** The 400 for a body whose name differs from the URL's. */
 export function nameMismatch(bodyName: unknown, urlName: string): never {
   throw badRequest(`the name of the object (${String(bodyName ?? '')}) does not match the name on the URL (${urlName})`);
 }
 
+/** The 400 for a body whose namespace differs from the URL's. */
 export function namespaceMismatch(): never {
   throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
 }

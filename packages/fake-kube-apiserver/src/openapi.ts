@@ -18,6 +18,7 @@ function allGroupVersions(): { group: string; version: string }[] {
   return [...seen.values()];
 }
 
+/** /openapi/v3: one path per served group version, so kubectl knows the server validates fields. */
 export function openApiV3Root(): Record<string, unknown> {
   const paths: Record<string, { serverRelativeURL: string }> = {};
   for (const gv of allGroupVersions()) {

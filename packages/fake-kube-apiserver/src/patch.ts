@@ -5,6 +5,7 @@
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
 
+/** A patch that cannot be read or applied; the registry turns it into a Status. */
 export class PatchError extends Error {
   /** 400 for a malformed patch document, 422 for one that cannot be applied. */
   readonly code: 400 | 422;
@@ -17,6 +18,7 @@ export class PatchError extends Error {
 
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** RFC 7386 JSON merge patch: objects merge, null deletes, anything else replaces. Copies, never mutates `target`. */
 export function mergePatch(target: Json, patch: Json): Json {
   if (!isObject(patch)) return structuredClone(patch);
   const out: JsonObject = isObject(target) ? { ...target } : {};
@@ -119,6 +121,7 @@ function addAt(doc: Json, path: string, value: Json, replace: boolean): Json {
   return doc;
 }
 
+/** Reads an RFC 6902 document: an array of operations, each with an `op` and a `path` (400 otherwise). */
 export function parseJsonPatch(raw: unknown): Op[] {
   if (!Array.isArray(raw)) throw new PatchError(400, 'json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   return raw.map((op) => {
@@ -128,6 +131,7 @@ export function parseJsonPatch(raw: unknown): Op[] {
   });
 }
 
+/** Applies RFC 6902 operations in order to a copy of `target`; a failed `test` is a 422. */
 export function applyJsonPatch(target: Json, ops: Op[]): Json {
   let doc = structuredClone(target);
   for (const op of ops) {
@@ -259,6 +263,7 @@ function mergeList(cur: Json[], patch: Json[], key: string, path: string): Json[
   return out;
 }
 
+/** Strategic merge patch: merge patch plus list merge keys and the `$patch`-style directives. */
 export function applyStrategicMergePatch(target: Json, patch: Json): Json {
   if (!isObject(patch)) throw new PatchError(400, 'json: cannot unmarshal array into Go value of type map[string]interface {}');
   return strategicMerge(target, patch, '');

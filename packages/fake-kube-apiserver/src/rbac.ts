@@ -24,6 +24,7 @@ export interface UserInfo {
   rules: RbacRule[] | 'admin';
 }
 
+/** Who a request without credentials is, as kube-apiserver's anonymous authenticator says. */
 export const ANONYMOUS: UserInfo = {
   name: 'system:anonymous',
   groups: ['system:unauthenticated'],
@@ -42,6 +43,7 @@ export interface Attributes {
   name: string;
 }
 
+/** A token's spec to the user it authenticates as (admin is in system:masters). */
 export function userFromSpec(spec: TokenSpec): UserInfo {
   if (spec === 'admin') return { name: 'admin', groups: ['system:masters', 'system:authenticated'], rules: 'admin' };
   return {
@@ -99,6 +101,7 @@ function ruleAllows(rule: RbacRule, a: Attributes): boolean {
   return true;
 }
 
+/** Whether any of the user's rules allows the request (RBAC only allows; there is no deny). */
 export function authorize(user: UserInfo, a: Attributes): boolean {
   if (user.rules === 'admin') return true;
   if (!a.isResourceRequest) return nonResourceAllowed(user, a.path);

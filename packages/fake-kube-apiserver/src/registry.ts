@@ -83,6 +83,7 @@ function placeInNamespace(def: KindDef, obj: Obj, namespace: string): void {
   meta.namespace = namespace;
 }
 
+/** The generic registry for every served kind; per-kind behaviour comes from its KindDef strategy. */
 export class Registry implements PatchTarget {
   private readonly store: Store;
   private readonly options: RegistryOptions;

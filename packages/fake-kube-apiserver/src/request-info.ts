@@ -37,6 +37,7 @@ function truthy(v: string | null): boolean {
   return v === '1' || v === 'true' || v === 'True';
 }
 
+/** The attributes of a request, derived from method, path and query as RequestInfoFactory does. */
 export function requestInfo(method: string, url: URL): RequestInfo {
   const path = url.pathname;
   const base: RequestInfo = {

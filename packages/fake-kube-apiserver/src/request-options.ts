@@ -91,6 +91,7 @@ export function parseSelection(def: KindDef, query: URLSearchParams): Selection 
   }
 }
 
+/** Whether the selection can exclude anything (an empty one matches every object). */
 export function isSelective(selection: Selection): boolean {
   return selection.labels.length > 0 || selection.fields.length > 0;
 }
@@ -114,10 +115,12 @@ export interface ContinueToken {
   start: string;
 }
 
+/** An opaque continue token (base64url JSON), as a client must treat it. */
 export function encodeContinue(token: ContinueToken): string {
   return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: token.rv, start: token.start })).toString('base64url');
 }
 
+/** A continue token back to its position; anything else is the real server's 400. */
 export function decodeContinue(text: string): ContinueToken {
   try {
     const token = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as { v?: string; rv?: number; start?: string };

@@ -30,6 +30,7 @@ export interface FieldSpec {
   emit: Emit;
 }
 
+/** Schema constructors, so a kind's Go struct reads like its definition (`S.object('LeaseSpec', [...])`). */
 export const S = {
   string: { type: 'string' } as Schema,
   int32: { type: 'int32' } as Schema,
@@ -49,10 +50,12 @@ export const S = {
   },
 };
 
+/** One struct field: JSON name, schema and how Go encodes it when empty. */
 export function f(name: string, schema: Schema, emit: Emit = 'omitempty'): FieldSpec {
   return { name, schema, emit };
 }
 
+/** A body that Go's JSON decoder would reject, with its message. */
 export class DecodeError extends Error {
   constructor(message: string) {
     super(message);

@@ -10,6 +10,7 @@ export interface LabelRequirement {
   values: string[];
 }
 
+/** A selector that does not parse; the message is the real parser's, for the 400. */
 export class SelectorError extends Error {
   constructor(message: string) {
     super(message);
@@ -250,6 +251,7 @@ function unescape(s: string): string {
   return s.replace(/\\(.)/g, '$1');
 }
 
+/** Parses a field selector (fields.ParseSelector): `a=b,c!=d`, values may escape `\\,` `\\=`. */
 export function parseFieldSelector(input: string): FieldRequirement[] {
   if (input.trim() === '') return [];
   return splitEscaped(input, ',').map((part) => {

@@ -39,6 +39,7 @@ export interface GroupKind {
   kind: string;
 }
 
+/** `resource.group` (or `resource` for the core group), as error messages name it. */
 export function groupResourceString(groupRes: GroupResource): string {
   return groupRes.group ? `${groupRes.resource}.${groupRes.group}` : groupRes.resource;
 }
@@ -58,6 +59,7 @@ function compactDetails(d: StatusDetails): StatusDetails {
   return out;
 }
 
+/** A Failure Status, the body of every API error. */
 export function failureStatus(code: number, reason: string, message: string, details?: StatusDetails): Status {
   // Field order of metav1.Status: kind, apiVersion, metadata, status, message, reason, details, code.
   const s = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason } as Status;
@@ -66,6 +68,7 @@ export function failureStatus(code: number, reason: string, message: string, det
   return s;
 }
 
+/** The Success Status a DELETE answers for kinds that do not return the object. */
 export function successStatus(details: StatusDetails): Omit<Status, 'code'> & { code?: number } {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: compactDetails(details) };
 }
@@ -85,12 +88,14 @@ export class ApiError extends Error {
   }
 }
 
+/** 404 `leases.coordination.k8s.io "x" not found`. */
 export function notFound(groupRes: GroupResource, name: string): ApiError {
   return new ApiError(
     failureStatus(404, 'NotFound', `${groupResourceString(groupRes)} "${name}" not found`, { name, group: groupRes.group, kind: groupRes.resource }),
   );
 }
 
+/** 409 `... "x" already exists`. */
 export function alreadyExists(groupRes: GroupResource, name: string): ApiError {
   return new ApiError(
     failureStatus(409, 'AlreadyExists', `${groupResourceString(groupRes)} "${name}" already exists`, {
@@ -101,8 +106,10 @@ export function alreadyExists(groupRes: GroupResource, name: string): ApiError {
   );
 }
 
+/** The text of every optimistic-concurrency 409, which clients match on to retry. */
 export const OPTIMISTIC_LOCK_MESSAGE = 'the object has been modified; please apply your changes to the latest version and try again';
 
+/** 409 Conflict: `Operation cannot be fulfilled on ...: <why>`. */
 export function conflict(groupRes: GroupResource, name: string, why: string = OPTIMISTIC_LOCK_MESSAGE): ApiError {
   return new ApiError(
     failureStatus(409, 'Conflict', `Operation cannot be fulfilled on ${groupResourceString(groupRes)} "${name}": ${why}`, {
