@@ -52,7 +52,7 @@ async function serve(srcDir: string): Promise<void> {
   process.on('message', (message: { cmd: string }) => {
     if (message.cmd === 'cpu') {
       const cpu = process.cpuUsage();
-      process.send?.({ cpuMicros: cpu.user + cpu.system, watches: server.openWatchCount() });
+      process.send?.({ cpuMicros: cpu.user + cpu.system, userMicros: cpu.user, watches: server.openWatchCount() });
     } else if (message.cmd === 'stop') {
       void server.stop().finally(() => process.exit(0));
     }
@@ -79,9 +79,10 @@ function startChild(label: string, srcDir: string): Promise<ServerChild> {
   });
 }
 
-function serverCpuMicros(server: ServerChild): Promise<number> {
+/** The server process's CPU time so far: user + system, and user alone (JavaScript, without the kernel's socket work). */
+function serverCpuMicros(server: ServerChild): Promise<{ total: number; user: number }> {
   return new Promise((resolveCpu) => {
-    server.child.once('message', (m: { cpuMicros: number }) => resolveCpu(m.cpuMicros));
+    server.child.once('message', (m: { cpuMicros: number; userMicros: number }) => resolveCpu({ total: m.cpuMicros, user: m.userMicros }));
     server.child.send({ cmd: 'cpu' });
   });
 }
@@ -213,6 +214,7 @@ const waitFor = async (cond: () => boolean, timeoutMs: number): Promise<void> =>
 
 interface PhaseResult {
   cpuMicros: number;
+  userMicros: number;
   requests: number;
   events: number;
 }
@@ -230,7 +232,7 @@ async function phase(server: ServerChild, kind: 'requests' | 'ns-watch' | 'objec
   const after = await serverCpuMicros(server);
   const events = watches?.events() ?? 0;
   watches?.close();
-  return { cpuMicros: after - before, requests, events };
+  return { cpuMicros: after.total - before.total, userMicros: after.user - before.user, requests, events };
 }
 
 async function main(): Promise<void> {
@@ -270,6 +272,7 @@ async function main(): Promise<void> {
       !byPhase[kind]!.length ? NaN : median(byPhase[kind]!.map((r) => (r.cpuMicros - perRequest * r.requests) / Math.max(1, r.events)));
     summary[label] = {
       cpuMicrosPerRequest: Math.round(perRequest),
+      userCpuMicrosPerRequest: byPhase.requests!.length ? Math.round(median(byPhase.requests!.map((r) => r.userMicros / r.requests))) : NaN,
       cpuMicrosPerNsWatchEvent: Math.round(perEvent('ns-watch')),
       cpuMicrosPerObjectWatchEvent: Math.round(perEvent('object-watch')),
       nsWatchEvents: byPhase['ns-watch']!.length ? median(byPhase['ns-watch']!.map((r) => r.events)) : 0,
@@ -281,6 +284,7 @@ async function main(): Promise<void> {
     const ratio = (k: string): number => Number((summary.current![k]! / summary.baseline![k]!).toFixed(3));
     out.currentOverBaseline = {
       cpuPerRequest: ratio('cpuMicrosPerRequest'),
+      userCpuPerRequest: ratio('userCpuMicrosPerRequest'),
       cpuPerNsWatchEvent: ratio('cpuMicrosPerNsWatchEvent'),
       cpuPerObjectWatchEvent: ratio('cpuMicrosPerObjectWatchEvent'),
     };

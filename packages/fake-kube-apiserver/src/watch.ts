@@ -108,6 +108,8 @@ export class WatchStream implements HubWatch {
       }
       if (spec.initialEventsEndBookmark) this.sendBookmark(true);
     }
+    // The client may have gone during the replay: then nothing is registered and no timer is set.
+    if (this.closed) return;
     // Synchronously after the replay, so no change falls between the two.
     this.hub.add(this);
     this.subscribed = true;

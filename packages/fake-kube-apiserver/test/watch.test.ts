@@ -272,7 +272,13 @@ describe('raw watch streams', () => {
     expect(configMaps.events).toEqual([]);
     expect(pinnedA.events[0]).toEqual(namespaceA.events[0]);
     expect(pinnedA.events[0]).toEqual(everywhere.events[0]);
+    // Closed by the clients: each of the six leaves the index once the server sees its socket close
+    // (watches of earlier tests may still be closing too, hence "at most").
+    const openWithOurs = server.openWatchCount();
     for (const r of [pinnedA, pinnedOther, pinnedB, namespaceA, everywhere, configMaps]) await r.close();
+    const deadline = Date.now() + 5000;
+    while (server.openWatchCount() > openWithOurs - 6 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(server.openWatchCount()).toBeLessThanOrEqual(openWithOurs - 6);
   });
 
   test('objects handed out by listObjects and putObject are copies: changing them changes nothing served', async () => {
