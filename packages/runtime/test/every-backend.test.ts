@@ -67,14 +67,12 @@ let apiServer: FakeApiServer;
 let etcd: EtcdCluster;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'baton-every-'));
-  etcd = await EtcdCluster.start();
-  apiServer = await startFakeApiServer({ port: 0 });
+  [apiServer, etcd] = await Promise.all([startFakeApiServer({ port: 0 }), EtcdCluster.start(1)]);
   // The lease backend runs in namespace apps; like a real API server, the fake one wants it to exist.
   apiServer.putObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps' } });
 });
 afterAll(async () => {
-  await apiServer.stop();
-  await etcd.stop();
+  await Promise.all([apiServer.stop(), etcd.stop()]);
   await rm(dir, { recursive: true, force: true });
   await deleteRedisKeys(redisPrefix);
 });
@@ -88,7 +86,7 @@ const BACKENDS: Record<string, () => string> = {
   configmap: () => `backend: configmap\nnamespace: kube-system\nkubernetes:\n  kubeconfig: ${apiServer.kubeconfigPath}\n`,
   redis: () => `backend: redis\nredis:\n  url: redis://127.0.0.1:6379\n  keyPrefix: "${redisPrefix}"\n`,
   postgres: () => 'backend: postgres\npostgres:\n  url: postgres://postgres@127.0.0.1:5432/test\n',
-  etcd: () => `backend: etcd\netcd:\n  url: ${etcd.urls.join(',')}\n`,
+  etcd: () => `backend: etcd\netcd:\n  url: ${etcd.urls.join(',')}\n  session: true\n`,
 };
 
 describe.each(Object.keys(BACKENDS))('the same application on %s', (backend) => {
