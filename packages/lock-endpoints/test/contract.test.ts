@@ -17,6 +17,7 @@ function annotationContract(target: KubeTarget, kind: AnnotationLockKind, stopTa
       else await core.createNamespacedEndpoints({ namespace: target.namespace, body: { metadata } });
     },
     watch: true,
+    fastPath: true,
     teardown: stopTarget ? () => target.stop() : undefined,
   });
 }

@@ -19,6 +19,7 @@ function leaseContract(target: KubeTarget): void {
       });
     },
     watch: true,
+    fastPath: true,
     teardown: () => target.stop(),
   });
 }
