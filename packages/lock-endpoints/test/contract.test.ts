@@ -18,7 +18,10 @@ function annotationContract(target: KubeTarget, kind: AnnotationLockKind, stopTa
     },
     watch: true,
     fastPath: true,
-    teardown: stopTarget ? () => target.stop() : undefined,
+    teardown: async () => {
+      await locks.close();
+      if (stopTarget) await target.stop();
+    },
   });
 }
 

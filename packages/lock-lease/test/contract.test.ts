@@ -20,7 +20,10 @@ function leaseContract(target: KubeTarget): void {
     },
     watch: true,
     fastPath: true,
-    teardown: () => target.stop(),
+    teardown: async () => {
+      await leases.close();
+      await target.stop();
+    },
   });
 }
 
