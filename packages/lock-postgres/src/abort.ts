@@ -1,4 +1,5 @@
 import { AbortedError, BackendUnavailableError, BatonError } from '@baton/core';
+import type { Clock } from '@baton/core';
 
 /** The error a call rejects with when its signal aborts: the signal's own reason when baton made it. */
 export function abortError(signal: AbortSignal): Error {
@@ -27,6 +28,7 @@ export function settleOnAbort<T>(promise: Promise<T>, signal: AbortSignal): Prom
  * `timeoutMs` that rejects with `BackendUnavailableError`.
  */
 export async function withCallSignal<T>(
+  clock: Clock,
   signal: AbortSignal | undefined,
   timeoutMs: number,
   what: string,
@@ -34,13 +36,13 @@ export async function withCallSignal<T>(
 ): Promise<T> {
   if (signal !== undefined) return settleOnAbort(call(signal), signal);
   const controller = new AbortController();
-  const timer = setTimeout(
+  const timer = clock.setTimeout(
     () => controller.abort(new BackendUnavailableError(`${what}: no answer from PostgreSQL within ${timeoutMs} ms`)),
     timeoutMs,
   );
   try {
     return await settleOnAbort(call(controller.signal), controller.signal);
   } finally {
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
   }
 }

@@ -1,4 +1,4 @@
-import type { LockSnapshot, Logger, WatchHandlers } from '@baton/core';
+import type { Clock, LockSnapshot, Logger, TimerHandle, WatchHandlers } from '@baton/core';
 import pg from 'pg';
 import { decodeNotice, decodeRow } from './codec.ts';
 import type { RecordRow } from './codec.ts';
@@ -18,6 +18,7 @@ export interface ChangeFeedSettings {
   holderCheckIntervalMs: number;
   operationTimeoutMs: number;
   logger: Logger;
+  clock: Clock;
   /** `describe()` of the lock called `name`, for errors. */
   describe(name: string): string;
 }
@@ -66,14 +67,18 @@ export class ChangeFeed {
   private connecting = false;
   private healthy = false;
   private reconnectDelayMs: number = DEFAULTS.minReconnectDelayMs;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private pingTimer: NodeJS.Timeout | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: TimerHandle | undefined;
+  private pingTimer: TimerHandle | undefined;
+  private pollTimer: TimerHandle | undefined;
   private polling = false;
   private closed = false;
 
   constructor(settings: ChangeFeedSettings) {
     this.settings = settings;
+  }
+
+  private clear(timer: TimerHandle | undefined): void {
+    if (timer !== undefined) this.settings.clock.clearTimeout(timer);
   }
 
   /** Backend process id of the LISTEN connection, when open. */
@@ -115,13 +120,13 @@ export class ChangeFeed {
   private start(): void {
     if (this.closed) return;
     void this.connect();
-    this.pollTimer ??= setTimeout(() => void this.poll(), this.settings.holderCheckIntervalMs);
+    this.pollTimer ??= this.settings.clock.setTimeout(() => void this.poll(), this.settings.holderCheckIntervalMs);
   }
 
   private async stop(): Promise<void> {
-    clearTimeout(this.reconnectTimer);
-    clearTimeout(this.pollTimer);
-    clearTimeout(this.pingTimer);
+    this.clear(this.reconnectTimer);
+    this.clear(this.pollTimer);
+    this.clear(this.pingTimer);
     this.reconnectTimer = this.pollTimer = this.pingTimer = undefined;
     this.healthy = false;
     this.reconnectDelayMs = DEFAULTS.minReconnectDelayMs;
@@ -148,7 +153,7 @@ export class ChangeFeed {
       down = true;
       if (this.client !== client) return;
       this.client = undefined;
-      clearTimeout(this.pingTimer);
+      this.clear(this.pingTimer);
       logger.debug({ error: reason.message }, 'baton postgres LISTEN connection lost');
       this.setHealth(false);
       this.scheduleReconnect();
@@ -186,7 +191,7 @@ export class ChangeFeed {
     if (this.closed || this.watched.size === 0 || this.reconnectTimer !== undefined) return;
     const delay = this.reconnectDelayMs;
     this.reconnectDelayMs = Math.min(delay * 2, DEFAULTS.maxReconnectDelayMs);
-    this.reconnectTimer = setTimeout(() => {
+    this.reconnectTimer = this.settings.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       void this.connect();
     }, delay);
@@ -198,18 +203,18 @@ export class ChangeFeed {
    */
   private schedulePing(client: pg.Client, onDown: (reason: Error) => void): void {
     const every = Math.max(1_000, Math.min(5_000, this.settings.operationTimeoutMs));
-    this.pingTimer = setTimeout(() => {
+    this.pingTimer = this.settings.clock.setTimeout(() => {
       if (this.client !== client) return;
-      const deadline = setTimeout(() => {
+      const deadline = this.settings.clock.setTimeout(() => {
         onDown(new Error(`LISTEN connection did not answer within ${this.settings.operationTimeoutMs} ms`));
         client.end().catch(() => {});
       }, this.settings.operationTimeoutMs);
       client.query('SELECT 1').then(
         () => {
-          clearTimeout(deadline);
+          this.clear(deadline);
           if (this.client === client) this.schedulePing(client, onDown);
         },
-        () => clearTimeout(deadline),
+        () => this.clear(deadline),
       );
     }, every);
   }
@@ -256,7 +261,7 @@ export class ChangeFeed {
       }
     }
     if (!this.closed && this.watched.size > 0 && this.pollTimer === undefined) {
-      this.pollTimer = setTimeout(() => void this.poll(), this.settings.holderCheckIntervalMs);
+      this.pollTimer = this.settings.clock.setTimeout(() => void this.poll(), this.settings.holderCheckIntervalMs);
     }
   }
 
@@ -264,15 +269,15 @@ export class ChangeFeed {
     const names = [...this.watched.keys()];
     const keys = names.map((name) => this.watched.get(name)!.key.toString());
     const startSeq = this.seq;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('holder check timed out')), this.settings.operationTimeoutMs);
+      timer = this.settings.clock.setTimeout(() => reject(new Error('holder check timed out')), this.settings.operationTimeoutMs);
     });
     let rows: PollRow[];
     try {
       rows = (await Promise.race([this.settings.pool.query<PollRow>(prepared(this.settings.statements.poll, [names, keys])), timeout])).rows;
     } finally {
-      clearTimeout(timer);
+      this.clear(timer);
     }
     for (const row of rows) {
       if (!this.watched.has(row.name)) continue;

@@ -1,5 +1,5 @@
-import { ConfigError, parseDuration, silentLogger } from '@baton/core';
-import type { Duration, Logger } from '@baton/core';
+import { ConfigError, parseDuration, silentLogger, systemClock } from '@baton/core';
+import type { Clock, Duration, Logger } from '@baton/core';
 import pg from 'pg';
 
 /**
@@ -48,6 +48,12 @@ export interface PostgresLockFactoryOptions {
   applicationName?: string;
   /** Where connection trouble is logged (pino-shaped). Default: silent. */
   logger?: Logger;
+  /**
+   * The clock of every timer baton runs here: call deadlines, the session's reply deadline,
+   * lease expiry of held advisory locks, the LISTEN connection's reconnect backoff and
+   * keep-alive, the holder check. Default: the system clock; tests pass core's `FakeClock`.
+   */
+  clock?: Clock;
 }
 
 /** Options of a standalone {@link PostgresLock}: a factory's options plus the lock's name and identity. */
@@ -75,6 +81,7 @@ export interface ResolvedFactoryOptions {
   connectTimeoutMs: number;
   applicationName: string;
   logger: Logger;
+  clock: Clock;
 }
 
 export const DEFAULTS = {
@@ -206,6 +213,11 @@ export function resolveFactoryOptions(options: PostgresLockFactoryOptions): Reso
     throw new ConfigError('logger', 'must have debug/info/warn/error methods');
   }
 
+  const clock = options.clock ?? systemClock;
+  if (typeof clock !== 'object' || clock === null || typeof clock.setTimeout !== 'function' || typeof clock.now !== 'function') {
+    throw new ConfigError('clock', 'must be a Clock (now, wallNow, setTimeout, clearTimeout)');
+  }
+
   const base: pg.PoolConfig =
     pool !== undefined ? { ...(pool.options as pg.PoolConfig) } : connectionString !== undefined ? { connectionString } : { ...poolConfig };
   const ownPoolConfig: pg.PoolConfig | undefined =
@@ -236,6 +248,7 @@ export function resolveFactoryOptions(options: PostgresLockFactoryOptions): Reso
     connectTimeoutMs,
     applicationName,
     logger,
+    clock,
   };
 }
 

@@ -1,6 +1,27 @@
 import { BackendUnavailableError, LockLostError } from '@baton/core';
-import type { LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
-import type { PostgresLockFactory } from './factory.ts';
+import type { AcquireIfFreeResult, LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
+
+/**
+ * What a {@link PostgresLock} asks of the factory that made it (its record store and its
+ * shared connections): the lock holds no connection and no state of its own beyond its
+ * listeners, so everything it does goes through this.
+ */
+export interface PostgresLockHost {
+  /** The advisory-lock key of `name` (see `advisoryLockKey`). */
+  keyOf(name: string): bigint;
+  describe(name: string): string;
+  /** Validates name and identity, and makes the lock reachable for session-loss reports. */
+  register(lock: PostgresLock): void;
+  /** Gives back the lock's advisory lock (unless another open lock shares its identity) and forgets it. */
+  unregister(lock: PostgresLock): Promise<void>;
+  get(lock: PostgresLock, options: LockCallOptions | undefined): Promise<LockSnapshot | null>;
+  create(lock: PostgresLock, record: LeaderElectionRecord, options: LockCallOptions | undefined): Promise<LockSnapshot>;
+  update(lock: PostgresLock, record: LeaderElectionRecord, expectedVersion: string, options: LockCallOptions | undefined): Promise<LockSnapshot>;
+  acquireIfFree(lock: PostgresLock, record: LeaderElectionRecord, options: LockCallOptions | undefined): Promise<AcquireIfFreeResult>;
+  watch(lock: PostgresLock, handlers: WatchHandlers): () => void;
+  /** True while `lock`'s identity holds its advisory lock on the live session. */
+  isHeldBy(lock: PostgresLock): boolean;
+}
 
 /**
  * A {@link ResourceLock} on PostgreSQL: the record is a row of the factory's table, the
@@ -25,45 +46,54 @@ export class PostgresLock implements ResourceLock {
   readonly name: string;
   /** The advisory-lock key (see `advisoryLockKey`). */
   readonly key: bigint;
-  private readonly factory: PostgresLockFactory;
-  private readonly ownsFactory: boolean;
+  private readonly host: PostgresLockHost;
+  /** Runs after this lock's own close (a standalone lock closes its factory there). */
+  private readonly afterClose: (() => Promise<void>) | undefined;
   private readonly sessionListeners = new Set<(reason: Error) => void>();
   private readonly watchStops = new Set<() => void>();
   private closed = false;
 
   /**
    * Prefer {@link PostgresLockFactory.lock}.
-   * @param ownsFactory - `close()` also closes the factory (used by {@link createPostgresLock}).
+   * @param afterClose - runs at the end of `close()` (used by {@link createPostgresLock} to close its factory).
    * @throws ConfigError for an empty name or identity, or text PostgreSQL cannot store.
    */
-  constructor(factory: PostgresLockFactory, name: string, identity: string, ownsFactory = false) {
-    this.factory = factory;
+  constructor(host: PostgresLockHost, name: string, identity: string, afterClose?: () => Promise<void>) {
+    this.host = host;
     this.name = name;
     this.identity = identity;
-    this.ownsFactory = ownsFactory;
-    factory.register(this);
-    this.key = factory.keyOf(name);
+    this.afterClose = afterClose;
+    host.register(this);
+    this.key = host.keyOf(name);
   }
 
   describe(): string {
-    return this.factory.describe(this.name);
+    return this.host.describe(this.name);
   }
 
   get(options?: LockCallOptions): Promise<LockSnapshot | null> {
-    return this.closed ? this.refuse() : this.factory.get(this, options);
+    return this.closed ? this.refuse() : this.host.get(this, options);
   }
 
   create(record: LeaderElectionRecord, options?: LockCallOptions): Promise<LockSnapshot> {
-    return this.closed ? this.refuse() : this.factory.create(this, record, options);
+    return this.closed ? this.refuse() : this.host.create(this, record, options);
   }
 
   update(record: LeaderElectionRecord, expectedVersion: string, options?: LockCallOptions): Promise<LockSnapshot> {
-    return this.closed ? this.refuse() : this.factory.update(this, record, expectedVersion, options);
+    return this.closed ? this.refuse() : this.host.update(this, record, expectedVersion, options);
+  }
+
+  /**
+   * The fast path: ONE statement on the session connection takes the advisory lock and, when
+   * the record is absent or released, writes the new term (see the README, "The fast path").
+   */
+  acquireIfFree(record: LeaderElectionRecord, options?: LockCallOptions): Promise<AcquireIfFreeResult> {
+    return this.closed ? this.refuse() : this.host.acquireIfFree(this, record, options);
   }
 
   watch(handlers: WatchHandlers): () => void {
     if (this.closed) return () => {};
-    const stop = this.factory.watch(this, handlers);
+    const stop = this.host.watch(this, handlers);
     const remove = (): void => {
       this.watchStops.delete(remove);
       stop();
@@ -81,7 +111,7 @@ export class PostgresLock implements ResourceLock {
 
   /** True while this identity holds the lock's advisory lock on this process's live session. */
   isHeld(): boolean {
-    return this.factory.isHeldBy(this);
+    return this.host.isHeldBy(this);
   }
 
   /**
@@ -96,15 +126,15 @@ export class PostgresLock implements ResourceLock {
     for (const stop of [...this.watchStops]) stop();
     if (this.isHeld()) this.sessionLost(new LockLostError(`${this.describe()}: the lock was closed while held`));
     this.sessionListeners.clear();
-    await this.factory.unregister(this);
-    if (this.ownsFactory) await this.factory.close();
+    await this.host.unregister(this);
+    await this.afterClose?.();
   }
 
   private refuse(): Promise<never> {
     return Promise.reject(new BackendUnavailableError(`${this.describe()}: the lock is closed`));
   }
 
-  /** @internal Called by the factory when the session connection holding this lock is gone. */
+  /** @internal Called by the host when the session connection holding this lock is gone. */
   sessionLost(reason: Error): void {
     for (const listener of [...this.sessionListeners]) {
       try {

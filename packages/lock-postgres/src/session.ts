@@ -1,5 +1,5 @@
 import { BackendUnavailableError } from '@baton/core';
-import type { Logger } from '@baton/core';
+import type { Clock, Logger } from '@baton/core';
 import pg from 'pg';
 import { prepared } from './statements.ts';
 
@@ -13,6 +13,7 @@ export interface SessionSettings {
   /** A statement with no answer for this long drops the connection. */
   replyTimeoutMs: number;
   logger: Logger;
+  clock: Clock;
   /** Runs once per connection that was open and is gone (error, end, dropped, closed). */
   onLost(generation: number, reason: Error): void;
 }
@@ -149,15 +150,15 @@ export class SessionConnection {
     if (client === undefined || generation !== this.generation) {
       throw new BackendUnavailableError('the session connection that held the advisory lock was lost');
     }
-    const { replyTimeoutMs } = this.settings;
-    const timer = setTimeout(() => {
+    const { replyTimeoutMs, clock } = this.settings;
+    const timer = clock.setTimeout(() => {
       this.settings.logger.warn({ replyTimeoutMs }, 'baton postgres session connection did not answer; dropping it');
       this.drop(client);
     }, replyTimeoutMs);
     try {
       return (await client.query<R>(prepared(text, values))).rows;
     } finally {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
     }
   }
 

@@ -93,6 +93,24 @@ export interface Statements {
    * wakes anyone.
    */
   readonly updateAndUnlock: string;
+  /**
+   * {@link Statements.update} that first takes the advisory lock `$10` (`pg_try_advisory_lock`)
+   * and writes only when it got it, in ONE statement; a lock taken for a write that then
+   * matched no row is given back in the same statement. → one row: `locked`, and the record
+   * columns (null when nothing was written).
+   */
+  readonly lockAndUpdate: string;
+  /** {@link Statements.insert} likewise: `$9` key → one row: `locked`, and the record columns (null when nothing was written). */
+  readonly lockAndInsert: string;
+  /**
+   * The fast path (`acquireIfFree`), ONE statement: takes the advisory lock `$9`; when it got
+   * it and the record `$1` is absent, inserts `$2`–`$7`; when it got it and the record is
+   * released (empty holder, every field valid), writes the new term over it (transition
+   * counted, token `max($7, stored + 1)`); otherwise writes nothing, gives the advisory lock
+   * back if it took it, and returns what is stored. `$8` channel. → one row: `locked`,
+   * `acquired`, and the written or stored record columns (null when there is no record).
+   */
+  readonly acquireIfFree: string;
   /** `$1` key → `locked`: took the session-level advisory lock. */
   readonly tryLock: string;
   /** `$1` key → `unlocked`. */
@@ -101,11 +119,39 @@ export interface Statements {
   readonly listen: string;
 }
 
+/** The NOTIFY payload of the row `r` (see {@link NOTIFY_WRITTEN}), as an expression. */
+const PAYLOAD = (r: string): string => `pg_catalog.json_build_object(
+    'name', ${r}.name, 'version', ${r}.version::text, 'holderIdentity', ${r}.holder_identity,
+    'leaseDurationMs', ${r}.lease_duration_ms, 'acquireTime', ${r}.acquire_time_ms, 'renewTime', ${r}.renew_time_ms,
+    'leaderTransitions', ${r}.leader_transitions, 'fencingToken', ${r}.fencing_token)::text`;
+
+/** `pg_notify` on `channelParam` of the payload `p.payload` (see {@link PAYLOAD}), or `{}` when it is too large. */
+const NOTIFY_PAYLOAD = (channelParam: string): string => `pg_catalog.pg_notify(${channelParam}::text,
+    CASE WHEN pg_catalog.octet_length(p.payload) < 8000 THEN p.payload ELSE '{}' END)`;
+
+/**
+ * Takes the advisory lock `keyParam` first and runs `write` (a data-modifying statement over
+ * `${T} AS t` that must add `lk.locked AND` to its condition through `FROM lk`) only when it
+ * got it; gives the lock back in the same statement when nothing was written. Session-level
+ * advisory locks survive the statement, so a write that commits keeps it.
+ */
+const LOCKED_WRITE = (keyParam: string, channelParam: string, write: string): string => `WITH lk AS MATERIALIZED (
+  SELECT pg_catalog.pg_try_advisory_lock(${keyParam}::bigint) AS locked
+),
+written AS (
+${write}
+)
+SELECT l.locked, ${RECORD_COLUMNS('r')},
+  CASE WHEN r.name IS NOT NULL THEN ${NOTIFY_PAYLOAD(channelParam)} END AS notified,
+  CASE WHEN l.locked AND r.name IS NULL THEN pg_catalog.pg_advisory_unlock(${keyParam}::bigint) END AS unlocked
+FROM lk l LEFT JOIN written r ON true
+LEFT JOIN LATERAL (SELECT ${PAYLOAD('r')} AS payload) p ON r.name IS NOT NULL`;
+
 export function buildStatements(table: TableName, quotedChannel: string): Statements {
   const T = table.quoted;
-  const update = (extraColumns = ''): string => `WITH written AS (
-  UPDATE ${T} AS t SET
-    holder_identity = $3::text,
+  const insertValues = `(name, holder_identity, lease_duration_ms, acquire_time_ms, renew_time_ms, leader_transitions, fencing_token)`;
+  // The compare-and-swap's SET list; see Statements.update for the fencing rule.
+  const setRecord = `holder_identity = $3::text,
     lease_duration_ms = $4::bigint,
     acquire_time_ms = $5::bigint,
     renew_time_ms = $6::bigint,
@@ -115,7 +161,9 @@ export function buildStatements(table: TableName, quotedChannel: string): Statem
         THEN GREATEST($8::bigint, t.fencing_token + 1)
       ELSE GREATEST($8::bigint, t.fencing_token)
     END,
-    version = DEFAULT
+    version = DEFAULT`;
+  const update = (extraColumns = ''): string => `WITH written AS (
+  UPDATE ${T} AS t SET ${setRecord}
   WHERE t.name = $1::text AND t.version = $2::bigint AND ${VALID_ROW('t')}
   RETURNING t.*
 )
@@ -133,7 +181,7 @@ LEFT JOIN (${HELD_KEYS}) h ON h.key = w.key`,
     current: `SELECT ${RECORD_COLUMNS('t')} FROM ${T} t WHERE t.name = $1::text`,
 
     insert: `WITH written AS (
-  INSERT INTO ${T} (name, holder_identity, lease_duration_ms, acquire_time_ms, renew_time_ms, leader_transitions, fencing_token)
+  INSERT INTO ${T} ${insertValues}
   VALUES ($1::text, $2::text, $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::bigint)
   ON CONFLICT (name) DO NOTHING
   RETURNING *
@@ -142,6 +190,58 @@ SELECT ${RECORD_COLUMNS('r')}, ${NOTIFY_WRITTEN('$8')}`,
 
     update: update(),
     updateAndUnlock: update(', pg_catalog.pg_advisory_unlock($10::bigint) AS unlocked'),
+
+    lockAndUpdate: LOCKED_WRITE(
+      '$10',
+      '$9',
+      `  UPDATE ${T} AS t SET ${setRecord}
+  FROM lk WHERE lk.locked AND t.name = $1::text AND t.version = $2::bigint AND ${VALID_ROW('t')}
+  RETURNING t.*`,
+    ),
+
+    lockAndInsert: LOCKED_WRITE(
+      '$9',
+      '$8',
+      `  INSERT INTO ${T} ${insertValues}
+  SELECT $1::text, $2::text, $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::bigint FROM lk WHERE lk.locked
+  ON CONFLICT (name) DO NOTHING
+  RETURNING *`,
+    ),
+
+    acquireIfFree: `WITH lk AS MATERIALIZED (
+  SELECT pg_catalog.pg_try_advisory_lock($9::bigint) AS locked
+),
+cur AS MATERIALIZED (SELECT t.* FROM ${T} t WHERE t.name = $1::text),
+inserted AS (
+  INSERT INTO ${T} ${insertValues}
+  SELECT $1::text, $2::text, $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::bigint
+  FROM lk WHERE lk.locked AND NOT EXISTS (SELECT 1 FROM cur)
+  ON CONFLICT (name) DO NOTHING
+  RETURNING *
+),
+updated AS (
+  UPDATE ${T} AS t SET
+    holder_identity = $2::text,
+    lease_duration_ms = $3::bigint,
+    acquire_time_ms = $4::bigint,
+    renew_time_ms = $5::bigint,
+    leader_transitions = t.leader_transitions + 1,
+    fencing_token = GREATEST($7::bigint, t.fencing_token + 1),
+    version = DEFAULT
+  FROM lk WHERE lk.locked AND t.name = $1::text AND t.holder_identity = '' AND ${VALID_ROW('t')}
+  RETURNING t.*
+),
+written AS (SELECT * FROM inserted UNION ALL SELECT * FROM updated),
+answer AS (
+  SELECT w.*, true AS acquired FROM written w
+  UNION ALL
+  SELECT c.*, false AS acquired FROM cur c WHERE NOT EXISTS (SELECT 1 FROM written)
+)
+SELECT l.locked, COALESCE(r.acquired, false) AS acquired, ${RECORD_COLUMNS('r')},
+  CASE WHEN r.acquired THEN ${NOTIFY_PAYLOAD('$8')} END AS notified,
+  CASE WHEN l.locked AND r.acquired IS NOT TRUE THEN pg_catalog.pg_advisory_unlock($9::bigint) END AS unlocked
+FROM lk l LEFT JOIN answer r ON true
+LEFT JOIN LATERAL (SELECT ${PAYLOAD('r')} AS payload) p ON r.acquired`,
 
     tryLock: `SELECT pg_catalog.pg_try_advisory_lock($1::bigint) AS locked`,
     unlock: `SELECT pg_catalog.pg_advisory_unlock($1::bigint) AS unlocked`,

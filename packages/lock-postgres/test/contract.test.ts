@@ -18,6 +18,7 @@ const factoryOptions = { pool, table, sessionTimeout: 900, holderCheckInterval: 
 describeResourceLockContract({
   name: 'postgres',
   watch: true,
+  fastPath: true,
   createLock: (lockName, identity) => createPostgresLock({ ...factoryOptions, name: lockName, identity }),
   async plantCorruptRecord(lockName) {
     const factory = new PostgresLockFactory(factoryOptions);

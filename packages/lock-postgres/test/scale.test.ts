@@ -59,9 +59,10 @@ test(`${ELECTIONS} elections in one process use the pool plus two connections, a
   expect(count(leaderConns, ':session')).toBe(1);
   expect(count(leaderConns, ':listen')).toBe(1);
   expect(leaderConns.length).toBeLessThanOrEqual(POOL_MAX + 2);
-  expect(count(followerConns, ':session')).toBe(0); // no acquisition yet, so no session
+  // A follower's first attempt is the one-statement acquisition, which runs on the session.
+  expect(count(followerConns, ':session')).toBeLessThanOrEqual(1);
   expect(count(followerConns, ':listen')).toBe(1);
-  expect(followerConns.length).toBeLessThanOrEqual(POOL_MAX + 1);
+  expect(followerConns.length).toBeLessThanOrEqual(POOL_MAX + 2);
   expect(leaders.heldLocks()).toHaveLength(ELECTIONS);
 
   // One session dies: every leader steps down at once, and every lock gets a new term, almost

@@ -1,0 +1,390 @@
+import { BackendUnavailableError, LockConflictError, LockLostError, LockNotFoundError, validateRecord } from '@baton/core';
+import type { AcquireIfFreeResult, LeaderElectionRecord, LockCallOptions, LockSnapshot, WatchHandlers } from '@baton/core';
+import type pg from 'pg';
+import { abortError, settleOnAbort, withCallSignal } from './abort.ts';
+import type { ChangeFeed } from './change-feed.ts';
+import { decodeRow } from './codec.ts';
+import type { RecordRow } from './codec.ts';
+import { toLockError } from './errors.ts';
+import { HoldBook } from './holds.ts';
+import type { Hold } from './holds.ts';
+import { advisoryLockKey } from './keys.ts';
+import type { TableName } from './keys.ts';
+import { validateLockName } from './options.ts';
+import type { ResolvedFactoryOptions } from './options.ts';
+import type { PostgresLock, PostgresLockHost } from './postgres-lock.ts';
+import { ensureSchema } from './schema.ts';
+import type { SessionConnection } from './session.ts';
+import { prepared } from './statements.ts';
+import type { Statements } from './statements.ts';
+
+interface GetRow extends RecordRow {
+  held: boolean;
+}
+
+/** What a statement that takes the advisory lock itself returns (see `LOCKED_WRITE`). */
+interface LockedRow extends RecordRow {
+  locked: boolean;
+}
+
+interface AcquireRow extends LockedRow {
+  acquired: boolean;
+}
+
+/** What a {@link LockStore} works with: the factory's connections and settings. */
+export interface LockStoreSettings {
+  options: ResolvedFactoryOptions;
+  table: TableName;
+  pool: pg.Pool;
+  statements: Statements;
+  channel: string;
+  sessions: readonly SessionConnection[];
+  feed: ChangeFeed;
+}
+
+/**
+ * Every operation of the factory's locks (the {@link PostgresLockHost} they call): reads
+ * through the pool, writes that make this process the holder on the session connection, and
+ * the advisory locks this process holds ({@link HoldBook}).
+ */
+export class LockStore implements PostgresLockHost {
+  readonly holds: HoldBook;
+  private readonly settings: LockStoreSettings;
+  private readonly locks = new Map<string, Set<PostgresLock>>();
+  private schemaReady: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(settings: LockStoreSettings) {
+    this.settings = settings;
+    const { options, statements } = settings;
+    this.holds = new HoldBook({
+      clock: options.clock,
+      logger: options.logger,
+      unlockStatement: statements.unlock,
+      describe: (name) => this.describe(name),
+    });
+  }
+
+  keyOf(name: string): bigint {
+    return advisoryLockKey(name, this.settings.table.schema, this.settings.table.table);
+  }
+
+  describe(name: string): string {
+    return `postgres ${this.settings.table.schema}.${this.settings.table.table}/${name}`;
+  }
+
+  /** The session connection that holds the advisory lock of `key`: a fixed choice per key. */
+  sessionFor(key: bigint): SessionConnection {
+    const { sessions } = this.settings;
+    return sessions.length === 1 ? sessions[0]! : sessions[Number(BigInt.asUintN(64, key) % BigInt(sessions.length))]!;
+  }
+
+  /** Creates or checks the table, once (again after a failure). */
+  ready(signal: AbortSignal): Promise<void> {
+    this.schemaReady ??= ensureSchema(this.settings.pool, this.settings.table).catch((error: unknown) => {
+      this.schemaReady = undefined;
+      throw error;
+    });
+    return settleOnAbort(this.schemaReady, signal);
+  }
+
+  /** Refuses further calls, then waits for those in flight and forgets every hold (call after closing the sessions). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.holds.close();
+  }
+
+  // ---- PostgresLockHost ---------------------------------------------------------------------
+
+  register(lock: PostgresLock): void {
+    validateLockName(lock.name, lock.identity);
+    let set = this.locks.get(lock.name);
+    if (set === undefined) this.locks.set(lock.name, (set = new Set()));
+    set.add(lock);
+  }
+
+  async unregister(lock: PostgresLock): Promise<void> {
+    const set = this.locks.get(lock.name);
+    set?.delete(lock);
+    if (set?.size === 0) this.locks.delete(lock.name);
+    if (set !== undefined) for (const other of set) if (other.identity === lock.identity) return;
+    const hold = this.holds.live(lock.name);
+    if (hold === undefined || hold.identity !== lock.identity || this.closed) return;
+    await this.holds.serialize(lock.name, () => this.holds.letGo(lock.name, hold));
+  }
+
+  get(lock: PostgresLock, options: LockCallOptions | undefined): Promise<LockSnapshot | null> {
+    return this.call(lock, options, async (signal) => {
+      await this.ready(signal);
+      const { rows } = await this.settings.pool.query<GetRow>(prepared(this.settings.statements.get, [lock.name, lock.key.toString()]));
+      const row = rows[0];
+      if (row === undefined) return null;
+      const snapshot = this.toSnapshot(row, lock.describe());
+      return snapshot.record.holderIdentity !== '' && !row.held ? { ...snapshot, holderGone: true } : snapshot;
+    });
+  }
+
+  create(lock: PostgresLock, record: LeaderElectionRecord, options: LockCallOptions | undefined): Promise<LockSnapshot> {
+    return this.call(lock, options, async (signal) => {
+      const r = validateRecord(record, lock.describe());
+      const params = [lock.name, r.holderIdentity, r.leaseDurationMs, r.acquireTime, r.renewTime, r.leaderTransitions, r.fencingToken, this.settings.channel];
+      const miss = (): Error => new LockConflictError(`${lock.describe()} already exists`);
+      const { statements } = this.settings;
+      if (r.holderIdentity === lock.identity) {
+        return this.writeAsHolder(lock, signal, { held: statements.insert, locking: statements.lockAndInsert }, params, miss);
+      }
+      await this.ready(signal);
+      const row = (await this.settings.pool.query<RecordRow>(prepared(statements.insert, params))).rows[0];
+      if (row === undefined) throw miss();
+      return this.toSnapshot(row, lock.describe());
+    });
+  }
+
+  update(lock: PostgresLock, record: LeaderElectionRecord, expectedVersion: string, options: LockCallOptions | undefined): Promise<LockSnapshot> {
+    return this.call(lock, options, async (signal) => {
+      const r = validateRecord(record, lock.describe());
+      if (typeof expectedVersion !== 'string' || !/^\d{1,19}$/.test(expectedVersion)) {
+        throw new LockConflictError(`${lock.describe()}: version ${JSON.stringify(expectedVersion)} is not a version of this lock`);
+      }
+      const params = [
+        lock.name,
+        expectedVersion,
+        r.holderIdentity,
+        r.leaseDurationMs,
+        r.acquireTime,
+        r.renewTime,
+        r.leaderTransitions,
+        r.fencingToken,
+        this.settings.channel,
+      ];
+      const miss = (): Promise<Error> => this.explainMiss(lock, expectedVersion);
+      const { statements } = this.settings;
+      if (r.holderIdentity === lock.identity) {
+        return this.writeAsHolder(lock, signal, { held: statements.update, locking: statements.lockAndUpdate }, params, miss);
+      }
+      return this.writeAndLetGo(lock, signal, params, miss);
+    });
+  }
+
+  acquireIfFree(lock: PostgresLock, record: LeaderElectionRecord, options: LockCallOptions | undefined): Promise<AcquireIfFreeResult> {
+    return this.call(lock, options, (signal) => {
+      const r = validateRecord(record, lock.describe());
+      return this.holds.serialize(lock.name, () => this.acquireOnSession(lock, r, signal));
+    });
+  }
+
+  watch(lock: PostgresLock, handlers: WatchHandlers): () => void {
+    return this.settings.feed.add(lock.name, lock.key, lock.identity, handlers);
+  }
+
+  isHeldBy(lock: PostgresLock): boolean {
+    return this.holds.isHeldBy(lock.name, lock.identity);
+  }
+
+  /** The session connection `session` lost generation `generation`: its holders hear it at once. */
+  onSessionLost(session: SessionConnection, generation: number, reason: Error): void {
+    const lost = this.holds.sessionLost(session, generation);
+    if (lost.length > 0) {
+      this.settings.options.logger.warn({ locks: lost.length, error: reason.message }, 'baton postgres session connection lost with its advisory locks');
+    }
+    for (const { name, identity } of lost) {
+      const error = new LockLostError(`${this.describe(name)}: session connection lost: ${reason.message}`, { cause: reason });
+      for (const lock of this.locks.get(name) ?? []) if (lock.identity === identity) lock.sessionLost(error);
+    }
+  }
+
+  // ---- writes -------------------------------------------------------------------------------
+
+  /**
+   * The fast path, ONE statement on the session connection: takes the advisory lock and, when
+   * the record is absent or released, writes the new term (`statements.acquireIfFree`).
+   */
+  private async acquireOnSession(lock: PostgresLock, record: LeaderElectionRecord, signal: AbortSignal): Promise<AcquireIfFreeResult> {
+    const describe = lock.describe();
+    await this.ready(signal);
+    if (this.holds.live(lock.name) !== undefined) {
+      // Held in this process (by this identity or another): nothing to write; say what is stored.
+      const row = (await this.settings.pool.query<RecordRow>(prepared(this.settings.statements.current, [lock.name]))).rows[0];
+      if (row === undefined) throw new LockConflictError(`${describe} is held in this process but has no record`);
+      return { acquired: false, snapshot: this.toSnapshot(row, describe) };
+    }
+    const session = this.sessionFor(lock.key);
+    const generation = await session.open();
+    if (signal.aborted) throw abortError(signal);
+    const started = this.settings.options.clock.now();
+    const params = [
+      lock.name,
+      record.holderIdentity,
+      record.leaseDurationMs,
+      record.acquireTime,
+      record.renewTime,
+      record.leaderTransitions,
+      record.fencingToken,
+      this.settings.channel,
+      lock.key.toString(),
+    ];
+    let row: AcquireRow | undefined;
+    try {
+      [row] = await session.query<AcquireRow>(generation, this.settings.statements.acquireIfFree, params);
+    } catch (error) {
+      // The statement may have taken the advisory lock before it failed: give it back.
+      await this.unlockAfterFailure(lock, session, generation);
+      throw error;
+    }
+    if (row === undefined || row.version === null) {
+      throw new LockConflictError(`${describe} is being written by another session (advisory lock ${lock.key})`);
+    }
+    if (!row.acquired) {
+      const snapshot = this.toSnapshot(row, describe);
+      if (snapshot.record.holderIdentity === '') {
+        throw new LockConflictError(`${describe} is released but another session holds its advisory lock`);
+      }
+      // The advisory lock was free (and given back at once): the named holder's session is gone.
+      return { acquired: false, snapshot: row.locked ? { ...snapshot, holderGone: true } : snapshot };
+    }
+    const hold: Hold = { identity: lock.identity, key: lock.key, session, generation, expiry: undefined };
+    this.holds.add(lock.name, hold);
+    const snapshot = this.toSnapshot(row, describe);
+    this.holds.armExpiry(lock.name, hold, started, snapshot.record.leaseDurationMs);
+    return { acquired: true, snapshot };
+  }
+
+  /**
+   * A write that names `lock`'s identity as holder (an acquisition or a renewal): it runs on
+   * the session connection. When this identity holds the advisory lock already, it is the
+   * plain write (`held`); otherwise `locking`, which takes the advisory lock and writes in ONE
+   * statement. Someone else holding it → `LockConflictError`, and nothing is written.
+   */
+  private writeAsHolder(
+    lock: PostgresLock,
+    signal: AbortSignal,
+    statement: { held: string; locking: string },
+    params: unknown[],
+    miss: () => Error | Promise<Error>,
+  ): Promise<LockSnapshot> {
+    const describe = lock.describe();
+    return this.holds.serialize(lock.name, async () => {
+      await this.ready(signal);
+      const held = this.holds.live(lock.name);
+      if (held !== undefined && held.identity !== lock.identity) {
+        throw new LockConflictError(`${describe} is held by "${held.identity}" in this process`);
+      }
+      if (signal.aborted) throw abortError(signal);
+      const { clock } = this.settings.options;
+      if (held !== undefined) {
+        const started = clock.now();
+        const row = (await held.session.query<RecordRow>(held.generation, statement.held, params))[0];
+        if (row === undefined) {
+          const error = await miss();
+          // Keep the hold only while the stored record still names this identity.
+          if (!(await this.storedHolderIs(lock))) await this.holds.letGo(lock.name, held);
+          throw error;
+        }
+        const snapshot = this.toSnapshot(row, describe);
+        this.holds.armExpiry(lock.name, held, started, snapshot.record.leaseDurationMs);
+        return snapshot;
+      }
+      const session = this.sessionFor(lock.key);
+      const generation = await session.open();
+      if (signal.aborted) throw abortError(signal);
+      const started = clock.now();
+      let row: LockedRow | undefined;
+      try {
+        [row] = await session.query<LockedRow>(generation, statement.locking, [...params, lock.key.toString()]);
+      } catch (error) {
+        await this.unlockAfterFailure(lock, session, generation);
+        throw error;
+      }
+      if (row?.locked !== true) throw new LockConflictError(`${describe} is held by another session (advisory lock ${lock.key})`);
+      if (row.version === null) throw await miss(); // the statement gave the advisory lock back
+      const hold: Hold = { identity: lock.identity, key: lock.key, session, generation, expiry: undefined };
+      this.holds.add(lock.name, hold);
+      const snapshot = this.toSnapshot(row, describe);
+      this.holds.armExpiry(lock.name, hold, started, snapshot.record.leaseDurationMs);
+      return snapshot;
+    });
+  }
+
+  /**
+   * A write that does not name `lock`'s identity (a release, or a handover to someone else).
+   * When this identity holds the advisory lock, the write runs on the session and the advisory
+   * lock is given back in the same statement; otherwise it is a plain compare-and-swap through
+   * the pool.
+   */
+  private writeAndLetGo(lock: PostgresLock, signal: AbortSignal, params: unknown[], miss: () => Promise<Error>): Promise<LockSnapshot> {
+    return this.holds.serialize(lock.name, async () => {
+      await this.ready(signal);
+      if (signal.aborted) throw abortError(signal);
+      const hold = this.holds.live(lock.name);
+      const mine = hold !== undefined && hold.identity === lock.identity ? hold : undefined;
+      const { statements, pool } = this.settings;
+      const rows =
+        mine !== undefined
+          ? await mine.session.query<RecordRow>(mine.generation, statements.updateAndUnlock, [...params, mine.key.toString()])
+          : (await pool.query<RecordRow>(prepared(statements.update, params))).rows;
+      const row = rows[0];
+      if (row === undefined) {
+        const error = await miss();
+        if (mine !== undefined && !(await this.storedHolderIs(lock))) await this.holds.letGo(lock.name, mine);
+        throw error;
+      }
+      // The statement already unlocked the key: only forget the hold.
+      if (mine !== undefined) this.holds.forget(lock.name, mine);
+      return this.toSnapshot(row, lock.describe());
+    });
+  }
+
+  /**
+   * A statement that takes the advisory lock failed: it may have taken it before failing
+   * (session-level advisory locks survive a rolled-back statement), so give it back. Best
+   * effort: a connection that is gone held nothing.
+   */
+  private async unlockAfterFailure(lock: PostgresLock, session: SessionConnection, generation: number): Promise<void> {
+    if (generation !== session.liveGeneration) return;
+    try {
+      await session.query(generation, this.settings.statements.unlock, [lock.key.toString()]);
+    } catch {
+      // the connection failed too: its advisory locks are gone with it
+    }
+  }
+
+  /** Why a compare-and-swap matched no row: gone, corrupt (never overwritten), or a newer version. */
+  private async explainMiss(lock: PostgresLock, expectedVersion: string): Promise<Error> {
+    try {
+      const row = (await this.settings.pool.query<RecordRow>(prepared(this.settings.statements.current, [lock.name]))).rows[0];
+      if (row === undefined) return new LockNotFoundError(`${lock.describe()} does not exist`);
+      decodeRow(row, lock.describe());
+      return new LockConflictError(`${lock.describe()} was modified (version ${row.version}, expected ${expectedVersion})`);
+    } catch (error) {
+      return toLockError(error, lock.describe());
+    }
+  }
+
+  private async storedHolderIs(lock: PostgresLock): Promise<boolean> {
+    try {
+      const row = (await this.settings.pool.query<RecordRow>(prepared(this.settings.statements.current, [lock.name]))).rows[0];
+      return row !== undefined && row.holder_identity === lock.identity;
+    } catch {
+      return true; // unknown: keep it; the expiry timer still bounds it
+    }
+  }
+
+  // ---- plumbing -----------------------------------------------------------------------------
+
+  private call<T>(lock: PostgresLock, options: LockCallOptions | undefined, operation: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const describe = lock.describe();
+    if (this.closed) return Promise.reject(new BackendUnavailableError(`${describe}: the lock factory is closed`));
+    const { clock, operationTimeoutMs } = this.settings.options;
+    return withCallSignal(clock, options?.signal, operationTimeoutMs, describe, async (signal) => {
+      try {
+        return await operation(signal);
+      } catch (error) {
+        throw toLockError(error, describe);
+      }
+    });
+  }
+
+  private toSnapshot(row: RecordRow, describe: string): LockSnapshot {
+    return { record: decodeRow(row, describe), version: String(row.version) };
+  }
+}
