@@ -90,7 +90,11 @@ export interface Statements {
   /**
    * {@link Statements.update} that also gives back the advisory lock `$10` when the swap
    * succeeds, in the same statement: the lock is free before the NOTIFY (sent at commit)
-   * wakes anyone.
+   * wakes anyone. It commits without waiting for the WAL flush (`synchronous_commit = off`
+   * for this one transaction): a write that gives a lock up may be lost only in a server
+   * crash, which ends every session and so every advisory lock with it — the record then
+   * names a holder whose session is gone (`holderGone`), and no term or token depends on the
+   * lost write. The next acquisition commits synchronously, which flushes this one too.
    */
   readonly updateAndUnlock: string;
   /**
@@ -189,7 +193,9 @@ LEFT JOIN (${HELD_KEYS}) h ON h.key = w.key`,
 SELECT ${RECORD_COLUMNS('r')}, ${NOTIFY_WRITTEN('$8')}`,
 
     update: update(),
-    updateAndUnlock: update(', pg_catalog.pg_advisory_unlock($10::bigint) AS unlocked'),
+    updateAndUnlock: update(
+      `, pg_catalog.pg_advisory_unlock($10::bigint) AS unlocked, pg_catalog.set_config('synchronous_commit', 'off', true) AS commit_mode`,
+    ),
 
     lockAndUpdate: LOCKED_WRITE(
       '$10',
