@@ -2,7 +2,9 @@ import type { Clock, LockSnapshot, Logger, TimerHandle, WatchHandlers } from '@b
 import pg from 'pg';
 import { decodeNotice, decodeRow } from './codec.ts';
 import type { RecordRow } from './codec.ts';
-import { DEFAULTS } from './options.ts';
+import { ListenConnection } from './listen-connection.ts';
+import { HolderWait } from './holder-wait.ts';
+import { SilenceWatch } from './silence-watch.ts';
 import { prepared } from './statements.ts';
 import type { Statements } from './statements.ts';
 
@@ -21,6 +23,8 @@ export interface ChangeFeedSettings {
   clock: Clock;
   /** `describe()` of the lock called `name`, for errors. */
   describe(name: string): string;
+  /** True when this process holds `name` itself: its holder is never checked. */
+  heldHere(name: string): boolean;
 }
 
 interface Watched {
@@ -63,18 +67,41 @@ export class ChangeFeed {
   private readonly seen = new Map<string, Seen>();
   private seq = 0;
 
-  private client: pg.Client | undefined;
-  private connecting = false;
+  private readonly listen: ListenConnection;
   private healthy = false;
-  private reconnectDelayMs: number = DEFAULTS.minReconnectDelayMs;
-  private reconnectTimer: TimerHandle | undefined;
-  private pingTimer: TimerHandle | undefined;
   private pollTimer: TimerHandle | undefined;
   private polling = false;
   private closed = false;
+  /** While the LISTEN connection is healthy, the only trigger of a holder check. */
+  private readonly silence: SilenceWatch;
+  /** Blocks on the advisory lock of one lock held elsewhere, to hear of its holder's end at once. */
+  private readonly holderWait: HolderWait;
 
   constructor(settings: ChangeFeedSettings) {
     this.settings = settings;
+    this.silence = new SilenceWatch({
+      clock: settings.clock,
+      minSilenceMs: settings.holderCheckIntervalMs,
+      onSilent: (names) => void this.checkHolders(names),
+    });
+    this.listen = new ListenConnection({
+      ...settings,
+      listenStatement: settings.statements.listen,
+      wanted: () => !this.closed && this.watched.size > 0,
+      onNotification: (payload) => this.onNotification(payload),
+      onHealth: (healthy) => {
+        this.setHealth(healthy);
+        if (!healthy) this.startPolling();
+      },
+    });
+    this.holderWait = new HolderWait({
+      clientConfig: settings.clientConfig,
+      applicationName: settings.applicationName,
+      connectTimeoutMs: settings.connectTimeoutMs,
+      logger: settings.logger,
+      clock: settings.clock,
+      onFree: (name) => void this.checkHolders([name], true),
+    });
   }
 
   private clear(timer: TimerHandle | undefined): void {
@@ -83,7 +110,7 @@ export class ChangeFeed {
 
   /** Backend process id of the LISTEN connection, when open. */
   get processId(): number | undefined {
-    return (this.client as { processID?: number } | undefined)?.processID;
+    return this.listen.processId;
   }
 
   /**
@@ -93,7 +120,10 @@ export class ChangeFeed {
   add(name: string, key: bigint, identity: string, handlers: WatchHandlers): () => void {
     if (this.closed) return () => {};
     let entry = this.watched.get(name);
-    if (entry === undefined) this.watched.set(name, (entry = { key, handlers: new Map() }));
+    if (entry === undefined) {
+      this.watched.set(name, (entry = { key, handlers: new Map() }));
+      this.silence.lookSoon(name);
+    }
     entry.handlers.set(handlers, identity);
     if (this.healthy) queueMicrotask(() => this.call(handlers, 'onHealth', true));
     this.start();
@@ -105,6 +135,8 @@ export class ChangeFeed {
       if (entry.handlers.size === 0 && this.watched.get(name) === entry) {
         this.watched.delete(name);
         this.seen.delete(name);
+        this.silence.forget(name);
+        this.retargetWait();
       }
       if (this.watched.size === 0) void this.stop();
     };
@@ -119,109 +151,34 @@ export class ChangeFeed {
 
   private start(): void {
     if (this.closed) return;
-    void this.connect();
+    this.listen.start();
+  }
+
+  /** Polls every watched name each `holderCheckInterval` while the LISTEN connection is down. */
+  private startPolling(): void {
+    if (this.closed || this.healthy || this.watched.size === 0) return;
     this.pollTimer ??= this.settings.clock.setTimeout(() => void this.poll(), this.settings.holderCheckIntervalMs);
   }
 
   private async stop(): Promise<void> {
-    this.clear(this.reconnectTimer);
     this.clear(this.pollTimer);
-    this.clear(this.pingTimer);
-    this.reconnectTimer = this.pollTimer = this.pingTimer = undefined;
+    this.pollTimer = undefined;
+    this.silence.close();
     this.healthy = false;
-    this.reconnectDelayMs = DEFAULTS.minReconnectDelayMs;
-    const client = this.client;
-    this.client = undefined;
-    await client?.end().catch(() => {});
-  }
-
-  // ---- LISTEN -------------------------------------------------------------------------------
-
-  private async connect(): Promise<void> {
-    if (this.client !== undefined || this.connecting || this.closed || this.watched.size === 0) return;
-    this.connecting = true;
-    const { clientConfig, applicationName, connectTimeoutMs, logger } = this.settings;
-    const client = new pg.Client({
-      ...clientConfig,
-      application_name: `${applicationName}:listen`,
-      connectionTimeoutMillis: connectTimeoutMs,
-      keepAlive: true,
-    });
-    let down = false;
-    const onDown = (reason: Error): void => {
-      if (down) return;
-      down = true;
-      if (this.client !== client) return;
-      this.client = undefined;
-      this.clear(this.pingTimer);
-      logger.debug({ error: reason.message }, 'baton postgres LISTEN connection lost');
-      this.setHealth(false);
-      this.scheduleReconnect();
-    };
-    client.on('error', onDown);
-    client.on('end', () => onDown(new Error('connection ended')));
-    client.on('notification', (message) => {
-      if (this.client === client && message.channel === this.settings.channel) this.onNotification(message.payload);
-    });
-    try {
-      await client.connect();
-      await client.query(this.settings.statements.listen);
-    } catch (error) {
-      down = true;
-      this.connecting = false;
-      logger.debug({ error: (error as Error).message }, 'baton postgres LISTEN failed');
-      await client.end().catch(() => {});
-      this.scheduleReconnect();
-      return;
-    }
-    this.connecting = false;
-    if (down || this.closed || this.watched.size === 0) {
-      down = true;
-      await client.end().catch(() => {});
-      if (!this.closed && this.watched.size > 0) this.scheduleReconnect();
-      return;
-    }
-    this.client = client;
-    this.reconnectDelayMs = DEFAULTS.minReconnectDelayMs;
-    this.schedulePing(client, onDown);
-    this.setHealth(true);
-  }
-
-  private scheduleReconnect(): void {
-    if (this.closed || this.watched.size === 0 || this.reconnectTimer !== undefined) return;
-    const delay = this.reconnectDelayMs;
-    this.reconnectDelayMs = Math.min(delay * 2, DEFAULTS.maxReconnectDelayMs);
-    this.reconnectTimer = this.settings.clock.setTimeout(() => {
-      this.reconnectTimer = undefined;
-      void this.connect();
-    }, delay);
-  }
-
-  /**
-   * An idle LISTEN connection whose peer vanished (partition) would never notice: ask it
-   * something now and then, and drop it when the answer does not come.
-   */
-  private schedulePing(client: pg.Client, onDown: (reason: Error) => void): void {
-    const every = Math.max(1_000, Math.min(5_000, this.settings.operationTimeoutMs));
-    this.pingTimer = this.settings.clock.setTimeout(() => {
-      if (this.client !== client) return;
-      const deadline = this.settings.clock.setTimeout(() => {
-        onDown(new Error(`LISTEN connection did not answer within ${this.settings.operationTimeoutMs} ms`));
-        client.end().catch(() => {});
-      }, this.settings.operationTimeoutMs);
-      client.query('SELECT 1').then(
-        () => {
-          this.clear(deadline);
-          if (this.client === client) this.schedulePing(client, onDown);
-        },
-        () => this.clear(deadline),
-      );
-    }, every);
+    await Promise.all([this.holderWait.stop(), this.listen.stop()]);
   }
 
   private setHealth(healthy: boolean): void {
     if (this.healthy === healthy) return;
     this.healthy = healthy;
+    if (healthy) {
+      // Changes arrive as notifications again; the holder is checked only when one goes silent.
+      this.clear(this.pollTimer);
+      this.pollTimer = undefined;
+    } else {
+      this.silence.close();
+      this.startPolling();
+    }
     for (const entry of this.watched.values()) for (const h of entry.handlers.keys()) this.call(h, 'onHealth', healthy);
   }
 
@@ -242,7 +199,53 @@ export class ChangeFeed {
     const seen = this.seen.get(notice.name);
     if (seen !== undefined && seen.version !== null && version <= seen.version) return;
     this.seen.set(notice.name, { version, holderGone: false, seq: ++this.seq });
+    const holder = notice.record?.holderIdentity ?? '';
+    if (holder !== '' && !this.settings.heldHere(notice.name)) this.silence.wrote(notice.name, holder, notice.record!.leaseDurationMs);
+    else this.silence.forget(notice.name);
+    this.retargetWait();
     this.deliver(notice.name, notice.record === undefined ? undefined : { record: notice.record, version: notice.version });
+  }
+
+  /**
+   * What this process's locks read (or found stored) for `name`: a lock held elsewhere is
+   * watched for its holder's end from now on, without waiting for its next renewal.
+   */
+  sawRecord(name: string, snapshot: LockSnapshot): void {
+    if (!this.watched.has(name)) return;
+    const holder = snapshot.record.holderIdentity;
+    if (holder !== '' && snapshot.holderGone !== true && !this.settings.heldHere(name)) {
+      this.silence.sawHolder(name, holder, snapshot.record.leaseDurationMs);
+    } else {
+      this.silence.forget(name);
+    }
+    this.retargetWait();
+  }
+
+  /** The holder wait follows the first lock held elsewhere. */
+  private retargetWait(): void {
+    const name = this.silence.first();
+    this.holderWait.target(name, name === undefined ? undefined : this.watched.get(name)?.key);
+  }
+
+  /**
+   * A holder went silent, or its advisory lock was free for a moment (`freed`): one query for
+   * those names; a holder still there is watched again.
+   */
+  private async checkHolders(names: string[], freed = false): Promise<void> {
+    if (this.closed || (!this.healthy && !freed)) return;
+    try {
+      const rows = await this.pollOnce(names.filter((name) => this.watched.has(name)));
+      for (const row of rows) {
+        const holder = typeof row.holder_identity === 'string' ? row.holder_identity : '';
+        const lease = Number(row.lease_duration_ms);
+        if (row.found && row.held && holder !== '' && lease > 0 && !this.settings.heldHere(row.name)) this.silence.sawHolder(row.name, holder, lease);
+        else this.silence.forget(row.name);
+      }
+    } catch (error) {
+      this.settings.logger.debug({ error: (error as Error).message }, 'baton postgres holder check failed');
+      for (const name of names) this.silence.stillThere(name);
+    }
+    this.retargetWait();
   }
 
   // ---- holder check -------------------------------------------------------------------------
@@ -260,13 +263,13 @@ export class ChangeFeed {
         this.polling = false;
       }
     }
-    if (!this.closed && this.watched.size > 0 && this.pollTimer === undefined) {
+    if (!this.closed && !this.healthy && this.watched.size > 0 && this.pollTimer === undefined) {
       this.pollTimer = this.settings.clock.setTimeout(() => void this.poll(), this.settings.holderCheckIntervalMs);
     }
   }
 
-  private async pollOnce(): Promise<void> {
-    const names = [...this.watched.keys()];
+  /** Reads `names` (default: every watched name) with their holders' advisory locks, and reports what changed. */
+  private async pollOnce(names = [...this.watched.keys()]): Promise<PollRow[]> {
     const keys = names.map((name) => this.watched.get(name)!.key.toString());
     const startSeq = this.seq;
     let timer: TimerHandle | undefined;
@@ -309,6 +312,7 @@ export class ChangeFeed {
       const onlyGone = holderGone && (seen === undefined || (seen.version === version && !seen.holderGone));
       this.deliver(row.name, snapshot, onlyGone ? snapshot?.record.holderIdentity : undefined);
     }
+    return rows;
   }
 
   // ---- delivery -----------------------------------------------------------------------------

@@ -84,6 +84,7 @@ export class PostgresLockFactory implements ResourceLockFactory {
       logger: o.logger,
       clock: o.clock,
       describe: (name) => this.describe(name),
+      heldHere: (name) => this.store.holds.live(name) !== undefined,
     });
     this.store = new LockStore({ options: o, table: this.table, pool: this.pool, statements, channel: this.channel, sessions: this.sessions, feed: this.feed });
   }

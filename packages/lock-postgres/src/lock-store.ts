@@ -119,8 +119,10 @@ export class LockStore implements PostgresLockHost {
       const { rows } = await this.settings.pool.query<GetRow>(prepared(this.settings.statements.get, [lock.name, lock.key.toString()]));
       const row = rows[0];
       if (row === undefined) return null;
-      const snapshot = this.toSnapshot(row, lock.describe());
-      return snapshot.record.holderIdentity !== '' && !row.held ? { ...snapshot, holderGone: true } : snapshot;
+      const read = this.toSnapshot(row, lock.describe());
+      const snapshot = read.record.holderIdentity !== '' && !row.held ? { ...read, holderGone: true } : read;
+      this.settings.feed.sawRecord(lock.name, snapshot);
+      return snapshot;
     });
   }
 
@@ -240,12 +242,15 @@ export class LockStore implements PostgresLockHost {
         throw new LockConflictError(`${describe} is released but another session holds its advisory lock`);
       }
       // The advisory lock was free (and given back at once): the named holder's session is gone.
-      return { acquired: false, snapshot: row.locked ? { ...snapshot, holderGone: true } : snapshot };
+      const stored = row.locked ? { ...snapshot, holderGone: true } : snapshot;
+      this.settings.feed.sawRecord(lock.name, stored);
+      return { acquired: false, snapshot: stored };
     }
     const hold: Hold = { identity: lock.identity, key: lock.key, session, generation, expiry: undefined };
     this.holds.add(lock.name, hold);
     const snapshot = this.toSnapshot(row, describe);
     this.holds.armExpiry(lock.name, hold, started, snapshot.record.leaseDurationMs);
+    this.settings.feed.sawRecord(lock.name, snapshot);
     return { acquired: true, snapshot };
   }
 

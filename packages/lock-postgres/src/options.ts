@@ -36,8 +36,10 @@ export interface PostgresLockFactoryOptions {
    */
   sessionConnections?: number;
   /**
-   * How often one shared query looks for watched locks whose holder's session is gone (a
-   * crashed leader sends no NOTIFY). Default 250ms.
+   * While the LISTEN connection is down: how often one shared query reads every watched lock
+   * and whether its holder's session is still there. While it is up nothing is polled: a
+   * holder is checked only when its renewals (NOTIFYs) stop for 1.5 × its renewal period,
+   * never sooner than this. Default 250ms.
    */
   holderCheckInterval?: Duration;
   /** Bound on a call made without an AbortSignal. Default 5s. */
@@ -98,6 +100,11 @@ export const DEFAULTS = {
   /** Reconnect backoff of the LISTEN connection: this, doubling up to `maxReconnectDelayMs`. */
   minReconnectDelayMs: 100,
   maxReconnectDelayMs: 2_000,
+  /**
+   * An idle LISTEN connection asks the server something this often, so that one whose peer
+   * vanished (a partition sends no FIN) is noticed and replaced.
+   */
+  listenKeepAliveMs: 30_000,
   /**
    * A session statement that has not answered within `sessionTimeout` plus this margin means
    * the connection is dead or partitioned (the server cancels its own statements at

@@ -1,0 +1,138 @@
+import type { Clock, TimerHandle } from '@baton/core';
+
+/** What a {@link SilenceWatch} knows of one lock held by another process. */
+interface Held {
+  /** Undefined until the first look at a newly watched lock. */
+  holder: string | undefined;
+  /** Clock time the last write of this holder was seen. */
+  seenAt: number;
+  /** Clock time between the holder's last two writes seen (its renewal period), once known. */
+  period: number | undefined;
+  leaseDurationMs: number;
+  /** Clock time from which the holder counts as silent. */
+  silentAt: number;
+}
+
+/** How a {@link SilenceWatch} judges silence. */
+export interface SilenceWatchSettings {
+  clock: Clock;
+  /** The shortest silence that calls for a check (the holder check interval). */
+  minSilenceMs: number;
+  /** Runs with the names whose holder has gone silent. */
+  onSilent(names: string[]): void;
+}
+
+/**
+ * Decides when a follower checks whether a lock's holder is still there, without polling: a
+ * live holder renews every retryPeriod, and each renewal reaches the watchers as a NOTIFY.
+ * A holder that crashed sends nothing; its advisory lock is gone at once, but nobody is told.
+ * So the silence after a holder's last write is what triggers the one holder-check query:
+ * once it lasts 1.5 × the period between the holder's last two writes (as seen on this
+ * clock), or half the lease before a period is known — never less than `minSilenceMs` and
+ * never more than the lease (the elector reads at expiry anyway).
+ *
+ * Only locks held by someone else are tracked (the caller leaves out released records and
+ * locks held in this process). One timer for all of them.
+ */
+export class SilenceWatch {
+  private readonly settings: SilenceWatchSettings;
+  private readonly held = new Map<string, Held>();
+  private timer: TimerHandle | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+
+  constructor(settings: SilenceWatchSettings) {
+    this.settings = settings;
+  }
+
+  /** A write of `name` naming `holder` (a live holder) was seen now. */
+  wrote(name: string, holder: string, leaseDurationMs: number): void {
+    const now = this.settings.clock.now();
+    const previous = this.held.get(name);
+    const period = previous !== undefined && previous.holder === holder ? now - previous.seenAt : undefined;
+    const silence = period !== undefined ? period * 1.5 : leaseDurationMs / 2;
+    const bounded = Math.min(Math.max(silence, this.settings.minSilenceMs), leaseDurationMs);
+    this.held.set(name, { holder, seenAt: now, period, leaseDurationMs, silentAt: now + bounded });
+    this.arm();
+  }
+
+  /**
+   * A newly watched lock of which nothing is known yet: look at it after `minSilenceMs`, unless
+   * a read or a notification tells first.
+   */
+  lookSoon(name: string): void {
+    if (this.held.has(name)) return;
+    const now = this.settings.clock.now();
+    this.held.set(name, { holder: undefined, seenAt: now, period: undefined, leaseDurationMs: Number.POSITIVE_INFINITY, silentAt: now + this.settings.minSilenceMs });
+    this.arm();
+  }
+
+  /** A read showed `holder` holding `name` (a live holder): tracked from now on, or watched again after a check. */
+  sawHolder(name: string, holder: string, leaseDurationMs: number): void {
+    if (this.held.get(name)?.holder === holder) {
+      this.stillThere(name);
+      return;
+    }
+    const now = this.settings.clock.now();
+    const silence = Math.min(Math.max(leaseDurationMs / 2, this.settings.minSilenceMs), leaseDurationMs);
+    this.held.set(name, { holder, seenAt: now, period: undefined, leaseDurationMs, silentAt: now + silence });
+    this.arm();
+  }
+
+  /** The holder was checked and is still there: look again after another period of silence. */
+  stillThere(name: string): void {
+    const entry = this.held.get(name);
+    if (entry === undefined) return;
+    const now = this.settings.clock.now();
+    const wait = Math.min(Math.max(entry.period ?? entry.leaseDurationMs / 2, this.settings.minSilenceMs), entry.leaseDurationMs);
+    entry.silentAt = now + wait;
+    this.arm();
+  }
+
+  /** The lock held elsewhere tracked longest, if any (the one a single blocking wait is spent on). */
+  first(): string | undefined {
+    for (const [name, entry] of this.held) if (entry.holder !== undefined) return name;
+    return undefined;
+  }
+
+  /** Stops tracking `name` (released, held here, gone, or no longer watched). */
+  forget(name: string): void {
+    this.held.delete(name);
+  }
+
+  close(): void {
+    this.held.clear();
+    this.disarm();
+  }
+
+  private arm(): void {
+    let next = Number.POSITIVE_INFINITY;
+    for (const entry of this.held.values()) if (entry.silentAt < next) next = entry.silentAt;
+    if (next === this.timerAt) return;
+    this.disarm();
+    if (next === Number.POSITIVE_INFINITY) return;
+    const { clock } = this.settings;
+    this.timerAt = next;
+    this.timer = clock.setTimeout(() => this.fire(), Math.max(0, next - clock.now()));
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) this.settings.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const now = this.settings.clock.now();
+    const silent: string[] = [];
+    for (const [name, entry] of this.held) {
+      if (entry.silentAt > now) continue;
+      silent.push(name);
+      // Until the check answers (stillThere or forget), do not ask again within the lease.
+      entry.silentAt = now + entry.leaseDurationMs;
+    }
+    this.arm();
+    if (silent.length > 0) this.settings.onSilent(silent);
+  }
+}
