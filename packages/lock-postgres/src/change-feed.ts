@@ -27,6 +27,9 @@ export interface ChangeFeedSettings {
   heldHere(name: string): boolean;
 }
 
+/** How long a freed advisory lock waits for the release's NOTIFY before the holder is checked. */
+const FREED_GRACE_MS = 50;
+
 interface Watched {
   key: bigint;
   /** Each watcher, with the identity of the lock it watches through. */
@@ -82,7 +85,15 @@ export class ChangeFeed {
     this.silence = new SilenceWatch({
       clock: settings.clock,
       minSilenceMs: settings.holderCheckIntervalMs,
-      onSilent: (names) => void this.checkHolders(names),
+      onSilent: (names) => {
+        const check: string[] = [];
+        for (const name of names) {
+          // The lock the holder wait blocks on needs no check: its holder's end ends the wait.
+          if (this.holderWait.isWaitingOn(name)) this.silence.stillThere(name);
+          else check.push(name);
+        }
+        if (check.length > 0) void this.checkHolders(check);
+      },
     });
     this.listen = new ListenConnection({
       ...settings,
@@ -100,7 +111,7 @@ export class ChangeFeed {
       connectTimeoutMs: settings.connectTimeoutMs,
       logger: settings.logger,
       clock: settings.clock,
-      onFree: (name) => void this.checkHolders([name], true),
+      onFree: (name) => this.freed(name),
     });
   }
 
@@ -207,18 +218,34 @@ export class ChangeFeed {
   }
 
   /**
-   * What this process's locks read (or found stored) for `name`: a lock held elsewhere is
-   * watched for its holder's end from now on, without waiting for its next renewal.
+   * What this process's locks read (or found stored) for `name` (`heldHere`: whether this
+   * process holds it now): a lock held elsewhere is watched for its holder's end from now
+   * on, without waiting for its next renewal.
    */
-  sawRecord(name: string, snapshot: LockSnapshot): void {
+  sawRecord(name: string, snapshot: LockSnapshot, heldHere: boolean): void {
     if (!this.watched.has(name)) return;
     const holder = snapshot.record.holderIdentity;
-    if (holder !== '' && snapshot.holderGone !== true && !this.settings.heldHere(name)) {
+    if (holder !== '' && snapshot.holderGone !== true && !heldHere) {
       this.silence.sawHolder(name, holder, snapshot.record.leaseDurationMs);
     } else {
       this.silence.forget(name);
     }
     this.retargetWait();
+  }
+
+  /**
+   * The advisory lock of `name` was free for a moment. A release says so itself (its NOTIFY
+   * follows within milliseconds); a holder that crashed or was cut off says nothing: check
+   * it unless a notification came in the meantime.
+   */
+  private freed(name: string): void {
+    const version = this.seen.get(name)?.version;
+    this.silence.forget(name);
+    this.retargetWait();
+    this.settings.clock.setTimeout(() => {
+      if (this.closed || !this.watched.has(name)) return;
+      if (this.seen.get(name)?.version === version) void this.checkHolders([name], true);
+    }, Math.min(FREED_GRACE_MS, this.settings.holderCheckIntervalMs));
   }
 
   /** The holder wait follows the first lock held elsewhere. */
@@ -235,12 +262,18 @@ export class ChangeFeed {
     if (this.closed || (!this.healthy && !freed)) return;
     try {
       const rows = await this.pollOnce(names.filter((name) => this.watched.has(name)));
+      const gone = new Set<string>();
       for (const row of rows) {
         const holder = typeof row.holder_identity === 'string' ? row.holder_identity : '';
         const lease = Number(row.lease_duration_ms);
         if (row.found && row.held && holder !== '' && lease > 0 && !this.settings.heldHere(row.name)) this.silence.sawHolder(row.name, holder, lease);
         else this.silence.forget(row.name);
+        if (row.found && !row.held && holder !== '') gone.add(holder);
       }
+      // A holder found gone most likely took its other locks with it (one session holds them
+      // all): check those too, at once, rather than when each one's renewals go silent.
+      const alsoHeldByGone = this.silence.heldBy(gone);
+      if (alsoHeldByGone.length > 0) void this.checkHolders(alsoHeldByGone, true);
     } catch (error) {
       this.settings.logger.debug({ error: (error as Error).message }, 'baton postgres holder check failed');
       for (const name of names) this.silence.stillThere(name);

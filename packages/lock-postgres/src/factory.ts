@@ -84,7 +84,8 @@ export class PostgresLockFactory implements ResourceLockFactory {
       logger: o.logger,
       clock: o.clock,
       describe: (name) => this.describe(name),
-      heldHere: (name) => this.store.holds.live(name) !== undefined,
+      // Held here, or being acquired here (a read may see the hold committed before the call returns).
+      heldHere: (name) => this.store.holds.live(name) !== undefined || this.store.holds.busy(name),
     });
     this.store = new LockStore({ options: o, table: this.table, pool: this.pool, statements, channel: this.channel, sessions: this.sessions, feed: this.feed });
   }

@@ -28,10 +28,13 @@ export interface HolderWaitSettings {
  */
 export class HolderWait {
   private readonly settings: HolderWaitSettings;
-  private client: pg.Client | undefined;
+  /** The connection, open or opening; one at a time. */
+  private client: Promise<pg.Client> | undefined;
   private wanted: { name: string; key: bigint } | undefined;
-  /** The key the statement in flight waits on. */
-  private waitingOn: bigint | undefined;
+  /** The wait started (connecting, or its statement in flight). */
+  private waitingOn: { name: string; key: bigint } | undefined;
+  /** Whether the wait's statement was sent: only then must retargeting end the connection. */
+  private sent = false;
   private retryTimer: TimerHandle | undefined;
   private retryDelayMs: number = DEFAULTS.minReconnectDelayMs;
   /** Counts waits; a wait whose number is no longer current was abandoned. */
@@ -41,14 +44,20 @@ export class HolderWait {
     this.settings = settings;
   }
 
-  /** Waits on `name`'s advisory lock from now on (undefined: on nothing). */
+  /**
+   * Waits on `name`'s advisory lock next (undefined: on nothing). A wait in flight on another
+   * lock is not taken back — a blocked statement cannot be withdrawn without ending its
+   * connection, and the server would notice that only once the lock frees — it runs to its
+   * end, and the next wait is on `name`.
+   */
   target(name: string | undefined, key: bigint | undefined): void {
     this.wanted = name === undefined || key === undefined ? undefined : { name, key };
-    if (this.waitingOn !== undefined && this.waitingOn !== key) {
-      // A wait in flight cannot be taken back: end its connection (its shared lock was never granted).
-      this.drop();
-    }
     this.wait();
+  }
+
+  /** True while a wait on `name`'s advisory lock is in flight. */
+  isWaitingOn(name: string): boolean {
+    return this.sent && this.waitingOn?.name === name;
   }
 
   /** Stops waiting and closes the connection (a later `target` opens a new one). */
@@ -59,53 +68,48 @@ export class HolderWait {
     const client = this.client;
     this.client = undefined;
     this.waitingOn = undefined;
+    this.sent = false;
     this.run++;
-    await client?.end().catch(() => {});
-  }
-
-  private drop(): void {
-    const client = this.client;
-    this.client = undefined;
-    this.waitingOn = undefined;
-    this.run++;
-    client?.end().catch(() => {});
+    await client?.then((c) => c.end()).catch(() => {});
   }
 
   private wait(): void {
     const wanted = this.wanted;
     if (wanted === undefined || this.waitingOn !== undefined || this.retryTimer !== undefined) return;
-    this.waitingOn = wanted.key;
+    this.waitingOn = wanted;
     void this.waitOnce(wanted, ++this.run);
   }
 
   /** One wait; `run` tells whether it is still the current one when it settles. */
   private async waitOnce(wanted: { name: string; key: bigint }, run: number): Promise<void> {
     try {
-      let client = this.client;
-      if (client === undefined) {
-        client = await this.connect();
-        if (run !== this.run) {
-          await client.end().catch(() => {});
-          return;
-        }
-        this.client = client;
-      }
+      this.client ??= this.connect();
+      const client = await this.client;
+      if (run !== this.run) return;
+      this.sent = true;
       await client.query({
         text: `SELECT pg_catalog.pg_advisory_unlock_shared($1::bigint) AS unlocked
   FROM (SELECT pg_catalog.pg_advisory_lock_shared($1::bigint) AS locked OFFSET 0) granted`,
         values: [wanted.key.toString()],
       });
     } catch (error) {
-      if (run !== this.run) return; // retargeted or closed meanwhile: its connection was ended on purpose
-      this.drop();
+      if (run !== this.run) return; // stopped meanwhile: its connection was ended on purpose
+      this.sent = false;
+      this.waitingOn = undefined;
+      const client = this.client;
+      this.client = undefined;
+      void client?.then((c) => c.end()).catch(() => {});
       if (this.wanted === undefined) return;
       this.settings.logger.debug({ error: (error as Error).message }, 'baton postgres holder wait failed; retrying');
       this.retryLater();
       return;
     }
     if (run !== this.run) return;
+    this.sent = false;
     this.retryDelayMs = DEFAULTS.minReconnectDelayMs;
     this.waitingOn = undefined;
+    // Consumed: waiting again on a lock that is free would return at once; wait for a new target.
+    if (this.wanted === wanted) this.wanted = undefined;
     this.settings.onFree(wanted.name);
   }
 
@@ -132,6 +136,9 @@ export class HolderWait {
       await client.connect();
       // The wait may last as long as a leader leads: no server-side timeout may end it.
       await client.query(`SELECT pg_catalog.set_config('statement_timeout', '0', false), pg_catalog.set_config('lock_timeout', '0', false)`);
+      // PostgreSQL ≥ 14: a wait whose connection this process ended (stop) ends within a second
+      // instead of when the lock frees. Older servers lack the setting; nothing else depends on it.
+      await client.query(`SELECT pg_catalog.set_config('client_connection_check_interval', '1000', false)`).catch(() => {});
     } catch (error) {
       await client.end().catch(() => {});
       throw error;

@@ -63,6 +63,11 @@ export class HoldBook {
     return hold !== undefined && hold.identity === identity && hold.generation === hold.session.liveGeneration;
   }
 
+  /** True while an operation on `name` is in flight (it may be taking the advisory lock right now). */
+  busy(name: string): boolean {
+    return this.chains.has(name);
+  }
+
   /** Names held on a live session right now. */
   heldNames(): string[] {
     return [...this.holds].filter(([, hold]) => hold.generation === hold.session.liveGeneration).map(([name]) => name);

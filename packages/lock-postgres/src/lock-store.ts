@@ -121,7 +121,7 @@ export class LockStore implements PostgresLockHost {
       if (row === undefined) return null;
       const read = this.toSnapshot(row, lock.describe());
       const snapshot = read.record.holderIdentity !== '' && !row.held ? { ...read, holderGone: true } : read;
-      this.settings.feed.sawRecord(lock.name, snapshot);
+      this.settings.feed.sawRecord(lock.name, snapshot, this.holds.live(lock.name) !== undefined);
       return snapshot;
     });
   }
@@ -243,14 +243,14 @@ export class LockStore implements PostgresLockHost {
       }
       // The advisory lock was free (and given back at once): the named holder's session is gone.
       const stored = row.locked ? { ...snapshot, holderGone: true } : snapshot;
-      this.settings.feed.sawRecord(lock.name, stored);
+      this.settings.feed.sawRecord(lock.name, stored, false);
       return { acquired: false, snapshot: stored };
     }
     const hold: Hold = { identity: lock.identity, key: lock.key, session, generation, expiry: undefined };
     this.holds.add(lock.name, hold);
     const snapshot = this.toSnapshot(row, describe);
     this.holds.armExpiry(lock.name, hold, started, snapshot.record.leaseDurationMs);
-    this.settings.feed.sawRecord(lock.name, snapshot);
+    this.settings.feed.sawRecord(lock.name, snapshot, true);
     return { acquired: true, snapshot };
   }
 

@@ -37,6 +37,8 @@ export interface SilenceWatchSettings {
 export class SilenceWatch {
   private readonly settings: SilenceWatchSettings;
   private readonly held = new Map<string, Held>();
+  /** Names in `held` whose holder is known, in the order they were first seen held. */
+  private readonly known = new Set<string>();
   private timer: TimerHandle | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
 
@@ -51,8 +53,7 @@ export class SilenceWatch {
     const period = previous !== undefined && previous.holder === holder ? now - previous.seenAt : undefined;
     const silence = period !== undefined ? period * 1.5 : leaseDurationMs / 2;
     const bounded = Math.min(Math.max(silence, this.settings.minSilenceMs), leaseDurationMs);
-    this.held.set(name, { holder, seenAt: now, period, leaseDurationMs, silentAt: now + bounded });
-    this.arm();
+    this.track(name, { holder, seenAt: now, period, leaseDurationMs, silentAt: now + bounded });
   }
 
   /**
@@ -62,8 +63,7 @@ export class SilenceWatch {
   lookSoon(name: string): void {
     if (this.held.has(name)) return;
     const now = this.settings.clock.now();
-    this.held.set(name, { holder: undefined, seenAt: now, period: undefined, leaseDurationMs: Number.POSITIVE_INFINITY, silentAt: now + this.settings.minSilenceMs });
-    this.arm();
+    this.track(name, { holder: undefined, seenAt: now, period: undefined, leaseDurationMs: Number.POSITIVE_INFINITY, silentAt: now + this.settings.minSilenceMs });
   }
 
   /** A read showed `holder` holding `name` (a live holder): tracked from now on, or watched again after a check. */
@@ -74,8 +74,7 @@ export class SilenceWatch {
     }
     const now = this.settings.clock.now();
     const silence = Math.min(Math.max(leaseDurationMs / 2, this.settings.minSilenceMs), leaseDurationMs);
-    this.held.set(name, { holder, seenAt: now, period: undefined, leaseDurationMs, silentAt: now + silence });
-    this.arm();
+    this.track(name, { holder, seenAt: now, period: undefined, leaseDurationMs, silentAt: now + silence });
   }
 
   /** The holder was checked and is still there: look again after another period of silence. */
@@ -85,34 +84,52 @@ export class SilenceWatch {
     const now = this.settings.clock.now();
     const wait = Math.min(Math.max(entry.period ?? entry.leaseDurationMs / 2, this.settings.minSilenceMs), entry.leaseDurationMs);
     entry.silentAt = now + wait;
-    this.arm();
+    this.arm(entry.silentAt);
   }
 
   /** The lock held elsewhere tracked longest, if any (the one a single blocking wait is spent on). */
   first(): string | undefined {
-    for (const [name, entry] of this.held) if (entry.holder !== undefined) return name;
+    for (const name of this.known) return name;
     return undefined;
+  }
+
+  /** Tracked names whose holder is one of `holders`. */
+  heldBy(holders: ReadonlySet<string>): string[] {
+    if (holders.size === 0) return [];
+    const names: string[] = [];
+    for (const name of this.known) if (holders.has(this.held.get(name)!.holder!)) names.push(name);
+    return names;
   }
 
   /** Stops tracking `name` (released, held here, gone, or no longer watched). */
   forget(name: string): void {
     this.held.delete(name);
+    this.known.delete(name);
   }
 
   close(): void {
     this.held.clear();
+    this.known.clear();
     this.disarm();
   }
 
-  private arm(): void {
-    let next = Number.POSITIVE_INFINITY;
-    for (const entry of this.held.values()) if (entry.silentAt < next) next = entry.silentAt;
-    if (next === this.timerAt) return;
+  private track(name: string, entry: Held): void {
+    this.held.set(name, entry);
+    if (entry.holder !== undefined) this.known.add(name);
+    else this.known.delete(name);
+    this.arm(entry.silentAt);
+  }
+
+  /**
+   * Makes sure the timer fires by `at`. A deadline that moved later leaves the timer early:
+   * it then finds nothing due and re-arms for the earliest one (so each call is O(1)).
+   */
+  private arm(at: number): void {
+    if (at >= this.timerAt || at === Number.POSITIVE_INFINITY) return;
     this.disarm();
-    if (next === Number.POSITIVE_INFINITY) return;
     const { clock } = this.settings;
-    this.timerAt = next;
-    this.timer = clock.setTimeout(() => this.fire(), Math.max(0, next - clock.now()));
+    this.timerAt = at;
+    this.timer = clock.setTimeout(() => this.fire(), Math.max(0, at - clock.now()));
   }
 
   private disarm(): void {
@@ -126,13 +143,16 @@ export class SilenceWatch {
     this.timerAt = Number.POSITIVE_INFINITY;
     const now = this.settings.clock.now();
     const silent: string[] = [];
+    let next = Number.POSITIVE_INFINITY;
     for (const [name, entry] of this.held) {
-      if (entry.silentAt > now) continue;
-      silent.push(name);
-      // Until the check answers (stillThere or forget), do not ask again within the lease.
-      entry.silentAt = now + entry.leaseDurationMs;
+      if (entry.silentAt <= now) {
+        silent.push(name);
+        // Until the check answers (stillThere or forget), do not ask again within the lease.
+        entry.silentAt = now + entry.leaseDurationMs;
+      }
+      if (entry.silentAt < next) next = entry.silentAt;
     }
-    this.arm();
+    this.arm(next);
     if (silent.length > 0) this.settings.onSilent(silent);
   }
 }
