@@ -127,7 +127,7 @@ export class PostgresLockFactory implements ResourceLockFactory {
    * while it is not open.
    */
   sessionProcessId(name?: string): number | undefined {
-    return (name === undefined ? this.sessions[0]! : this.store.sessionFor(this.keyOf(name))).processId;
+    return (name === undefined ? this.sessions[0]! : this.store.sessionOf(name)).processId;
   }
 
   /** Backend pid of the LISTEN connection, when open. */
