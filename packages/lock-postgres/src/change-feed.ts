@@ -146,7 +146,7 @@ export class ChangeFeed {
       if (entry.handlers.size === 0 && this.watched.get(name) === entry) {
         this.watched.delete(name);
         this.seen.delete(name);
-        this.silence.forget(name);
+        this.silence.drop(name);
         this.retargetWait();
       }
       if (this.watched.size === 0) void this.stop();

@@ -1,4 +1,4 @@
-import { BackendUnavailableError, BatonError, InvalidRecordError, PermissionDeniedError } from '@baton/core';
+import { AuthenticationError, BackendSetupError, BackendUnavailableError, BatonError, InvalidRecordError, PermissionDeniedError } from '@baton/core';
 
 /**
  * SQLSTATEs that mean the table no longer has the shape baton created (dropped, altered,
@@ -18,8 +18,15 @@ const TABLE_ALTERED = new Set([
   '23505', // unique_violation (an index baton did not create)
 ]);
 
-/** Access refused: privileges or authentication. */
-const PERMISSION = new Set(['42501', '28000', '28P01']);
+/** The server rejected who we are: a wrong password, no pg_hba.conf entry, an unknown role. */
+const AUTHENTICATION = new Set(['28000', '28P01']);
+/** Privileges missing for what baton does (create the schema or table, read, write, LISTEN). */
+const PERMISSION = new Set(['42501']);
+/**
+ * The server answers but is not set up for this lock: the database does not exist (3D000), or
+ * the configured schema does not and cannot be created (3F000).
+ */
+const SETUP = new Set(['3D000', '3F000']);
 
 function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -27,9 +34,12 @@ function sqlState(error: unknown): string | undefined {
 }
 
 /**
- * Turns whatever `pg` threw into baton's typed errors:
+ * Turns whatever `pg` threw into baton's typed errors; the permanent ones (which waiting does
+ * not fix, so `baton run` gives up on them) first:
  * - errors baton threw on purpose pass through;
- * - privileges and authentication → `PermissionDeniedError`;
+ * - rejected credentials → `AuthenticationError` (permanent);
+ * - missing privileges → `PermissionDeniedError` (permanent);
+ * - a database that does not exist → `BackendSetupError` (permanent);
  * - a table that was dropped or altered → `InvalidRecordError` (nothing is written then);
  * - everything else (connection refused or lost, server shutting down, timeouts, …) →
  *   `BackendUnavailableError`, with the original as `cause`.
@@ -38,8 +48,14 @@ export function toLockError(error: unknown, lock: string): Error {
   if (error instanceof BatonError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const code = sqlState(error);
+  if (code !== undefined && AUTHENTICATION.has(code)) {
+    return new AuthenticationError(`${lock}: PostgreSQL rejected the credentials: ${message} (SQLSTATE ${code})`, { cause: error });
+  }
   if (code !== undefined && PERMISSION.has(code)) {
     return new PermissionDeniedError(`${lock}: ${message} (SQLSTATE ${code})`, { cause: error });
+  }
+  if (code !== undefined && SETUP.has(code)) {
+    return new BackendSetupError(`${lock}: ${message} (SQLSTATE ${code})`, { cause: error });
   }
   // A prepared statement whose result type changed under it: a column was retyped.
   const retyped = code === '0A000' && /cached plan must not change result type/.test(message);

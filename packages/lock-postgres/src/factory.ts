@@ -21,8 +21,10 @@ import { buildStatements } from './statements.ts';
  *   bound to one by its key), opened on the first acquisition, holding every advisory lock
  *   this process has; a leader's writes and renewals run on it, which proves at each renewal
  *   that the session (and so the lock) is still there;
- * - one **LISTEN** connection, while anything is watched, plus one holder-check query every
- *   `holderCheckInterval` for all watched names.
+ * - one **LISTEN** connection, while anything is watched (no statements while it is up;
+ *   polling every `holderCheckInterval` while it is down);
+ * - one **holder-wait** connection, blocked on the advisory lock of one watched lock held by
+ *   another process, so its holder's crash is heard at once (see `HolderWait`).
  *
  * Two identities of the same factory never hold the same name at once (checked locally), but
  * they share the session: use one factory per process, and separate factories to model
@@ -125,7 +127,7 @@ export class PostgresLockFactory implements ResourceLockFactory {
    * while it is not open.
    */
   sessionProcessId(name?: string): number | undefined {
-    return (name === undefined ? this.sessions[0]! : this.store.sessionFor(this.keyOf(name))).processId;
+    return (name === undefined ? this.sessions[0]! : this.store.sessionOf(name)).processId;
   }
 
   /** Backend pid of the LISTEN connection, when open. */

@@ -5,8 +5,9 @@
  * - **Mutual exclusion** is a session-level advisory lock (`pg_try_advisory_lock`) on a
  *   64-bit key derived from the lock name ({@link advisoryLockKey}), held by the leader on a
  *   dedicated session connection. A leader that crashes loses it the moment PostgreSQL sees
- *   its socket close; followers notice within `holderCheckInterval` (`holderGone`) and take
- *   over in well under a second, without waiting for the lease to expire.
+ *   its socket close; a follower blocked on that lock (its holder-wait connection) notices at
+ *   once (`holderGone`) and takes over in well under a second, without waiting for the lease.
+ * - **Fast path**: `acquireIfFree` is one statement on the session, a release one more.
  * - **The record** (holder, lease duration, acquire/renew times, transitions, fencing token,
  *   version) is a row of a table created idempotently on first use. Writes are
  *   compare-and-swap on the version, made by the advisory-lock holder; fencing tokens are
@@ -15,7 +16,8 @@
  *   `sessionTimeout` after its last statement (`idle_session_timeout`), and steps down on its
  *   own at renewDeadline before that. See the README for the timing argument.
  * - **Watch** is LISTEN/NOTIFY (the new record travels in the payload) on one shared
- *   connection; session loss is reported to the elector at once.
+ *   connection; followers send no statement while it is up; session loss is reported to the
+ *   elector at once.
  * - **Connections**: a factory serves any number of lock names with its pool, one session
  *   connection (or a few: `sessionConnections`) and one LISTEN connection.
  *

@@ -18,6 +18,9 @@ import type { SessionConnection } from './session.ts';
 import { prepared } from './statements.ts';
 import type { Statements } from './statements.ts';
 
+/** Statements waiting on a session before an acquisition opens another one (adaptive sessions). */
+const ADAPTIVE_QUEUE = 2;
+
 interface GetRow extends RecordRow {
   held: boolean;
 }
@@ -73,10 +76,27 @@ export class LockStore implements PostgresLockHost {
     return `postgres ${this.settings.table.schema}.${this.settings.table.table}/${name}`;
   }
 
-  /** The session connection that holds the advisory lock of `key`: a fixed choice per key. */
+  /**
+   * The session connection an acquisition of `key` runs on. With `sessionConnections` given,
+   * a fixed choice per key. Otherwise the first one while it keeps up; when every open one has
+   * statements waiting, the next one not yet open (up to the maximum), then the least busy.
+   */
   sessionFor(key: bigint): SessionConnection {
-    const { sessions } = this.settings;
-    return sessions.length === 1 ? sessions[0]! : sessions[Number(BigInt.asUintN(64, key) % BigInt(sessions.length))]!;
+    const { sessions, options } = this.settings;
+    if (sessions.length === 1) return sessions[0]!;
+    if (options.fixedSessions) return sessions[Number(BigInt.asUintN(64, key) % BigInt(sessions.length))]!;
+    let best: SessionConnection | undefined;
+    for (const session of sessions) {
+      if (!session.inUse) return best === undefined || best.queued >= ADAPTIVE_QUEUE ? session : best;
+      if (best === undefined || session.queued < best.queued) best = session;
+      if (best.queued < ADAPTIVE_QUEUE) return best;
+    }
+    return best!;
+  }
+
+  /** The session connection holding `name`'s advisory lock, or the one an acquisition would use. */
+  sessionOf(name: string): SessionConnection {
+    return this.holds.live(name)?.session ?? this.sessionFor(this.keyOf(name));
   }
 
   /** Creates or checks the table, once (again after a failure). */

@@ -29,10 +29,13 @@ export interface PostgresLockFactoryOptions {
    */
   sessionTimeout?: Duration;
   /**
-   * How many session connections hold this process's advisory locks; each lock name is bound
-   * to one of them by its key. One is enough for most; a few more raise the write throughput
-   * of a process leading very many locks (each connection commits one statement at a time).
-   * Default 1.
+   * How many session connections hold this process's advisory locks; each lock name is then
+   * bound to one of them by its key. A connection commits one statement at a time, so a few
+   * raise the write throughput of a process acquiring or leading very many locks.
+   *
+   * Unset (the default): one session connection while the process is quiet; while every open
+   * one has statements waiting, an acquisition opens another, up to
+   * `DEFAULTS.maxAdaptiveSessions` (4). A lock stays on the connection it was acquired on.
    */
   sessionConnections?: number;
   /**
@@ -78,6 +81,8 @@ export interface ResolvedFactoryOptions {
   table: string;
   sessionTimeoutMs: number;
   sessionConnections: number;
+  /** True when `sessionConnections` was given: every name bound to a session by its key. */
+  fixedSessions: boolean;
   holderCheckIntervalMs: number;
   operationTimeoutMs: number;
   connectTimeoutMs: number;
@@ -91,6 +96,8 @@ export const DEFAULTS = {
   table: 'baton_locks',
   sessionTimeoutMs: 12_000,
   sessionConnections: 1,
+  /** Session connections opened on demand when `sessionConnections` is not given. */
+  maxAdaptiveSessions: 4,
   holderCheckIntervalMs: 250,
   operationTimeoutMs: 5_000,
   connectTimeoutMs: 5_000,
@@ -206,7 +213,8 @@ export function resolveFactoryOptions(options: PostgresLockFactoryOptions): Reso
   const operationTimeoutMs = duration(options.operationTimeout, DEFAULTS.operationTimeoutMs, 'operationTimeout');
   const connectTimeoutMs = duration(options.connectTimeout, DEFAULTS.connectTimeoutMs, 'connectTimeout');
   if (sessionTimeoutMs < 100) throw new ConfigError('sessionTimeout', `must be at least 100 ms, got ${sessionTimeoutMs} ms`);
-  const sessionConnections = options.sessionConnections ?? DEFAULTS.sessionConnections;
+  const fixedSessions = options.sessionConnections !== undefined;
+  const sessionConnections = options.sessionConnections ?? DEFAULTS.maxAdaptiveSessions;
   if (!Number.isInteger(sessionConnections) || sessionConnections < 1 || sessionConnections > 64) {
     throw new ConfigError('sessionConnections', `must be an integer from 1 to 64, got ${String(sessionConnections)}`);
   }
@@ -250,6 +258,7 @@ export function resolveFactoryOptions(options: PostgresLockFactoryOptions): Reso
     table,
     sessionTimeoutMs,
     sessionConnections,
+    fixedSessions,
     holderCheckIntervalMs,
     operationTimeoutMs,
     connectTimeoutMs,

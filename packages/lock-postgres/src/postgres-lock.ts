@@ -29,13 +29,15 @@ export interface PostgresLockHost {
  *
  * - `get` reads the row through the pool and sets `holderGone` when the row names a holder
  *   but no session holds the advisory lock any more (the holder crashed or was cut off).
- * - `create`/`update` naming this identity as holder first take the advisory lock
- *   (`pg_try_advisory_lock`; taken elsewhere → `LockConflictError`), then write on the
- *   session connection with compare-and-swap on the version. Renewals run on the same
- *   connection, so a successful renewal proves the advisory lock is still held.
- * - A write that clears the holder (release) gives the advisory lock back after writing.
- * - `watch` is LISTEN/NOTIFY plus the factory's shared holder check; `onSessionLost` fires
- *   the moment the session connection holding this lock is gone.
+ * - `create`/`update` naming this identity as holder take the advisory lock
+ *   (`pg_try_advisory_lock`; taken elsewhere → `LockConflictError`) and write with
+ *   compare-and-swap on the version in ONE statement on the session connection. Renewals run
+ *   on the same connection, so a successful renewal proves the advisory lock is still held.
+ * - `acquireIfFree` (the fast path) is one statement too: it writes only over an absent or
+ *   released record, and only when it took the advisory lock.
+ * - A write that clears the holder (release) gives the advisory lock back in the same statement.
+ * - `watch` is LISTEN/NOTIFY plus the factory's holder checks; `onSessionLost` fires the
+ *   moment the session connection holding this lock is gone.
  *
  * Get one from {@link PostgresLockFactory.lock}, or {@link createPostgresLock} for a lock with
  * connections of its own.

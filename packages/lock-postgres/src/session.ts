@@ -42,6 +42,8 @@ export class SessionConnection {
   private tail: Promise<void> = Promise.resolve();
   private opening: Promise<number> | undefined;
   private closed = false;
+  /** Statements queued or in flight. */
+  private pending = 0;
 
   constructor(settings: SessionSettings) {
     this.settings = settings;
@@ -50,6 +52,16 @@ export class SessionConnection {
   /** Generation of the open connection, or 0 when there is none. */
   get liveGeneration(): number {
     return this.client === undefined ? 0 : this.generation;
+  }
+
+  /** Statements queued or in flight on this connection. */
+  get queued(): number {
+    return this.pending;
+  }
+
+  /** Whether the connection is open or opening. */
+  get inUse(): boolean {
+    return this.client !== undefined || this.opening !== undefined;
   }
 
   /** Backend process id of the open connection (what `pg_terminate_backend` takes). */
@@ -137,10 +149,15 @@ export class SessionConnection {
    * connection when a statement, once sent, gets no answer within `replyTimeout`.
    */
   query<R extends pg.QueryResultRow>(generation: number, text: string, values: unknown[]): Promise<R[]> {
+    this.pending++;
     const run = this.tail.then(() => this.send<R>(generation, text, values));
     this.tail = run.then(
-      () => {},
-      () => {},
+      () => {
+        this.pending--;
+      },
+      () => {
+        this.pending--;
+      },
     );
     return run;
   }

@@ -1,5 +1,8 @@
 import type { Clock, TimerHandle } from '@baton/core';
 
+/** A term shorter than this marks a lock as handed over rapidly (see {@link SilenceWatch.first}). */
+const SHORT_TERM_MS = 1_000;
+
 /** What a {@link SilenceWatch} knows of one lock held by another process. */
 interface Held {
   /** Undefined until the first look at a newly watched lock. */
@@ -39,6 +42,8 @@ export class SilenceWatch {
   private readonly held = new Map<string, Held>();
   /** Names in `held` whose holder is known, in the order they were first seen held. */
   private readonly known = new Set<string>();
+  /** Per name: the holder last seen (undefined: none) and since when, and whether the term before was short. */
+  private readonly terms = new Map<string, { holder: string | undefined; since: number; shortBefore: boolean }>();
   private timer: TimerHandle | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
 
@@ -48,6 +53,7 @@ export class SilenceWatch {
 
   /** A write of `name` naming `holder` (a live holder) was seen now. */
   wrote(name: string, holder: string, leaseDurationMs: number): void {
+    this.noteHolder(name, holder);
     const now = this.settings.clock.now();
     const previous = this.held.get(name);
     const period = previous !== undefined && previous.holder === holder ? now - previous.seenAt : undefined;
@@ -68,6 +74,7 @@ export class SilenceWatch {
 
   /** A read showed `holder` holding `name` (a live holder): tracked from now on, or watched again after a check. */
   sawHolder(name: string, holder: string, leaseDurationMs: number): void {
+    this.noteHolder(name, holder);
     if (this.held.get(name)?.holder === holder) {
       this.stillThere(name);
       return;
@@ -87,9 +94,19 @@ export class SilenceWatch {
     this.arm(entry.silentAt);
   }
 
-  /** The lock held elsewhere tracked longest, if any (the one a single blocking wait is spent on). */
+  /**
+   * The lock held elsewhere tracked longest, if any (the one a single blocking wait is spent
+   * on) — skipping a lock whose terms are short (a mutex handed over every few milliseconds)
+   * until its holder has held it for a second: there a wait would be granted at every
+   * handover, cost a statement each time, and its instant of holding the shared lock would
+   * make the next holder's `pg_try_advisory_lock` fail.
+   */
   first(): string | undefined {
-    for (const name of this.known) return name;
+    const now = this.settings.clock.now();
+    for (const name of this.known) {
+      const term = this.terms.get(name);
+      if (term === undefined || !term.shortBefore || now - term.since >= SHORT_TERM_MS) return name;
+    }
     return undefined;
   }
 
@@ -103,14 +120,32 @@ export class SilenceWatch {
 
   /** Stops tracking `name` (released, held here, gone, or no longer watched). */
   forget(name: string): void {
+    this.noteHolder(name, undefined);
     this.held.delete(name);
     this.known.delete(name);
+  }
+
+  /** Forgets everything about `name` (no longer watched). */
+  drop(name: string): void {
+    this.forget(name);
+    this.terms.delete(name);
   }
 
   close(): void {
     this.held.clear();
     this.known.clear();
+    this.terms.clear();
     this.disarm();
+  }
+
+  /** Keeps the term history of `name`: a holder change ends the term before it. */
+  private noteHolder(name: string, holder: string | undefined): void {
+    const term = this.terms.get(name);
+    if (term !== undefined && term.holder === holder) return;
+    const now = this.settings.clock.now();
+    // A term that ended decides; passing through "no holder" keeps what the last term said.
+    const shortBefore = term === undefined ? false : term.holder !== undefined ? now - term.since < SHORT_TERM_MS : term.shortBefore;
+    this.terms.set(name, { holder, since: now, shortBefore });
   }
 
   private track(name: string, entry: Held): void {

@@ -4,6 +4,8 @@
  */
 import { afterAll, afterEach, describe, expect, test } from '@jest/globals';
 import {
+  AuthenticationError,
+  BackendSetupError,
   BackendUnavailableError,
   ConfigError,
   InvalidRecordError,
@@ -401,6 +403,19 @@ describe('cancellation and errors', () => {
     closer.defer(() => admin.query(`DROP ROLE IF EXISTS "${role}"`));
     const f = factory({ poolConfig: { ...PG_CONFIG, user: role, max: 1 } });
     await expect(f.lock(uniqueName(), 'me').get()).rejects.toBeInstanceOf(PermissionDeniedError);
+  });
+
+  test('a database that does not exist and a role the server does not know are permanent typed errors', async () => {
+    const missing = factory({ poolConfig: { ...PG_CONFIG, database: uniqueTable('baton_no_db'), max: 1 } });
+    const setup = await missing.lock(uniqueName(), 'me').get().catch((error: unknown) => error);
+    expect(setup).toBeInstanceOf(BackendSetupError);
+    expect((setup as BackendSetupError).permanent).toBe(true);
+    expect((setup as Error).message).toMatch(/does not exist.*3D000/);
+
+    const stranger = factory({ poolConfig: { ...PG_CONFIG, user: uniqueTable('baton_no_role'), max: 1 } });
+    const auth = await stranger.lock(uniqueName(), 'me').get().catch((error: unknown) => error);
+    expect(auth).toBeInstanceOf(AuthenticationError);
+    expect((auth as AuthenticationError).permanent).toBe(true);
   });
 
   test('an unreachable server is a BackendUnavailableError', async () => {

@@ -30,7 +30,8 @@ afterAll(async () => {
 });
 
 function processFactory(app: string): PostgresLockFactory {
-  const f = new PostgresLockFactory({ poolConfig: { ...PG_CONFIG, max: POOL_MAX }, table, sessionTimeout, applicationName: app });
+  // One session connection, as configured: unset, a burst of acquisitions would open up to four.
+  const f = new PostgresLockFactory({ poolConfig: { ...PG_CONFIG, max: POOL_MAX }, table, sessionTimeout, sessionConnections: 1, applicationName: app });
   factories.push(f);
   return f;
 }
