@@ -69,14 +69,22 @@ export async function runWhileLeader(options: RunOptions): Promise<number> {
           };
           signal.addEventListener('abort', onLoss, { once: true });
           const lease = context.validForMs && { validForMs: context.validForMs, stopWithinMs: stopWithinMs(config) };
-          const result = await runCommand({ command: options.command, signal, gracePeriodMs: config.gracePeriod, env, logger, lease });
-          signal.removeEventListener('abort', onLoss);
-          if (result.lapsed && !signal.aborted) {
-            // The watchdog saw the deadline pass a moment before the elector's own timer did:
-            // leadership is over (a lapsed lease is never renewed); wait for the term to end.
-            await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-            return;
+          let result = await runCommand({ command: options.command, signal, gracePeriodMs: config.gracePeriod, env, logger, lease });
+          // The watchdog stopped the command at the lease deadline while this term has not ended.
+          while (result.lapsed && !signal.aborted) {
+            if ((context.validForMs?.() ?? 0) === 0) {
+              // The term lapsed (a lapsed lease is never renewed): the elector's own timer ends it
+              // any moment now. Wait for that; baton then goes on campaigning.
+              await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+              break;
+            }
+            // The term is still valid: the renewed deadline reached the watchdog too late (baton's
+            // event loop was starved). Leadership holds, so the command runs again.
+            logger.warn({}, 'the watchdog stopped the command but the lease was renewed in time: starting it again');
+            result = await runCommand({ command: options.command, signal, gracePeriodMs: config.gracePeriod, env, logger, lease });
           }
+          signal.removeEventListener('abort', onLoss);
+          if (result.lapsed) return;
           if (!signal.aborted) {
             exitCode = result.exitCode;
             logger.info({ exitCode }, 'the command exited on its own: releasing the lease and exiting');
