@@ -10,6 +10,10 @@ import type { LockHandle } from './lock-handle.ts';
 import type { Logger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import type { ResourceLock, ResourceLockFactory } from './resource-lock.ts';
+import { DistributedSemaphore } from './distributed-semaphore.ts';
+import type { SemaphoreOptions } from './distributed-semaphore.ts';
+import { DEFAULT_MAX_READERS, DistributedReadWriteLock } from './read-write-lock.ts';
+import type { ReadWriteOptions } from './read-write-lock.ts';
 
 /**
  * What {@link DistributedLocks} is built from: a `factory`, or a `lockFor` function (exactly
@@ -57,6 +61,8 @@ export interface DistributedLocksOptions {
 export class DistributedLocks {
   private readonly context: MutexContext;
   private readonly mutexes = new Map<string, DistributedMutex>();
+  private readonly semaphores = new Map<string, DistributedSemaphore>();
+  private readonly rwLocks = new Map<string, DistributedReadWriteLock>();
 
   /** @throws ConfigError when an option is invalid. */
   constructor(options: DistributedLocksOptions) {
@@ -76,10 +82,51 @@ export class DistributedLocks {
 
   /** The mutex named `name` (the same object for the same name). */
   get(name: string): DistributedMutex {
-    if (typeof name !== 'string' || name === '') throw new ConfigError('name', 'a lock name must be a non-empty string');
+    checkName(name);
     let mutex = this.mutexes.get(name);
     if (!mutex) this.mutexes.set(name, (mutex = new DistributedMutex(name, this.context)));
     return mutex;
+  }
+
+  /**
+   * The counting semaphore named `name`: at most `permits` holders at once across processes
+   * (the same object for the same name). It uses the records `<name>.permit-<i>` and
+   * `<name>.tokens`; keep mutex names clear of them.
+   * @throws ConfigError when `permits` is not an integer ≥ 1, or differs from this name's in
+   * this process (another process's count is checked at the first grant).
+   */
+  semaphore(name: string, options: SemaphoreOptions): DistributedSemaphore {
+    checkName(name);
+    const permits = options?.permits;
+    if (typeof permits !== 'number' || !Number.isSafeInteger(permits) || permits < 1) {
+      throw new ConfigError('permits', `must be an integer >= 1, got ${String(permits)}`);
+    }
+    let semaphore = this.semaphores.get(name);
+    if (semaphore && semaphore.permits !== permits) {
+      throw new ConfigError('permits', `semaphore "${name}" already has ${semaphore.permits} permits in this process, not ${permits}`);
+    }
+    if (!semaphore) this.semaphores.set(name, (semaphore = new DistributedSemaphore(name, permits, this.context)));
+    return semaphore;
+  }
+
+  /**
+   * The reader-writer lock named `name` (the same object for the same name): many readers or
+   * one writer, writers preferred. It uses the records `<name>.writer`, `<name>.reader-<i>`
+   * and `<name>.readers`; keep mutex names clear of them.
+   * @throws ConfigError when `maxReaders` is not an integer ≥ 1, or differs from this name's in this process.
+   */
+  readWrite(name: string, options: ReadWriteOptions = {}): DistributedReadWriteLock {
+    checkName(name);
+    const maxReaders = options?.maxReaders ?? DEFAULT_MAX_READERS;
+    if (typeof maxReaders !== 'number' || !Number.isSafeInteger(maxReaders) || maxReaders < 1) {
+      throw new ConfigError('maxReaders', `must be an integer >= 1, got ${String(maxReaders)}`);
+    }
+    let lock = this.rwLocks.get(name);
+    if (lock && lock.maxReaders !== maxReaders) {
+      throw new ConfigError('maxReaders', `reader-writer lock "${name}" already has maxReaders ${lock.maxReaders} in this process, not ${maxReaders}`);
+    }
+    if (!lock) this.rwLocks.set(name, (lock = new DistributedReadWriteLock(name, maxReaders, this.context)));
+    return lock;
   }
 
   /**
@@ -88,6 +135,8 @@ export class DistributedLocks {
    */
   close(): void {
     for (const mutex of this.mutexes.values()) mutex.close();
+    for (const semaphore of this.semaphores.values()) semaphore.close();
+    for (const lock of this.rwLocks.values()) lock.close();
   }
 
   /**
@@ -107,6 +156,10 @@ export class DistributedLocks {
     await held.release();
     return result;
   }
+}
+
+function checkName(name: string): void {
+  if (typeof name !== 'string' || name === '') throw new ConfigError('name', 'a lock name must be a non-empty string');
 }
 
 /** The one way to make locks the options give. @throws ConfigError unless exactly one is given. */

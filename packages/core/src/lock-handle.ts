@@ -21,16 +21,21 @@ export class LockHandle implements AsyncDisposable {
   private readonly onReleased: (released: LockSnapshot | undefined) => void;
   private releasing: Promise<void> | undefined;
 
-  /** @internal Made by {@link DistributedMutex}. */
+  /**
+   * @internal Made by {@link DistributedMutex}, the semaphore and the reader-writer lock.
+   * @param fencingToken - the handle's token when it is not the record's own (a semaphore
+   * permit's comes from the semaphore's token counter, a read's is its write epoch).
+   */
   constructor(
     name: string,
     lease: HeldLease,
     ended: LazyAbort,
     onReleased: (released: LockSnapshot | undefined) => void,
+    fencingToken: number = lease.fencingToken,
   ) {
     this.name = name;
     this.lease = lease;
-    this.fencingToken = lease.fencingToken;
+    this.fencingToken = fencingToken;
     this.ended = ended;
     this.onReleased = onReleased;
   }

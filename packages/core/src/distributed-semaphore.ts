@@ -1,0 +1,135 @@
+import type { AcquireOptions, MutexContext } from './distributed-mutex.ts';
+import { LockHandle } from './lock-handle.ts';
+import { LockSlots } from './lock-slots.ts';
+import type { SlotLease, WonSlot } from './lock-slots.ts';
+import { TokenCounter } from './token-counter.ts';
+import { abandonable, FailureBudget, LocalQueue, Waker } from './waiting.ts';
+
+/** What {@link DistributedLocks.semaphore} takes. */
+export interface SemaphoreOptions {
+  /** How many holders at once: an integer ≥ 1, the same in every process using the name. */
+  permits: number;
+}
+
+/**
+ * A counting semaphore: at most `permits` holders at once, across processes, on any backend.
+ *
+ * Made of `permits` slot records (`<name>.permit-0` …), each an ordinary lock contended
+ * through the one acquisition path: a permit is one held slot, renewed in the background like
+ * a mutex, with its signal aborted before anyone else could take the slot. A crashed holder's
+ * slot is taken only after its lease has been observed to expire. Fencing tokens come from a
+ * counter record (`<name>.tokens`) bumped by compare-and-swap after a slot is won, so every
+ * permit carries a token larger than any permit granted before it.
+ *
+ * Waiters in one process are served first come, first served; only the first contends. A
+ * waiter wakes on the slots' watches (a release is taken at once), and otherwise at the
+ * earliest observed expiry, or by polling while a watch is down.
+ */
+export class DistributedSemaphore {
+  readonly name: string;
+  readonly permits: number;
+  private readonly context: MutexContext;
+  private readonly waker: Waker;
+  private readonly slots: LockSlots;
+  private readonly tokens: TokenCounter;
+  private readonly queue = new LocalQueue();
+
+  /** @internal Use {@link DistributedLocks.semaphore}. */
+  constructor(name: string, permits: number, context: MutexContext) {
+    this.name = name;
+    this.permits = permits;
+    this.context = context;
+    this.waker = new Waker(context.clock);
+    this.slots = new LockSlots(
+      Array.from({ length: permits }, (_, i) => `${name}.permit-${i}`),
+      context,
+      this.waker,
+    );
+    this.tokens = new TokenCounter(`${name}.tokens`, context, permits, 'permits');
+  }
+
+  /**
+   * Waits for a permit.
+   * @throws LockTimeoutError after `timeout`; AbortedError when `signal` aborts;
+   * BackendUnavailableError when the backend has failed for longer than renewDeadline;
+   * ConfigError when another process uses this name with a different permit count.
+   */
+  acquire(options: AcquireOptions = {}): Promise<LockHandle> {
+    return abandonable(this.context.clock, `a permit of semaphore "${this.name}"`, options, (signal) =>
+      this.queue.run(signal, () => this.contend(signal)),
+    );
+  }
+
+  /**
+   * One pass over the slots, no waiting.
+   * @returns a permit, or `undefined` when every slot is held (or a local waiter is ahead).
+   */
+  async tryAcquire(): Promise<LockHandle | undefined> {
+    if (this.queue.length > 0) return undefined;
+    const won = await this.slots.attemptAny();
+    return typeof won === 'number' ? undefined : this.grant(won, undefined);
+  }
+
+  /**
+   * Acquires a permit, runs `fn` with it, then releases it.
+   * @throws whatever `fn` throws; otherwise LockLostError when the permit was lost while `fn`
+   * ran, or the errors of {@link DistributedSemaphore.acquire}.
+   */
+  async withPermit<T>(fn: (held: LockHandle) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
+    return runHolding(await this.acquire(options), fn);
+  }
+
+  /** Stops watching the backend; held permits are unaffected. */
+  close(): void {
+    this.slots.close();
+    this.tokens.close();
+  }
+
+  private async contend(signal: AbortSignal | undefined): Promise<LockHandle> {
+    const { clock, renewDeadlineMs, logger } = this.context;
+    await this.slots.startWatching();
+    const budget = new FailureBudget(clock, renewDeadlineMs, `semaphore "${this.name}"`, logger);
+    for (;;) {
+      if (signal?.aborted) throw signal.reason;
+      const seen = this.waker.changes;
+      let waitMs: number;
+      try {
+        const won = await this.slots.attemptAny(signal);
+        if (typeof won !== 'number') return await this.grant(won, signal);
+        waitMs = won;
+        budget.succeeded();
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        budget.failed(error);
+        waitMs = this.slots.retryDelay();
+      }
+      if (waitMs > 0) await this.waker.sleep(waitMs, seen, signal);
+    }
+  }
+
+  /** Holds the won slot and issues its token; gives the slot back if the token cannot be issued. */
+  private async grant(won: WonSlot, signal: AbortSignal | undefined): Promise<LockHandle> {
+    const held: SlotLease = this.slots.hold(won, `semaphore "${this.name}" permit ${won.index}`);
+    let token: number;
+    try {
+      token = await this.tokens.issue(signal);
+    } catch (error) {
+      await this.slots.giveBack(held);
+      throw error;
+    }
+    return new LockHandle(this.name, held.lease, held.ended, held.onReleased, token);
+  }
+}
+
+/** Runs `fn` holding `held`, then releases it; `fn`'s error wins over a release error. */
+export async function runHolding<H extends LockHandle, T>(held: H, fn: (held: H) => T | Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await fn(held);
+  } catch (error) {
+    await held.release().catch(() => {});
+    throw error;
+  }
+  await held.release();
+  return result;
+}

@@ -1,0 +1,203 @@
+import { Contender } from './contender.ts';
+import { withDeadline } from './deadline.ts';
+import type { MutexContext } from './distributed-mutex.ts';
+import { LockLostError } from './errors.ts';
+import { HeldLease } from './held-lease.ts';
+import { LazyAbort } from './lazy-abort.ts';
+import type { LockSnapshot, ResourceLock } from './resource-lock.ts';
+import type { Waker } from './waiting.ts';
+
+/** A slot this process just won: the lock it was won through and the term as stored. */
+export interface WonSlot {
+  readonly index: number;
+  readonly lock: ResourceLock;
+  readonly snapshot: LockSnapshot;
+  readonly writeStart: number;
+}
+
+/** A won slot being held: what a `LockHandle` is made of. */
+export interface SlotLease {
+  readonly lease: HeldLease;
+  readonly ended: LazyAbort;
+  /** Called once with the release the handle wrote (or `undefined`): offers it to the slot's contender, closes the lock. */
+  readonly onReleased: (released: LockSnapshot | undefined) => void;
+}
+
+/**
+ * N lock records (`<name>.permit-0` …) that together make a counting primitive: holding any
+ * one of them is holding one unit. Each slot is an ordinary lock record contended through its
+ * own {@link Contender} — the one acquisition path — so every backend gets semaphores and
+ * reader slots with the mutex's rules: a slot is taken only when absent, released, or observed
+ * expired, and a held slot is a renewed {@link HeldLease}.
+ *
+ * Waiting is the owner's; the slots feed a {@link Waker} from one watch per slot (started on
+ * the first wait) and say how long to sleep: until the earliest observed expiry while every
+ * watch is healthy, otherwise no later than the jittered retry period (polling).
+ */
+export class LockSlots {
+  readonly names: readonly string[];
+  private readonly context: MutexContext;
+  private readonly waker: Waker;
+  private readonly contenders: Contender[];
+  private readonly watchHealthy: boolean[];
+  private readers: Promise<ResourceLock[]> | undefined;
+  private watchers: Array<{ lock: ResourceLock; stop: () => void }> | undefined;
+  private sequence = 0;
+  private closed = false;
+
+  constructor(names: readonly string[], context: MutexContext, waker: Waker) {
+    this.names = names;
+    this.context = context;
+    this.waker = waker;
+    this.contenders = names.map(() => new Contender(context));
+    this.watchHealthy = names.map(() => false);
+  }
+
+  /** A holder identity unique to one acquisition in this process. */
+  nextIdentity(): string {
+    return `${this.context.identity}/${++this.sequence}`;
+  }
+
+  /**
+   * One pass over the slots, starting at a random one (so processes spread out): each slot not
+   * observed held by someone else gets one {@link Contender.attempt}.
+   * @returns the slot won, or how long to wait before the next pass.
+   * @throws what a contender's attempt throws (backend failures, corrupt records).
+   */
+  async attemptAny(signal?: AbortSignal): Promise<WonSlot | number> {
+    const count = this.names.length;
+    const start = Math.floor(this.context.random() * count) % count;
+    let waitMs = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < count; k++) {
+      const index = (start + k) % count;
+      const contender = this.contenders[index]!;
+      const identity = this.nextIdentity();
+      if (contender.heldByOther(identity)) {
+        waitMs = Math.min(waitMs, contender.delayAfter('held'));
+        continue;
+      }
+      const lock = await this.context.lockFor(this.names[index]!, identity);
+      let attempt;
+      try {
+        attempt = await contender.attempt(lock, signal);
+      } catch (error) {
+        await lock.close?.();
+        throw error;
+      }
+      if (attempt.acquired) return { index, lock, snapshot: attempt.snapshot, writeStart: attempt.writeStart };
+      await lock.close?.();
+      waitMs = Math.min(waitMs, contender.delayAfter(attempt.outcome));
+    }
+    return waitMs;
+  }
+
+  /** Starts renewing a won slot. `label` names it in errors and logs. */
+  hold(won: WonSlot, label: string): SlotLease {
+    const { clock, leaseDurationMs, renewDeadlineMs, retryPeriodMs, logger } = this.context;
+    const { lock, index } = won;
+    const ended = new LazyAbort();
+    const stopSession = lock.onSessionLost?.((reason) => lease.lose(`session lost: ${reason.message}`));
+    const lease: HeldLease = new HeldLease(
+      {
+        lock,
+        clock,
+        leaseDurationMs,
+        renewDeadlineMs,
+        retryPeriodMs,
+        onLost: (reason) => {
+          ended.abort(() => new LockLostError(`${label} lost: ${reason}`));
+          logger.warn({ lock: label, reason }, 'lock lost');
+        },
+        onError: (error, message) => logger.warn({ lock: label, error: String(error) }, message),
+      },
+      won.snapshot,
+      won.writeStart,
+    );
+    const onReleased = (released: LockSnapshot | undefined): void => {
+      stopSession?.();
+      // The next local waiter can write on top of our release without reading first.
+      if (released) this.contenders[index]!.offer(released);
+      void lock.close?.();
+    };
+    return { lease, ended, onReleased };
+  }
+
+  /** Gives back a slot that was won but will not be handed out (a reader backing off, a failed token issue). */
+  async giveBack(held: SlotLease): Promise<void> {
+    held.ended.abort(() => new LockLostError('slot given back'));
+    held.onReleased(held.lease.lost ? undefined : await held.lease.release());
+  }
+
+  /** Fresh reads of the slots at `indices` (never a pushed snapshot), in parallel, each bounded by retryPeriod. */
+  async read(indices: readonly number[], signal?: AbortSignal): Promise<Array<LockSnapshot | null>> {
+    const readers = await this.readLocks();
+    return Promise.all(
+      indices.map(async (index) => {
+        const snapshot = await withDeadline(this.context.clock, this.context.retryPeriodMs, (s) => readers[index]!.get({ signal: s }), signal);
+        this.contenders[index]!.observe(snapshot);
+        return snapshot;
+      }),
+    );
+  }
+
+  /** Whether slot `index`'s watch is up (else its waiters poll). */
+  watching(index: number): boolean {
+    return this.watchHealthy[index]!;
+  }
+
+  /** The jittered retry period. */
+  retryDelay(): number {
+    return this.contenders[0]!.retryDelay();
+  }
+
+  /** Watches every slot until {@link LockSlots.close}, so a release wakes waiters at once. */
+  async startWatching(): Promise<void> {
+    if (this.watchers || this.closed) return;
+    const watchers: Array<{ lock: ResourceLock; stop: () => void }> = [];
+    this.watchers = watchers;
+    await Promise.all(
+      this.names.map(async (name, index) => {
+        const lock = await this.context.lockFor(name, `${this.context.identity}/watch`);
+        if (!lock.watch || this.watchers !== watchers) {
+          await lock.close?.();
+          return;
+        }
+        const watcher = { lock, stop: () => {} };
+        watchers.push(watcher);
+        watcher.stop = lock.watch({
+          onChange: (snapshot) => {
+            this.contenders[index]!.offer(snapshot);
+            this.waker.wake();
+          },
+          onHealth: (healthy) => {
+            if (this.watchers !== watchers) return;
+            this.watchHealthy[index] = healthy;
+            this.contenders[index]!.setWatchHealthy(healthy);
+            // Whatever happened while the watch was down must be read again.
+            this.waker.wake();
+          },
+        });
+      }),
+    );
+  }
+
+  /** Stops the watches and closes the read locks; held slots are unaffected. */
+  close(): void {
+    this.closed = true;
+    const watchers = this.watchers ?? [];
+    this.watchers = undefined;
+    for (const { stop, lock } of watchers) {
+      stop();
+      void lock.close?.();
+    }
+    void this.readers?.then((locks) => locks.forEach((lock) => void lock.close?.()), () => {});
+    this.readers = undefined;
+    this.watchHealthy.fill(false);
+    for (const contender of this.contenders) contender.setWatchHealthy(false);
+  }
+
+  private readLocks(): Promise<ResourceLock[]> {
+    this.readers ??= Promise.all(this.names.map((name) => this.context.lockFor(name, `${this.context.identity}/read`)));
+    return this.readers;
+  }
+}
