@@ -25,11 +25,13 @@ export const DEFAULT_MAX_READERS = 8;
 
 /**
  * A read held on a {@link DistributedReadWriteLock}. Its `fencingToken` is its
- * {@link ReadHandle.writeEpoch}: the token of the last write term before this read was
- * granted, the same for every read granted between two writes.
+ * {@link ReadHandle.writeEpoch}: the writer record's token when this read was granted, the
+ * same for every read granted between two writers. Every write term granted after this read
+ * carries a larger token; the epoch may also count a writer that took the writer record and
+ * gave up waiting for readers before writing.
  */
 export class ReadHandle extends LockHandle {
-  /** Token of the last write term granted before this read (0: none yet). A later write carries a larger one. */
+  /** The writer record's token when this read was granted (0: no writer yet). Any later write term carries a larger one. */
   readonly writeEpoch: number;
 
   /** @internal */
