@@ -3,6 +3,8 @@ import { describeChildProcessContract } from './child-process-contract.ts';
 import { describeDistributedLocksContract } from './distributed-locks-contract.ts';
 import { describeElectorContract } from './elector-contract.ts';
 import { describePrimitivesContract } from './primitives-contract.ts';
+import { describeReadWriteContract } from './rw-contract.ts';
+import { describeSemaphoreContract } from './semaphore-contract.ts';
 import { makeSuite } from './suite.ts';
 import type { ContractTarget } from './target.ts';
 
@@ -22,5 +24,7 @@ export function describeResourceLockContract(target: ContractTarget): void {
     describeElectorContract(suite);
     describeDistributedLocksContract(suite);
     describeChildProcessContract(suite);
+    describeSemaphoreContract(suite);
+    describeReadWriteContract(suite);
   });
 }

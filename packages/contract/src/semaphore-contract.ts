@@ -1,0 +1,118 @@
+import { describe, expect, test } from '@jest/globals';
+import { LockLostError } from '@baton/core';
+import type { DistributedLocks, LockHandle, ResourceLock } from '@baton/core';
+import { PartitionableLock } from './partitionable-lock.ts';
+import type { ContractTarget } from './target.ts';
+import { deferred, within } from './wait.ts';
+
+/** What the semaphore and reader-writer cases borrow from the main suite. */
+export interface PrimitiveSuite {
+  target: ContractTarget;
+  timings: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  uniqueName(): string;
+  /** A DistributedLocks as one process would have it; `wrap` can interpose on its locks. */
+  locksFor(identity: string, wrap?: (lock: ResourceLock) => ResourceLock): DistributedLocks;
+}
+
+/** One grant as the test saw it: when it was asked for, when it came, its token. */
+export interface Grant {
+  askedAt: number;
+  grantedAt: number;
+  token: number;
+}
+
+/** Tokens strictly increase in grant order: a grant asked for after another was granted carries a larger token. */
+export function expectIncreasingTokens(grants: readonly Grant[]): void {
+  for (const a of grants) {
+    for (const b of grants) {
+      if (b.askedAt > a.grantedAt) expect(b.token).toBeGreaterThan(a.token);
+    }
+  }
+  expect(new Set(grants.map((g) => g.token)).size).toBe(grants.length);
+}
+
+/** Gives every process a turn of the event loop while holding, so overlaps would show. */
+const yieldTurns = async (turns: number): Promise<void> => {
+  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+/**
+ * Counting semaphores (`DistributedLocks.semaphore`) built on the target's locks: the bound
+ * on holders, strictly increasing tokens, takeover only after a lost holder's lease, and a
+ * waiter woken by a release.
+ */
+export function describeSemaphoreContract({ target, timings, uniqueName, locksFor }: PrimitiveSuite): void {
+  const electionBound = timings.leaseDurationMs + 4 * timings.retryPeriodMs + 2000;
+
+  describe('semaphores on the lock', () => {
+    test('never more than N permit holders at once; tokens strictly increase in grant order', async () => {
+      const name = uniqueName();
+      const permits = 2;
+      let inside = 0;
+      let maxInside = 0;
+      const grants: Grant[] = [];
+      await Promise.all(
+        Array.from({ length: 5 }, async (_, w) => {
+          const semaphore = locksFor(`worker-${w}`).semaphore(name, { permits });
+          for (let round = 0; round < 4; round++) {
+            const askedAt = performance.now();
+            await semaphore.withPermit(async (permit) => {
+              grants.push({ askedAt, grantedAt: performance.now(), token: permit.fencingToken });
+              inside++;
+              maxInside = Math.max(maxInside, inside);
+              expect(inside).toBeLessThanOrEqual(permits);
+              await yieldTurns(5);
+              inside--;
+            }, { timeout: 30_000 });
+          }
+        }),
+      );
+      expect(grants).toHaveLength(20);
+      expect(maxInside).toBeLessThanOrEqual(permits);
+      expectIncreasingTokens(grants);
+    }, 60_000);
+
+    test('a waiter is woken promptly when a permit is released', async () => {
+      const name = uniqueName();
+      const held = await locksFor('holder').semaphore(name, { permits: 1 }).acquire();
+      const waiting = locksFor('waiter').semaphore(name, { permits: 1 }).acquire({ timeout: electionBound });
+      // Let the waiter look at the slot and start waiting before the release.
+      await expect(locksFor('probe').semaphore(name, { permits: 1 }).tryAcquire()).resolves.toBeUndefined();
+      const releasedAt = performance.now();
+      await held.release();
+      const next = await waiting;
+      const waitedMs = performance.now() - releasedAt;
+      expect(next.fencingToken).toBeGreaterThan(held.fencingToken);
+      expect(waitedMs).toBeLessThan(target.watch ? 500 : 2.2 * timings.retryPeriodMs + 500);
+      await next.release();
+    });
+
+    test('a cut-off permit holder’s slot is taken only after its lease, its signal aborted first', async () => {
+      const name = uniqueName();
+      const cuttable: PartitionableLock[] = [];
+      const holder = locksFor('holder', (lock) => {
+        const wrapped = new PartitionableLock(lock);
+        cuttable.push(wrapped);
+        return wrapped;
+      });
+      const other = await locksFor('other').semaphore(name, { permits: 2 }).acquire();
+      const held: LockHandle = await holder.semaphore(name, { permits: 2 }).acquire();
+      const lostAt = deferred<number>();
+      held.signal.addEventListener('abort', () => lostAt.resolve(performance.now()));
+      const waiting = locksFor('waiter').semaphore(name, { permits: 2 }).acquire({ timeout: electionBound + timings.leaseDurationMs });
+      const cutAt = performance.now();
+      for (const lock of cuttable) lock.cut = true;
+      const next = await waiting;
+      const takenAt = performance.now();
+      expect(held.signal.reason).toBeInstanceOf(LockLostError);
+      expect(await within(lostAt.promise, 1, 'the abort')).toBeLessThan(takenAt);
+      // Not before the lease ran out (less the renewal interval the cut may have landed in).
+      expect(takenAt - cutAt).toBeGreaterThanOrEqual(timings.leaseDurationMs - timings.retryPeriodMs);
+      expect(next.fencingToken).toBeGreaterThan(held.fencingToken);
+      expect(other.isHeld()).toBe(true);
+      await expect(held.release()).rejects.toBeInstanceOf(LockLostError);
+      await next.release();
+      await other.release();
+    }, 30_000);
+  });
+}
