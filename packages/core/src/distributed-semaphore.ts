@@ -87,7 +87,7 @@ export class DistributedSemaphore {
 
   private async contend(signal: AbortSignal | undefined): Promise<LockHandle> {
     const { clock, renewDeadlineMs, logger } = this.context;
-    await this.slots.startWatching();
+    await Promise.all([this.slots.startWatching(), this.tokens.prepare()]);
     const budget = new FailureBudget(clock, renewDeadlineMs, `semaphore "${this.name}"`, logger);
     for (;;) {
       if (signal?.aborted) throw signal.reason;

@@ -50,7 +50,7 @@ export class TokenCounter {
    * a counter; backend errors as they are (each call bounded by retryPeriod).
    */
   async issue(signal?: AbortSignal, bump = true): Promise<number> {
-    const lock = await (this.lock ??= Promise.resolve(this.context.lockFor(this.name, `${this.context.identity}/tokens`)));
+    const lock = await this.prepare();
     for (;;) {
       const current = this.cached !== undefined ? this.cached : await this.call((s) => lock.get({ signal: s }), signal);
       if (current !== null) this.check(current.record, lock);
@@ -82,6 +82,18 @@ export class TokenCounter {
         throw error;
       }
     }
+  }
+
+  /**
+   * Makes the counter's lock ahead of the first issue (a waiter calls it when it starts
+   * waiting), so a backend whose locks take a while to open does not delay a handover.
+   */
+  prepare(): Promise<ResourceLock> {
+    this.lock ??= Promise.resolve(this.context.lockFor(this.name, `${this.context.identity}/tokens`)).catch((error: unknown) => {
+      this.lock = undefined; // try again next time
+      throw error;
+    });
+    return this.lock;
   }
 
   close(): void {
