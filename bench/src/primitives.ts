@@ -1,0 +1,65 @@
+// Semaphore and reader-writer figures (issue 18): `node bench/src/primitives.ts [--quick] [--out DIR]`
+// Writes <out>/primitives.json and primitives.md (default bench/results).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadDriver } from './backends/index.ts';
+import { measureReadWrite, measureSemaphores } from './bench/primitives.ts';
+import type { Figure, PrimitiveOptions, PrimitiveResults } from './bench/primitives.ts';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
+const options: PrimitiveOptions = values.quick
+  ? { cycles: 100, windowMs: 2_000, permits: 3, workers: 8 }
+  : { cycles: 1_000, windowMs: 10_000, permits: 3, workers: 8 };
+const out = values.out ?? join(import.meta.dirname, '..', 'results');
+const runId = Date.now().toString(36);
+const dir = mkdtempSync(join(tmpdir(), 'baton-primitives-'));
+const log = (line: string): void => console.log(line);
+
+const results: PrimitiveResults & { startedAt: string; options: PrimitiveOptions } = { startedAt: new Date().toISOString(), options, readWrite: [] };
+for (const backend of ['redis', 'postgres'] as const) {
+  const driver = await loadDriver(backend);
+  mkdirSync(join(dir, backend));
+  const server = await driver.startServer({ dir: join(dir, backend), runId, log });
+  try {
+    if (backend === 'redis') {
+      log('semaphore: baton vs redis-semaphore');
+      results.semaphore = await measureSemaphores(driver, server, runId, options);
+    }
+    log(`reader-writer vs mutex on ${backend}`);
+    results.readWrite.push(await measureReadWrite(driver, server, runId, options));
+  } finally {
+    await server.stop();
+  }
+}
+rmSync(dir, { recursive: true, force: true });
+
+const row = (f: Figure): string =>
+  `| ${f.name} | ${f.operations} | ${f.operationsPerSecond} | ${f.latency.p50} | ${f.latency.p99} |${f.error ? ` ${f.error}` : ''}`;
+const header = '| | operations | ops/s | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |';
+const sem = results.semaphore!;
+const md = [
+  `# Semaphores and reader-writer locks (${results.startedAt}${values.quick ? ', quick' : ''})`,
+  '',
+  `## Semaphore acquire+release on one redis-server (permits ${sem.permits})`,
+  '',
+  'One caller, one after another:',
+  '',
+  header,
+  ...sem.uncontended.map(row),
+  '',
+  `Contended: ${sem.workers} workers, each with its own client, for ${options.windowMs} ms:`,
+  '',
+  header,
+  ...sem.contended.map(row),
+  '',
+  `Ratios baton / redis-semaphore: ${JSON.stringify(sem.ratios)}`,
+  '',
+  '## Reader-writer against the mutex, one caller',
+  '',
+  ...results.readWrite.flatMap((r) => [`### ${r.backend}`, '', header, ...r.figures.map(row), '', `Ratios: ${JSON.stringify(r.ratios)}`, '']),
+].join('\n');
+writeFileSync(join(out, 'primitives.json'), JSON.stringify(results, null, 2));
+writeFileSync(join(out, 'primitives.md'), md + '\n');
+log(md);
