@@ -110,12 +110,23 @@ export class DistributedSemaphore {
   /** Holds the won slot and issues its token; gives the slot back if the token cannot be issued. */
   private async grant(won: WonSlot, signal: AbortSignal | undefined): Promise<LockHandle> {
     const held: SlotLease = this.slots.hold(won, `semaphore "${this.name}" permit ${won.index}`);
+    const { clock, renewDeadlineMs, logger } = this.context;
+    const budget = new FailureBudget(clock, renewDeadlineMs, `semaphore "${this.name}" tokens`, logger);
     let token: number;
-    try {
-      token = await this.tokens.issue(signal);
-    } catch (error) {
-      await this.slots.giveBack(held);
-      throw error;
+    for (;;) {
+      try {
+        token = await this.tokens.issue(signal);
+        break;
+      } catch (error) {
+        try {
+          // Keep the slot while a transient failure lasts (each call is bounded by retryPeriod).
+          if (signal?.aborted || !held.lease.isValid()) throw error;
+          budget.failed(error);
+        } catch (final) {
+          await this.slots.giveBack(held);
+          throw final;
+        }
+      }
     }
     return new LockHandle(this.name, held.lease, held.ended, held.onReleased, token);
   }

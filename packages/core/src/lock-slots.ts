@@ -1,7 +1,7 @@
 import { Contender } from './contender.ts';
 import { withDeadline } from './deadline.ts';
 import type { MutexContext } from './distributed-mutex.ts';
-import { LockLostError } from './errors.ts';
+import { isPermanentError, LockLostError } from './errors.ts';
 import { HeldLease } from './held-lease.ts';
 import { LazyAbort } from './lazy-abort.ts';
 import type { LockSnapshot, ResourceLock } from './resource-lock.ts';
@@ -68,6 +68,8 @@ export class LockSlots {
     const count = this.names.length;
     const start = Math.floor(this.context.random() * count) % count;
     let waitMs = Number.POSITIVE_INFINITY;
+    let failure: { error: unknown } | undefined;
+    let answered = false;
     for (let k = 0; k < count; k++) {
       const index = (start + k) % count;
       const contender = this.contenders[index]!;
@@ -82,13 +84,18 @@ export class LockSlots {
         attempt = await contender.attempt(lock, signal);
       } catch (error) {
         await lock.close?.();
-        throw error;
+        // A slow or failing call on one slot need not stop the pass: the others may answer.
+        if (isPermanentError(error) || signal?.aborted) throw error;
+        failure ??= { error };
+        continue;
       }
+      answered = true;
       if (attempt.acquired) return { index, lock, snapshot: attempt.snapshot, writeStart: attempt.writeStart };
       await lock.close?.();
       waitMs = Math.min(waitMs, contender.delayAfter(attempt.outcome));
     }
-    return waitMs;
+    if (failure && !answered) throw failure.error;
+    return failure ? Math.min(waitMs, this.retryDelay()) : waitMs;
   }
 
   /** Starts renewing a won slot. `label` names it in errors and logs. */

@@ -289,12 +289,28 @@ export class DistributedReadWriteLock {
     }
   }
 
+  /** Checks once per process that the stored reader-slot count is ours; transient failures retried for renewDeadline. */
   private checkShape(signal: AbortSignal | undefined): Promise<unknown> {
-    this.shapeChecked ??= this.shape.issue(signal, false).catch((error: unknown) => {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    // Shared by every caller, so not bound to one caller's signal; bounded by renewDeadline.
+    this.shapeChecked ??= this.checkShapeOnce(undefined).catch((error: unknown) => {
       this.shapeChecked = undefined;
       throw error;
     });
     return this.shapeChecked;
+  }
+
+  private async checkShapeOnce(signal: AbortSignal | undefined): Promise<number> {
+    const { clock, renewDeadlineMs, logger } = this.context;
+    const budget = new FailureBudget(clock, renewDeadlineMs, `reader-writer lock "${this.name}"`, logger);
+    for (;;) {
+      try {
+        return await this.shape.issue(signal, false);
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        budget.failed(error);
+      }
+    }
   }
 
   /** Watches the writer record so readers waiting on a writer wake when it releases. */
