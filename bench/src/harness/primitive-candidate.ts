@@ -61,6 +61,7 @@ async function acquire(): Promise<{ kind: string; handle: LockHandle; epoch?: nu
 record('ready');
 while (!stop.signal.aborted) {
   let held: Awaited<ReturnType<typeof acquire>>;
+  const asked = now();
   try {
     held = await acquire();
   } catch (error) {
@@ -70,7 +71,7 @@ while (!stop.signal.aborted) {
   }
   const { kind, handle } = held;
   const token = handle.fencingToken;
-  if (handle.isHeld()) record('hold', { kind, token, ...(held.epoch === undefined ? {} : { epoch: held.epoch }) });
+  if (handle.isHeld()) record('hold', { kind, token, asked, ...(held.epoch === undefined ? {} : { epoch: held.epoch }) });
   const until = now() + 50 + Math.random() * 300;
   while (now() < until && !stop.signal.aborted) {
     if (!handle.isHeld()) break;

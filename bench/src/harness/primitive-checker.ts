@@ -6,8 +6,9 @@
 // acted as a holder. The rules:
 // - semaphore: at no moment more than `permits` intervals overlap;
 // - reader-writer: no write interval overlaps any other interval (read or write);
-// - tokens strictly increase in grant order: a hold granted after another was granted has a
-//   larger token (permits; writes). A read granted after a write's last act carries an epoch
+// - tokens strictly increase in grant order: a hold *asked for* after another was granted has
+//   a larger token (permits; writes). (Holds asked for concurrently are not ordered: each
+//   process records its grant some time after the token was issued.) A read granted after a write's last act carries an epoch
 //   at least that write's token.
 // Timestamps come from different processes on one machine; `toleranceMs` absorbs their skew.
 
@@ -20,6 +21,8 @@ export interface PrimitiveEvent {
   kind?: 'permit' | 'read' | 'write';
   token?: number;
   epoch?: number;
+  /** On `hold`: when the acquisition was asked for. */
+  asked?: number;
 }
 
 export interface HoldInterval {
@@ -27,6 +30,8 @@ export interface HoldInterval {
   kind: 'permit' | 'read' | 'write';
   token: number;
   epoch?: number;
+  /** When the acquisition was asked for (defaults to the grant). */
+  asked: number;
   start: number;
   end: number;
 }
@@ -46,7 +51,7 @@ export function intervalsOf(events: readonly PrimitiveEvent[]): HoldInterval[] {
     if (e.kind === undefined || e.token === undefined) continue;
     const key = `${e.pid}/${e.kind}/${e.token}`;
     if (e.ev === 'hold') {
-      const interval: HoldInterval = { pid: e.pid, kind: e.kind, token: e.token, start: e.t, end: e.t, ...(e.epoch === undefined ? {} : { epoch: e.epoch }) };
+      const interval: HoldInterval = { pid: e.pid, kind: e.kind, token: e.token, asked: e.asked ?? e.t, start: e.t, end: e.t, ...(e.epoch === undefined ? {} : { epoch: e.epoch }) };
       open.set(key, interval);
       done.push(interval);
     } else if (e.ev === 'act') {
@@ -85,7 +90,7 @@ export function checkPrimitives(events: readonly PrimitiveEvent[], mode: 'semaph
   const ordered = intervals.filter((i) => i.kind !== 'read');
   for (const a of ordered) {
     for (const b of ordered) {
-      if (b.start > a.start + toleranceMs && b.token <= a.token) violations.push(`${b.kind} token ${b.token} granted after ${a.kind} token ${a.token}`);
+      if (b.asked > a.start + toleranceMs && b.token <= a.token) violations.push(`${b.kind} token ${b.token} granted after ${a.kind} token ${a.token}`);
     }
   }
   for (const r of intervals.filter((i) => i.kind === 'read')) {

@@ -174,6 +174,10 @@ export class LockSlots {
         watcher.stop = lock.watch({
           onChange: (snapshot) => {
             this.contenders[index]!.offer(snapshot);
+            // A slot taken or renewed frees nothing: waiters already sleep until its observed
+            // expiry at the latest. Only a release, a deletion or "read again" wakes them, so a
+            // busy semaphore does not wake every waiter on every renewal.
+            if (snapshot && snapshot.record.holderIdentity !== '' && !snapshot.holderGone) return;
             this.waker.wake();
           },
           onHealth: (healthy) => {
