@@ -98,6 +98,11 @@ export class LockSlots {
     return failure ? Math.min(waitMs, this.retryDelay()) : waitMs;
   }
 
+  /** True when some slot is not known to be held by someone else (a pass may well win one). */
+  looksFree(): boolean {
+    return this.contenders.some((contender) => !contender.heldByOther(''));
+  }
+
   /** Starts renewing a won slot. `label` names it in errors and logs. */
   hold(won: WonSlot, label: string): SlotLease {
     const { clock, leaseDurationMs, renewDeadlineMs, retryPeriodMs, logger } = this.context;
