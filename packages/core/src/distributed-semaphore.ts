@@ -111,14 +111,16 @@ export class DistributedSemaphore {
   }
 
   /**
-   * The uncontended fast path: when a slot looks free, the token is issued while the slot is
+   * The uncontended fast path: when every slot looks free, the token is issued while the slot is
    * being taken (one round trip instead of two in a row). It is still issued after the caller
    * asked, so a permit asked for after another was granted carries a larger token. Only on a
    * first try: a waiter issues its token after winning, so a long wait never hands out a token
    * older than permits granted meanwhile. An early token not used is simply skipped.
    */
   private issueEarly(signal: AbortSignal | undefined): Promise<number> | undefined {
-    if (!this.slots.looksFree()) return undefined;
+    // Only when nobody seems to compete: under contention, early tokens would mostly be
+    // wasted, and every one is a compare-and-swap on the one counter record.
+    if (!this.slots.allLookFree()) return undefined;
     const early = this.tokens.issue(signal);
     early.catch(() => {}); // judged in grant(), or unused
     return early;

@@ -98,9 +98,9 @@ export class LockSlots {
     return failure ? Math.min(waitMs, this.retryDelay()) : waitMs;
   }
 
-  /** True when some slot is not known to be held by someone else (a pass may well win one). */
-  looksFree(): boolean {
-    return this.contenders.some((contender) => !contender.heldByOther(''));
+  /** True when no slot is known to be held by someone else: nobody seems to be competing. */
+  allLookFree(): boolean {
+    return this.contenders.every((contender) => !contender.heldByOther(''));
   }
 
   /** Starts renewing a won slot. `label` names it in errors and logs. */
