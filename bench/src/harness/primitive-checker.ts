@@ -38,6 +38,8 @@ export interface HoldInterval {
 
 export interface PrimitiveVerdict {
   holds: number;
+  /** Holds by kind (permit, read, write). */
+  byKind: Record<string, number>;
   acts: number;
   maxConcurrent: number;
   maxConcurrentReads: number;
@@ -100,6 +102,7 @@ export function checkPrimitives(events: readonly PrimitiveEvent[], mode: 'semaph
   }
   return {
     holds: intervals.length,
+    byKind: intervals.reduce<Record<string, number>>((counts, i) => ({ ...counts, [i.kind]: (counts[i.kind] ?? 0) + 1 }), {}),
     acts: events.filter((e) => e.ev === 'act').length,
     maxConcurrent,
     maxConcurrentReads,
