@@ -100,8 +100,10 @@ const events = readFileSync(historyFile, 'utf8')
   .filter(Boolean)
   .map((line) => JSON.parse(line) as PrimitiveEvent);
 const verdict = checkPrimitives(events, mode, permits);
-const errors = events.filter((e) => e.ev === 'error').length;
-const result = { backend, mode, permits, candidates, seconds, seed: prng.seed, timings, faults, errors, ...verdict };
+const errorEvents = events.filter((e) => e.ev === 'error') as Array<PrimitiveEvent & { message?: string }>;
+const errors = errorEvents.length;
+const errorSamples = [...new Set(errorEvents.map((e) => String(e.message).slice(0, 200)))].slice(0, 5);
+const result = { backend, mode, permits, candidates, seconds, seed: prng.seed, timings, faults, errors, errorSamples, ...verdict };
 const out = values.out ?? join(import.meta.dirname, '..', '..', 'results');
 writeFileSync(join(out, `harness-${mode}-${backend}.json`), JSON.stringify(result, null, 2));
 rmSync(dir, { recursive: true, force: true });
