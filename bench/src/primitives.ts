@@ -11,7 +11,7 @@ import type { Figure, PrimitiveOptions, PrimitiveResults } from './bench/primiti
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
 const options: PrimitiveOptions = values.quick
   ? { cycles: 100, windowMs: 2_000, permits: 3, workers: 8 }
-  : { cycles: 1_000, windowMs: 10_000, permits: 3, workers: 8 };
+  : { cycles: 500, windowMs: 5_000, permits: 3, workers: 8 };
 const out = values.out ?? join(import.meta.dirname, '..', 'results');
 const runId = Date.now().toString(36);
 const dir = mkdtempSync(join(tmpdir(), 'baton-primitives-'));

@@ -27,5 +27,7 @@ export function describeResourceLockContract(target: ContractTarget): void {
     describeSemaphoreContract(suite);
     describeReadWriteContract(suite);
     describeChildProcessContract(suite);
+    describeSemaphoreContract(suite);
+    describeReadWriteContract(suite);
   });
 }

@@ -18,8 +18,9 @@ export interface SemaphoreOptions {
  * through the one acquisition path: a permit is one held slot, renewed in the background like
  * a mutex, with its signal aborted before anyone else could take the slot. A crashed holder's
  * slot is taken only after its lease has been observed to expire. Fencing tokens come from a
- * counter record (`<name>.tokens`) bumped by compare-and-swap after a slot is won, so every
- * permit carries a token larger than any permit granted before it.
+ * counter record (`<name>.tokens`) bumped by compare-and-swap (after a slot is won, or while
+ * taking one that looks free), so a permit asked for after another was granted carries a
+ * larger token.
  *
  * Waiters in one process are served first come, first served; only the first contends. A
  * waiter wakes on the slots' watches (a release is taken at once), and otherwise at the
@@ -66,8 +67,9 @@ export class DistributedSemaphore {
    */
   async tryAcquire(): Promise<LockHandle | undefined> {
     if (this.queue.length > 0) return undefined;
+    const early = this.issueEarly(undefined);
     const won = await this.slots.attemptAny();
-    return typeof won === 'number' ? undefined : this.grant(won, undefined);
+    return typeof won === 'number' ? undefined : this.grant(won, undefined, early);
   }
 
   /**
@@ -89,13 +91,14 @@ export class DistributedSemaphore {
     const { clock, renewDeadlineMs, logger } = this.context;
     await Promise.all([this.slots.startWatching(), this.tokens.prepare()]);
     const budget = new FailureBudget(clock, renewDeadlineMs, `semaphore "${this.name}"`, logger);
-    for (;;) {
+    for (let pass = 0; ; pass++) {
       if (signal?.aborted) throw signal.reason;
       const seen = this.waker.changes;
       let waitMs: number;
       try {
+        const early = pass === 0 ? this.issueEarly(signal) : undefined;
         const won = await this.slots.attemptAny(signal);
-        if (typeof won !== 'number') return await this.grant(won, signal);
+        if (typeof won !== 'number') return await this.grant(won, signal, early);
         waitMs = won;
         budget.succeeded();
       } catch (error) {
@@ -107,15 +110,33 @@ export class DistributedSemaphore {
     }
   }
 
+  /**
+   * The uncontended fast path: when every slot looks free, the token is issued while the slot is
+   * being taken (one round trip instead of two in a row). It is still issued after the caller
+   * asked, so a permit asked for after another was granted carries a larger token. Only on a
+   * first try: a waiter issues its token after winning, so a long wait never hands out a token
+   * older than permits granted meanwhile. An early token not used is simply skipped.
+   */
+  private issueEarly(signal: AbortSignal | undefined): Promise<number> | undefined {
+    // Only when nobody seems to compete: under contention, early tokens would mostly be
+    // wasted, and every one is a compare-and-swap on the one counter record.
+    if (!this.slots.allLookFree()) return undefined;
+    const early = this.tokens.issue(signal);
+    early.catch(() => {}); // judged in grant(), or unused
+    return early;
+  }
+
   /** Holds the won slot and issues its token; gives the slot back if the token cannot be issued. */
-  private async grant(won: WonSlot, signal: AbortSignal | undefined): Promise<LockHandle> {
+  private async grant(won: WonSlot, signal: AbortSignal | undefined, early?: Promise<number>): Promise<LockHandle> {
     const held: SlotLease = this.slots.hold(won, `semaphore "${this.name}" permit ${won.index}`);
     const { clock, renewDeadlineMs, logger } = this.context;
     const budget = new FailureBudget(clock, renewDeadlineMs, `semaphore "${this.name}" tokens`, logger);
     let token: number;
     for (;;) {
       try {
-        token = await this.tokens.issue(signal);
+        const issuing = early ?? this.tokens.issue(signal);
+        early = undefined;
+        token = await issuing;
         break;
       } catch (error) {
         try {

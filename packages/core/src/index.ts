@@ -27,7 +27,9 @@
  *
  * ## Locks, not only leaders
  * {@link DistributedLocks} gives named mutexes (`acquire`, `tryAcquire`, `withLock`) on the
- * same locks, with the same lease rules and fencing tokens. Every primitive acquires through
+ * same locks, with the same lease rules and fencing tokens, and counting semaphores
+ * (`semaphore(name, { permits })`) and reader-writer locks (`readWrite(name)`) built from
+ * several lock records each. Every primitive acquires through
  * one {@link Contender}; a backend that can acquire a free lock in one operation offers
  * `ResourceLock.acquireIfFree`.
  */

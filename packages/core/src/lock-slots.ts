@@ -98,6 +98,11 @@ export class LockSlots {
     return failure ? Math.min(waitMs, this.retryDelay()) : waitMs;
   }
 
+  /** True when no slot is known to be held by someone else: nobody seems to be competing. */
+  allLookFree(): boolean {
+    return this.contenders.every((contender) => !contender.heldByOther(''));
+  }
+
   /** Starts renewing a won slot. `label` names it in errors and logs. */
   hold(won: WonSlot, label: string): SlotLease {
     const { clock, leaseDurationMs, renewDeadlineMs, retryPeriodMs, logger } = this.context;
@@ -174,6 +179,10 @@ export class LockSlots {
         watcher.stop = lock.watch({
           onChange: (snapshot) => {
             this.contenders[index]!.offer(snapshot);
+            // A slot taken or renewed frees nothing: waiters already sleep until its observed
+            // expiry at the latest. Only a release, a deletion or "read again" wakes them, so a
+            // busy semaphore does not wake every waiter on every renewal.
+            if (snapshot && snapshot.record.holderIdentity !== '' && !snapshot.holderGone) return;
             this.waker.wake();
           },
           onHealth: (healthy) => {

@@ -15,7 +15,7 @@ const COUNTER_LEASE_MS = 365 * 24 * 60 * 60 * 1000;
  * The token source of a semaphore: one record (`<name>.tokens`) whose `fencingToken` is the
  * last token handed out, bumped by compare-and-swap for every permit granted. Holding a slot
  * gives mutual exclusion on the slot; the counter orders grants across slots, so a permit
- * granted after another was granted always carries a larger token, whichever slots they use
+ * asked for after another was granted always carries a larger token, whichever slots they use
  * and however often slots are taken over after expiry.
  *
  * The record also stores the semaphore's shape (its permit count, in `leaderTransitions`,

@@ -69,7 +69,8 @@ describe('DistributedSemaphore', () => {
     for (const h of held) expect(h.isHeld()).toBe(true);
     await held[1]!.release();
     await settle();
-    expect(fourth?.fencingToken).toBe(4);
+    // Larger than every permit granted before (a first try that found no free slot may have skipped one).
+    expect(fourth!.fencingToken).toBeGreaterThan(3);
     await fourth!.release();
     await held[0]!.release();
     await held[2]!.release();
@@ -148,7 +149,7 @@ describe('DistributedSemaphore', () => {
     expect(third).toBeUndefined();
     await held[0]!.release();
     await clock.advanceUntil(() => third !== undefined, 3_000);
-    expect(third!.fencingToken).toBe(3);
+    expect(third!.fencingToken).toBeGreaterThan(2);
     await third!.release();
     await held[1]!.release();
   });
