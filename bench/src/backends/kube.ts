@@ -120,7 +120,7 @@ function driver(name: 'lease' | 'endpoints'): BackendDriver {
         name === 'lease'
           ? new LeaseLockFactory({ kubeConfig, namespace: 'default', events: false })
           : new AnnotationLockFactory({ kubeConfig, namespace: 'default', kind: 'endpoints', events: false });
-      return { lock: (lockName, identity) => factory.lock(lockName, identity), close: async () => {} };
+      return { lock: (lockName, identity) => factory.lock(lockName, identity), close: () => factory.close() };
     },
   };
 }

@@ -1,6 +1,6 @@
 import { InvalidRecordError } from '@baton/core';
 import type { LeaderElectionRecord } from '@baton/core';
-import { durationMs, durationSeconds, fromKubeTime, toRfc3339 } from '@baton/lock-lease';
+import { durationMs, durationSeconds, readCount, readDurationSeconds, readTime, toRfc3339 } from '@baton/lock-lease';
 import type { KubeObject, RecordCodec } from '@baton/lock-lease';
 
 /** The annotation kube-controller-manager and kube-scheduler kept their record in. */
@@ -31,22 +31,27 @@ export function annotationCodec<T extends KubeObject>(describe: string): RecordC
     decode(object) {
       const text = object.metadata?.annotations?.[LEADER_ANNOTATION];
       if (text === undefined) return null;
-      let parsed: Partial<AnnotationRecord>;
+      let parsed: Record<string, unknown>;
       try {
-        parsed = JSON.parse(text) as Partial<AnnotationRecord>;
+        parsed = JSON.parse(text) as Record<string, unknown>;
       } catch (error) {
         throw new InvalidRecordError(describe, `annotation ${LEADER_ANNOTATION} is not JSON: ${JSON.stringify(text.slice(0, 80))}`, { cause: error });
       }
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
         throw new InvalidRecordError(describe, `annotation ${LEADER_ANNOTATION} is not a JSON object`);
       }
+      const holder = parsed.holderIdentity ?? '';
+      if (typeof holder !== 'string') throw new InvalidRecordError(describe, `holderIdentity must be a string, got ${JSON.stringify(holder)}`);
+      // Every other client rewrites the whole annotation from its own fields, so baton's
+      // extra fields are present only when baton wrote this very term.
+      const seconds = readDurationSeconds(parsed.leaseDurationSeconds, 'leaseDurationSeconds', describe);
       return {
-        holderIdentity: parsed.holderIdentity ?? '',
-        leaseDurationMs: durationMs(parsed.leaseDurationSeconds, parsed.leaseDurationMs),
-        acquireTime: fromKubeTime(parsed.acquireTime) ?? 0,
-        renewTime: fromKubeTime(parsed.renewTime) ?? 0,
-        leaderTransitions: parsed.leaderTransitions ?? 0,
-        fencingToken: parsed.fencingToken ?? 0,
+        holderIdentity: holder,
+        leaseDurationMs: durationMs(seconds, parsed.leaseDurationMs),
+        acquireTime: readTime(parsed.acquireTime, 'acquireTime', describe),
+        renewTime: readTime(parsed.renewTime, 'renewTime', describe),
+        leaderTransitions: readCount(parsed.leaderTransitions, 'leaderTransitions', describe),
+        fencingToken: readCount(parsed.fencingToken, 'fencingToken', describe),
       };
     },
     encode(record: LeaderElectionRecord, object) {

@@ -1,16 +1,11 @@
-import { CoreV1Api } from '@kubernetes/client-node';
 import type { V1ConfigMap, V1Endpoints } from '@kubernetes/client-node';
-import { KubernetesObjectLock, checkObjectName, resolveKubeFactoryOptions, withSignal } from '@baton/lock-lease';
-import type { KubeLockFactoryOptions, KubeLockOptions, KubeObject, KubeObjectApi } from '@baton/lock-lease';
+import { KubeContext, KubernetesObjectLock, checkObjectName, resolveKubeFactoryOptions } from '@baton/lock-lease';
+import type { KubeLockFactoryOptions, KubeLockOptions, KubeResource, ResolvedKubeFactoryOptions } from '@baton/lock-lease';
 import { annotationCodec } from './annotation-codec.ts';
 
-function coreApi<T extends KubeObject>(options: KubeLockOptions, kind: string, plural: string, calls: (api: CoreV1Api) => Omit<KubeObjectApi<T>, 'kind' | 'apiVersion' | 'collectionPath'>): KubeObjectApi<T> {
-  return {
-    kind,
-    apiVersion: 'v1',
-    collectionPath: `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/${plural}`,
-    ...calls(options.kubeConfig.makeApiClient(CoreV1Api)),
-  };
+/** A core/v1 collection of a namespace. */
+function coreResource(kind: string, plural: string, namespace: string): KubeResource {
+  return { kind, apiVersion: 'v1', resource: plural, collectionPath: `/api/v1/namespaces/${encodeURIComponent(namespace)}/${plural}` };
 }
 
 /**
@@ -19,27 +14,17 @@ function coreApi<T extends KubeObject>(options: KubeLockOptions, kind: string, p
  * with a Lease in core's `MultiLock` — client-go's `endpointsleases`.
  */
 export class EndpointsLock extends KubernetesObjectLock<V1Endpoints> {
-  constructor(options: KubeLockOptions) {
+  constructor(options: KubeLockOptions, context?: KubeContext) {
     const { name, namespace } = options;
-    const api = coreApi<V1Endpoints>(options, 'Endpoints', 'endpoints', (core) => ({
-      read: (signal) => core.readNamespacedEndpoints({ name, namespace }, withSignal(signal)),
-      create: (body, signal) => core.createNamespacedEndpoints({ namespace, body }, withSignal(signal)),
-      replace: (body, signal) => core.replaceNamespacedEndpoints({ name, namespace, body }, withSignal(signal)),
-    }));
-    super(options, api, annotationCodec(`endpoints ${namespace}/${name}`));
+    super(options, coreResource('Endpoints', 'endpoints', namespace), annotationCodec(`endpoints ${namespace}/${name}`), context);
   }
 }
 
 /** The same annotation lock on a ConfigMap (client-go's `ConfigMapLock`); `data` is left alone. */
 export class ConfigMapLock extends KubernetesObjectLock<V1ConfigMap> {
-  constructor(options: KubeLockOptions) {
+  constructor(options: KubeLockOptions, context?: KubeContext) {
     const { name, namespace } = options;
-    const api = coreApi<V1ConfigMap>(options, 'ConfigMap', 'configmaps', (core) => ({
-      read: (signal) => core.readNamespacedConfigMap({ name, namespace }, withSignal(signal)),
-      create: (body, signal) => core.createNamespacedConfigMap({ namespace, body }, withSignal(signal)),
-      replace: (body, signal) => core.replaceNamespacedConfigMap({ name, namespace, body }, withSignal(signal)),
-    }));
-    super(options, api, annotationCodec(`configmap ${namespace}/${name}`));
+    super(options, coreResource('ConfigMap', 'configmaps', namespace), annotationCodec(`configmap ${namespace}/${name}`), context);
   }
 }
 
@@ -47,24 +32,37 @@ export class ConfigMapLock extends KubernetesObjectLock<V1ConfigMap> {
 export type AnnotationLockKind = 'endpoints' | 'configmap';
 
 /**
- * Makes annotation locks in one namespace with one KubeConfig.
+ * Makes annotation locks in one namespace with one KubeConfig; they share one HTTP client
+ * and one watch on the namespace's Endpoints (or ConfigMaps).
  *
  * @example
  * const locks = new AnnotationLockFactory({ namespace: 'kube-system', kind: 'endpoints' });
  * const lock = locks.lock('my-controller', kubernetesIdentity());
  */
 export class AnnotationLockFactory {
-  private readonly options: ReturnType<typeof resolveKubeFactoryOptions>;
+  private readonly options: ResolvedKubeFactoryOptions;
   private readonly kind: AnnotationLockKind;
+  private readonly context: KubeContext;
 
   constructor(options: KubeLockFactoryOptions & { kind?: AnnotationLockKind } = {}) {
     this.options = resolveKubeFactoryOptions(options);
     this.kind = options.kind ?? 'endpoints';
+    this.context = new KubeContext(this.options);
   }
 
   lock(name: string, identity: string): EndpointsLock | ConfigMapLock {
     checkObjectName(name);
     const options = { ...this.options, name, identity };
-    return this.kind === 'configmap' ? new ConfigMapLock(options) : new EndpointsLock(options);
+    return this.kind === 'configmap' ? new ConfigMapLock(options, this.context) : new EndpointsLock(options, this.context);
+  }
+
+  /** Watch streams open (1 per namespace watched, or 1 per lock object where RBAC allows no more). */
+  get watchStreams(): number {
+    return this.context.watchStreams;
+  }
+
+  /** Stops every watch and closes the sockets (an agent passed in stays open). Idempotent. */
+  async close(): Promise<void> {
+    this.context.close();
   }
 }

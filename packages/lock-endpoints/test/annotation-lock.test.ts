@@ -63,8 +63,8 @@ describe('a malformed annotation is an InvalidRecordError naming the object, and
   test.each([
     ['not JSON', '{holderIdentity: x', /is not JSON/],
     ['not an object', '[1,2]', /not a JSON object/],
-    ['wrong types', '{"holderIdentity":7,"leaseDurationSeconds":15}', /holderIdentity is not a string/],
-    ['a negative duration', '{"holderIdentity":"x","leaseDurationSeconds":-15}', /leaseDurationMs must be a positive integer/],
+    ['wrong types', '{"holderIdentity":7,"leaseDurationSeconds":15}', /holderIdentity must be a string, got 7/],
+    ['a negative duration', '{"holderIdentity":"x","leaseDurationSeconds":-15}', /leaseDurationSeconds must be a positive integer, got -15/],
   ])('%s', async (_, annotation, message) => {
     const name = uniqueName();
     fake.putObject(endpointsObject(name, annotation));

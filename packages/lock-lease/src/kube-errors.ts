@@ -1,11 +1,14 @@
 import {
   BackendUnavailableError,
   BatonError,
+  ConfigError,
   InvalidRecordError,
   LockConflictError,
   LockNotFoundError,
   PermissionDeniedError,
 } from '@baton/core';
+import { KubeApiError, KubeNetworkError } from './kube-client.ts';
+import type { KubeResource } from './kube-object.ts';
 
 /** The HTTP status of a failed Kubernetes API call, when it has one. */
 export function statusOf(error: unknown): number | undefined {
@@ -13,40 +16,67 @@ export function statusOf(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-function serverMessage(error: unknown): string {
-  const body = (error as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      const status = JSON.parse(body) as { message?: string };
-      if (status.message) return status.message;
-    } catch {
-      return body.slice(0, 300);
-    }
-  }
-  if (body && typeof body === 'object' && 'message' in body) return String((body as { message: unknown }).message);
-  return error instanceof Error ? error.message : String(error);
+/** What a failed call was doing, for its message. */
+export interface KubeCall {
+  /** The RBAC verb: get, create, update, list, watch. */
+  verb: string;
+  resource: KubeResource;
+  namespace: string;
+  name: string;
+  /** The lock's `describe()`. */
+  describe: string;
 }
 
+/** TLS failures that no retry fixes: the CA, the certificate or the server name is wrong. */
+const TLS_CONFIG_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+]);
+
 /**
- * Translates a client-node failure into baton's typed errors, naming the object.
- * 409 → LockConflictError, 404 → LockNotFoundError, 401/403 → PermissionDeniedError,
- * 422 → InvalidRecordError, everything else (5xx, 429, network, timeouts) → BackendUnavailableError.
+ * Translates a failed call into baton's typed errors, one line each, `permanent` where no
+ * retry can help:
+ * - no answer → BackendUnavailableError `cannot reach the Kubernetes API at URL: …` (a TLS
+ *   verification failure is permanent, a refused or reset connection is not);
+ * - 401 → PermissionDeniedError `the API server rejected the token (401)`, permanent;
+ * - 403 → PermissionDeniedError naming verb, resource, name and namespace, permanent;
+ * - 404 naming the namespace → ConfigError on `namespace`, permanent; any other 404 →
+ *   LockNotFoundError; 409 → LockConflictError; 422 → InvalidRecordError, permanent;
+ * - 429, 5xx → BackendUnavailableError (transient).
  */
-export function toBatonError(error: unknown, object: string, verb: string): BatonError {
+export function toBatonError(error: unknown, call: KubeCall): BatonError {
   if (error instanceof BatonError) return error;
-  const status = statusOf(error);
-  const detail = `${verb} ${object}: ${serverMessage(error)}`;
-  switch (status) {
-    case 409:
-      return new LockConflictError(detail, { cause: error });
-    case 404:
-      return new LockNotFoundError(detail, { cause: error });
+  const { verb, resource, namespace, name, describe } = call;
+  if (error instanceof KubeNetworkError) {
+    const permanent = error.errno !== undefined && TLS_CONFIG_ERRORS.has(error.errno);
+    return new BackendUnavailableError(`cannot reach the Kubernetes API at ${error.server}: ${error.message}`, { cause: error, permanent });
+  }
+  if (!(error instanceof KubeApiError)) {
+    return new BackendUnavailableError(`${verb} ${describe}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  const message = error.status.message ?? error.message;
+  switch (error.code) {
     case 401:
+      return new PermissionDeniedError(`the API server rejected the token (401) on ${verb} ${describe}`, { cause: error });
     case 403:
-      return new PermissionDeniedError(`${detail} (check the ServiceAccount's Role: see deploy/)`, { cause: error });
+      return new PermissionDeniedError(
+        `not allowed to ${verb} ${resource.resource} "${name}" in namespace "${namespace}" (403): ${message} — see the Role in deploy/kubernetes`,
+        { cause: error },
+      );
+    case 404:
+      if (error.status.details?.kind === 'namespaces' || /^namespaces? "[^"]*" not found/.test(message)) {
+        return new ConfigError('namespace', `namespace "${namespace}" does not exist (404 on ${verb} ${describe})`, { cause: error });
+      }
+      return new LockNotFoundError(`${verb} ${describe}: ${message}`, { cause: error });
+    case 409:
+      return new LockConflictError(`${verb} ${describe}: ${message}`, { cause: error });
     case 422:
-      return new InvalidRecordError(object, `the API server rejected the object: ${serverMessage(error)}`, { cause: error });
+      return new InvalidRecordError(describe, `the API server rejected the object: ${message}`, { cause: error, permanent: true });
     default:
-      return new BackendUnavailableError(status === undefined ? detail : `${detail} (HTTP ${status})`, { cause: error });
+      return new BackendUnavailableError(`${verb} ${describe}: the API server answered ${error.code}: ${message}`, { cause: error });
   }
 }

@@ -1,49 +1,9 @@
-import { InvalidRecordError, LockConflictError, silentLogger, validateRecord } from '@baton/core';
-import type { LeaderElectionRecord, LockCallOptions, LockSnapshot, Logger, ResourceLock, WatchHandlers } from '@baton/core';
-import type { KubeConfig, V1ObjectMeta } from '@kubernetes/client-node';
-import { EventRecorder } from './event-recorder.ts';
-import { toBatonError, statusOf } from './kube-errors.ts';
-import { watchObject } from './watch-object.ts';
-
-/** Any Kubernetes object baton can keep a record on. */
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: V1ObjectMeta;
-}
-
-/** How one kind of object is read and written (bound to a namespace and name). */
-export interface KubeObjectApi<T extends KubeObject> {
-  readonly kind: string;
-  readonly apiVersion: string;
-  /** The collection URL, for watching: `/apis/coordination.k8s.io/v1/namespaces/ns/leases`. */
-  readonly collectionPath: string;
-  read(signal?: AbortSignal): Promise<T>;
-  create(body: T, signal?: AbortSignal): Promise<T>;
-  replace(body: T, signal?: AbortSignal): Promise<T>;
-}
-
-/** How the record lives in (and is recovered from) an object of that kind. */
-export interface RecordCodec<T extends KubeObject> {
-  /** The record, or a raw form for validation; `null` when the object carries none (free). */
-  decode(object: T): unknown;
-  /** `base` with the record written into it; every field the codec does not own is kept. */
-  encode(record: LeaderElectionRecord, base: T): T;
-}
-
-/** Options every Kubernetes lock takes. */
-export interface KubeLockOptions {
-  /** Name of the object that holds the lock. */
-  name: string;
-  /** Its namespace. */
-  namespace: string;
-  /** The identity to campaign under (in a pod: the pod name). */
-  identity: string;
-  kubeConfig: KubeConfig;
-  /** Record `became leader` / `stopped leading` Events on the object, as client-go does. Default true. */
-  events?: boolean;
-  logger?: Logger;
-}
+import { InvalidRecordError, LockConflictError, validateRecord } from '@baton/core';
+import type { LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
+import { KubeContext } from './kube-context.ts';
+import { statusOf, toBatonError } from './kube-errors.ts';
+import type { KubeLockOptions, KubeObject, KubeResource, RecordCodec } from './kube-object.ts';
+import type { RequestPriority } from './rate-limiter.ts';
 
 /** A record with nobody holding it, for objects that exist but carry no record yet. */
 const FREE: LeaderElectionRecord = {
@@ -56,104 +16,156 @@ const FREE: LeaderElectionRecord = {
 };
 
 /**
+ * resourceVersions are opaque, but every API server in use hands out etcd revisions: an
+ * older one must not replace a newer cached object (a list can arrive after a write).
+ */
+function olderThan(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return a.length === b.length ? a < b : a.length < b.length;
+}
+
+/**
  * A {@link ResourceLock} on one Kubernetes object, with optimistic concurrency on
  * `metadata.resourceVersion`. Leases, Endpoints and ConfigMaps differ only in their
- * {@link RecordCodec}.
+ * {@link RecordCodec}. Locks from one factory share its {@link KubeContext}: one HTTP client
+ * and one watch per namespace; a lock built on its own makes (and closes) its own.
  */
 export class KubernetesObjectLock<T extends KubeObject> implements ResourceLock {
   readonly identity: string;
   private readonly options: KubeLockOptions;
-  private readonly api: KubeObjectApi<T>;
+  private readonly resource: KubeResource;
   private readonly codec: RecordCodec<T>;
-  private readonly events: EventRecorder | undefined;
+  private readonly context: KubeContext;
+  private readonly ownsContext: boolean;
+  private readonly objectPath: string;
   /** The last object read or written: the base of the next update, so fields we don't own survive. */
   private cached: T | undefined;
+  private readonly unwatchers = new Set<() => void>();
 
-  constructor(options: KubeLockOptions, api: KubeObjectApi<T>, codec: RecordCodec<T>) {
+  constructor(options: KubeLockOptions, resource: KubeResource, codec: RecordCodec<T>, context?: KubeContext) {
     this.options = options;
     this.identity = options.identity;
-    this.api = api;
+    this.resource = resource;
     this.codec = codec;
-    this.events = options.events === false ? undefined : new EventRecorder(options.kubeConfig, options.logger ?? silentLogger);
+    this.ownsContext = context === undefined;
+    this.context = context ?? new KubeContext(options);
+    this.objectPath = `${resource.collectionPath}/${encodeURIComponent(options.name)}`;
   }
 
   describe(): string {
-    return `${this.api.kind.toLowerCase()} ${this.options.namespace}/${this.options.name}`;
+    return `${this.resource.kind.toLowerCase()} ${this.options.namespace}/${this.options.name}`;
   }
 
   async get(options?: LockCallOptions): Promise<LockSnapshot | null> {
     try {
-      const object = await this.api.read(options?.signal);
+      const object = await this.read(options?.signal);
       this.cached = object;
       return this.snapshotOf(object);
     } catch (error) {
-      if (statusOf(error) === 404) return null;
-      throw toBatonError(error, this.describe(), 'get');
+      if (statusOf(error) === 404 && !this.namespaceMissing(error)) return null;
+      throw this.failure(error, 'get');
     }
   }
 
   async create(record: LeaderElectionRecord, options?: LockCallOptions): Promise<LockSnapshot> {
     const base = {
-      apiVersion: this.api.apiVersion,
-      kind: this.api.kind,
+      apiVersion: this.resource.apiVersion,
+      kind: this.resource.kind,
       metadata: { name: this.options.name, namespace: this.options.namespace },
     } as T;
     try {
-      const created = await this.api.create(this.codec.encode(record, base), options?.signal);
+      const body = this.codec.encode(record, base);
+      const created = await this.context.client.request<T>('POST', this.resource.collectionPath, { body, signal: options?.signal, priority: 'acquire' });
       this.cached = created;
       this.recordTransition(null, created);
       return this.snapshotOf(created);
     } catch (error) {
-      throw toBatonError(error, this.describe(), 'create');
+      throw this.failure(error, 'create');
     }
   }
 
   async update(record: LeaderElectionRecord, expectedVersion: string, options?: LockCallOptions): Promise<LockSnapshot> {
     let base = this.cached;
     try {
-      if (base?.metadata?.resourceVersion !== expectedVersion) base = await this.api.read(options?.signal);
+      if (base?.metadata?.resourceVersion !== expectedVersion) base = await this.read(options?.signal);
     } catch (error) {
-      throw toBatonError(error, this.describe(), 'update');
+      throw this.failure(error, 'update');
     }
     if (base.metadata?.resourceVersion !== expectedVersion) {
       this.cached = base;
       throw new LockConflictError(`${this.describe()} was modified (resourceVersion ${base.metadata?.resourceVersion}, expected ${expectedVersion})`);
     }
+    const priority = this.priority();
     const body = this.codec.encode(record, structuredClone(base));
     body.metadata = { ...body.metadata, resourceVersion: expectedVersion };
     try {
-      const replaced = await this.api.replace(body, options?.signal);
+      const replaced = await this.context.client.request<T>('PUT', this.objectPath, { body, signal: options?.signal, priority });
       this.cached = replaced;
       this.recordTransition(base, replaced);
       return this.snapshotOf(replaced);
     } catch (error) {
-      throw toBatonError(error, this.describe(), 'update');
+      throw this.failure(error, 'update');
     }
   }
 
   watch(handlers: WatchHandlers): () => void {
-    return watchObject({
-      kubeConfig: this.options.kubeConfig,
-      collectionPath: this.api.collectionPath,
-      name: this.options.name,
-      logger: this.options.logger ?? silentLogger,
+    const unsubscribe = this.context.informer(this.resource).subscribe(this.options.name, {
       onObject: (object) => {
         if (object === null) {
           handlers.onChange(null);
           return;
         }
+        let snapshot: LockSnapshot;
         try {
-          const snapshot = this.snapshotOf(object as T);
-          // The next write can build on what the watch delivered, without a GET first.
-          this.cached = object as T;
-          handlers.onChange(snapshot);
+          snapshot = this.snapshotOf(object as T);
         } catch {
           // Not a valid record: let the elector read it and meet the error itself.
           handlers.onChange(undefined);
+          return;
         }
+        // The next write can build on what the watch delivered, without a GET first.
+        if (!olderThan(object.metadata?.resourceVersion, this.cached?.metadata?.resourceVersion)) this.cached = object as T;
+        handlers.onChange(snapshot);
       },
       onHealth: (healthy) => handlers.onHealth?.(healthy),
     });
+    this.unwatchers.add(unsubscribe);
+    return () => {
+      this.unwatchers.delete(unsubscribe);
+      unsubscribe();
+    };
+  }
+
+  /** Ends this lock's watches; closes the client only when the lock made its own. */
+  async close(): Promise<void> {
+    for (const unwatch of [...this.unwatchers]) unwatch();
+    this.unwatchers.clear();
+    if (this.ownsContext) this.context.close();
+  }
+
+  private read(signal: AbortSignal | undefined): Promise<T> {
+    return this.context.client.request<T>('GET', this.objectPath, { signal, priority: this.priority() });
+  }
+
+  /** A request about a lease this identity holds goes before acquisitions (see RateLimiter). */
+  private priority(): RequestPriority {
+    if (this.cached === undefined) return 'acquire';
+    try {
+      const record = this.codec.decode(this.cached) as LeaderElectionRecord | null;
+      return record?.holderIdentity === this.identity ? 'hold' : 'acquire';
+    } catch {
+      return 'acquire';
+    }
+  }
+
+  private namespaceMissing(error: unknown): boolean {
+    const kind = (error as { status?: { details?: { kind?: string } } }).status?.details?.kind;
+    return kind === 'namespaces';
+  }
+
+  private failure(error: unknown, verb: string): Error {
+    const { namespace, name } = this.options;
+    return toBatonError(error, { verb, resource: this.resource, namespace, name, describe: this.describe() });
   }
 
   private snapshotOf(object: T): LockSnapshot {
@@ -165,7 +177,8 @@ export class KubernetesObjectLock<T extends KubeObject> implements ResourceLock 
 
   /** client-go's RecordEvent, driven by what this lock writes. */
   private recordTransition(before: T | null, after: T): void {
-    if (!this.events) return;
+    const events = this.context.events;
+    if (!events) return;
     const holderOf = (object: T | null): string | undefined => {
       try {
         return object === null ? undefined : ((this.codec.decode(object) as LeaderElectionRecord | null)?.holderIdentity ?? '');
@@ -177,6 +190,6 @@ export class KubernetesObjectLock<T extends KubeObject> implements ResourceLock 
     let message: string | undefined;
     if (is === this.identity && was !== this.identity) message = `${this.identity} became leader`;
     else if (is === '' && was === this.identity) message = `${this.identity} stopped leading`;
-    if (message) this.events.record(after, this.api, message);
+    if (message) events.record(after, this.resource, message);
   }
 }
