@@ -30,6 +30,7 @@ function annotationContract(target: KubeTarget, kind: AnnotationLockKind, stopTa
       // The API server runs inside the jest worker, busy with the suite: attempts get 500 ms.
       timings: { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 },
     }),
+    fastPath: true,
     teardown: stopTarget ? () => target.stop() : undefined,
   });
 }

@@ -1,5 +1,5 @@
-import { InvalidRecordError, LockConflictError, validateRecord } from '@baton/core';
-import type { LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
+import { InvalidRecordError, LockConflictError, newTermOver, validateRecord } from '@baton/core';
+import type { AcquireIfFreeResult, LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
 import { KubeContext } from './kube-context.ts';
 import { statusOf, toBatonError } from './kube-errors.ts';
 import type { KubeLockOptions, KubeObject, KubeResource, RecordCodec } from './kube-object.ts';
@@ -106,6 +106,26 @@ export class KubernetesObjectLock<T extends KubeObject> implements ResourceLock 
     } catch (error) {
       throw this.failure(error, 'update');
     }
+  }
+
+  /**
+   * The fast path: a lock this process knows nothing about yet is most likely absent (1,000
+   * elections starting at once), so it is created in one POST; a 409 means it exists, and it
+   * is read. A released record is replaced by a compare-and-swap on the version read (a race
+   * lost there is a LockConflictError); a held one is returned untouched.
+   */
+  async acquireIfFree(record: LeaderElectionRecord, options?: LockCallOptions): Promise<AcquireIfFreeResult> {
+    if (this.cached === undefined) {
+      try {
+        return { acquired: true, snapshot: await this.create(record, options) };
+      } catch (error) {
+        if (!(error instanceof LockConflictError)) throw error;
+      }
+    }
+    const current = await this.get(options);
+    if (current === null) return { acquired: true, snapshot: await this.create(record, options) };
+    if (current.record.holderIdentity !== '') return { acquired: false, snapshot: current };
+    return { acquired: true, snapshot: await this.update(newTermOver(current.record, record), current.version, options) };
   }
 
   watch(handlers: WatchHandlers): () => void {

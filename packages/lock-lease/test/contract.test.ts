@@ -31,6 +31,7 @@ function leaseContract(target: KubeTarget): void {
       // The API server runs inside the jest worker, busy with the suite: attempts get 500 ms.
       timings: { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 },
     }),
+    fastPath: true,
     teardown: () => target.stop(),
   });
 }
