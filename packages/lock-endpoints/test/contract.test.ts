@@ -31,7 +31,10 @@ function annotationContract(target: KubeTarget, kind: AnnotationLockKind, stopTa
       timings: { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 },
     }),
     fastPath: true,
-    teardown: stopTarget ? () => target.stop() : undefined,
+    teardown: async () => {
+      await locks.close();
+      if (stopTarget) await target.stop();
+    },
   });
 }
 

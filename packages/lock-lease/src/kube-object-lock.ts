@@ -40,6 +40,8 @@ export class KubernetesObjectLock<T extends KubeObject> implements ResourceLock 
   private readonly objectPath: string;
   /** The last object read or written: the base of the next update, so fields we don't own survive. */
   private cached: T | undefined;
+  /** The holder named in {@link cached} (decoded once, for the rate limiter's priority). */
+  private cachedHolder: string | undefined;
   private readonly unwatchers = new Set<() => void>();
 
   constructor(options: KubeLockOptions, resource: KubeResource, codec: RecordCodec<T>, context?: KubeContext) {
@@ -58,9 +60,7 @@ export class KubernetesObjectLock<T extends KubeObject> implements ResourceLock 
 
   async get(options?: LockCallOptions): Promise<LockSnapshot | null> {
     try {
-      const object = await this.read(options?.signal);
-      this.cached = object;
-      return this.snapshotOf(object);
+      return this.remember(await this.read(options?.signal));
     } catch (error) {
       if (statusOf(error) === 404 && !this.namespaceMissing(error)) return null;
       throw this.failure(error, 'get');
@@ -76,9 +76,9 @@ export class KubernetesObjectLock<T extends KubeObject> implements ResourceLock 
     try {
       const body = this.codec.encode(record, base);
       const created = await this.context.client.request<T>('POST', this.resource.collectionPath, { body, signal: options?.signal, priority: 'acquire' });
-      this.cached = created;
+      const snapshot = this.remember(created);
       this.recordTransition(null, created);
-      return this.snapshotOf(created);
+      return snapshot;
     } catch (error) {
       throw this.failure(error, 'create');
     }
@@ -92,17 +92,18 @@ export class KubernetesObjectLock<T extends KubeObject> implements ResourceLock 
       throw this.failure(error, 'update');
     }
     if (base.metadata?.resourceVersion !== expectedVersion) {
-      this.cached = base;
+      this.forget(base);
       throw new LockConflictError(`${this.describe()} was modified (resourceVersion ${base.metadata?.resourceVersion}, expected ${expectedVersion})`);
     }
     const priority = this.priority();
-    const body = this.codec.encode(record, structuredClone(base));
+    // Codecs replace top-level fields and never mutate nested ones: a shallow copy keeps `base` intact.
+    const body = this.codec.encode(record, { ...base });
     body.metadata = { ...body.metadata, resourceVersion: expectedVersion };
     try {
       const replaced = await this.context.client.request<T>('PUT', this.objectPath, { body, signal: options?.signal, priority });
-      this.cached = replaced;
+      const snapshot = this.remember(replaced);
       this.recordTransition(base, replaced);
-      return this.snapshotOf(replaced);
+      return snapshot;
     } catch (error) {
       throw this.failure(error, 'update');
     }
@@ -135,6 +136,10 @@ export class KubernetesObjectLock<T extends KubeObject> implements ResourceLock 
           handlers.onChange(null);
           return;
         }
+        const version = object.metadata?.resourceVersion;
+        const known = this.cached?.metadata?.resourceVersion;
+        // This lock's own write, already answered (a leader's renewal, mostly): nothing new.
+        if (version !== undefined && version === known) return;
         let snapshot: LockSnapshot;
         try {
           snapshot = this.snapshotOf(object as T);
@@ -144,7 +149,7 @@ export class KubernetesObjectLock<T extends KubeObject> implements ResourceLock 
           return;
         }
         // The next write can build on what the watch delivered, without a GET first.
-        if (!olderThan(object.metadata?.resourceVersion, this.cached?.metadata?.resourceVersion)) this.cached = object as T;
+        if (!olderThan(version, known)) this.keep(object as T, snapshot);
         handlers.onChange(snapshot);
       },
       onHealth: (healthy) => handlers.onHealth?.(healthy),
@@ -169,13 +174,30 @@ export class KubernetesObjectLock<T extends KubeObject> implements ResourceLock 
 
   /** A request about a lease this identity holds goes before acquisitions (see RateLimiter). */
   private priority(): RequestPriority {
-    if (this.cached === undefined) return 'acquire';
+    return this.cachedHolder === this.identity ? 'hold' : 'acquire';
+  }
+
+  /** Caches an object read or written and returns its snapshot (throws for an invalid record). */
+  private remember(object: T): LockSnapshot {
     try {
-      const record = this.codec.decode(this.cached) as LeaderElectionRecord | null;
-      return record?.holderIdentity === this.identity ? 'hold' : 'acquire';
-    } catch {
-      return 'acquire';
+      const snapshot = this.snapshotOf(object);
+      this.keep(object, snapshot);
+      return snapshot;
+    } catch (error) {
+      this.forget(object);
+      throw error;
     }
+  }
+
+  private keep(object: T, snapshot: LockSnapshot): void {
+    this.cached = object;
+    this.cachedHolder = snapshot.record.holderIdentity;
+  }
+
+  /** Caches an object whose record was not (or could not be) decoded. */
+  private forget(object: T): void {
+    this.cached = object;
+    this.cachedHolder = undefined;
   }
 
   private namespaceMissing(error: unknown): boolean {

@@ -27,7 +27,11 @@ export interface KubeResource {
 export interface RecordCodec<T extends KubeObject> {
   /** The record, or a raw form for validation; `null` when the object carries none (free). */
   decode(object: T): unknown;
-  /** `base` with the record written into it; every field the codec does not own is kept. */
+  /**
+   * `base` with the record written into it; every field the codec does not own is kept. It may
+   * replace top-level fields of `base` (the caller passes a shallow copy) but must never mutate
+   * the objects they point to.
+   */
   encode(record: LeaderElectionRecord, base: T): T;
 }
 

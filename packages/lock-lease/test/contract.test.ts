@@ -32,7 +32,10 @@ function leaseContract(target: KubeTarget): void {
       timings: { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 },
     }),
     fastPath: true,
-    teardown: () => target.stop(),
+    teardown: async () => {
+      await leases.close();
+      await target.stop();
+    },
   });
 }
 

@@ -34,6 +34,7 @@ afterEach(async () => {
   await Promise.all(probes.splice(0).map((p) => p.stop()));
 });
 afterAll(async () => {
+  await leases.close();
   await fake.stop();
 });
 
