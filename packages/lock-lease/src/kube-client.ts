@@ -43,6 +43,21 @@ export class KubeNetworkError extends Error {
   }
 }
 
+/**
+ * Agents for one API server and one TLS setup: a single socket pool. Node would otherwise
+ * recompute the pool's key per request by stringifying the CA and client certificate.
+ */
+class OneServerHttpsAgent extends HttpsAgent {
+  override getName(): string {
+    return 'kube-apiserver';
+  }
+}
+class OneServerHttpAgent extends HttpAgent {
+  override getName(): string {
+    return 'kube-apiserver';
+  }
+}
+
 /** How long the authorization header is reused before the KubeConfig is asked again. */
 const AUTH_TTL_MS = 1_000;
 /** client-go's watch timeout: 5 to 10 minutes, so a fleet's watches do not end together. */
@@ -86,7 +101,7 @@ export class KubeClient {
     } else {
       const maxSockets = options.maxConnections ?? 4;
       if (!Number.isInteger(maxSockets) || maxSockets < 1) throw new ConfigError('maxConnections', 'must be a positive integer');
-      const Kind = secure ? HttpsAgent : HttpAgent;
+      const Kind = secure ? OneServerHttpsAgent : OneServerHttpAgent;
       this.agent = new Kind({ keepAlive: true, keepAliveMsecs: 30_000, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' });
       this.watchAgent = new Kind({ keepAlive: true, keepAliveMsecs: 30_000 });
     }
