@@ -90,7 +90,11 @@ export class KubeClient {
     this.server = cluster.server.replace(/\/+$/, '');
     this.clock = clock;
     this.kubeConfig = kubeConfig;
-    this.limiter = new RateLimiter(options.qps ?? 1000, options.burst ?? 200, clock);
+    const maxSockets = options.maxConnections ?? 4;
+    if (!Number.isInteger(maxSockets) || maxSockets < 1) throw new ConfigError('maxConnections', 'must be a positive integer');
+    // With the user's agent, its own socket limit applies; requests in flight are bounded the same.
+    const agentLimit = options.agent?.maxSockets;
+    this.limiter = new RateLimiter(options.qps ?? 1000, options.burst ?? 200, clock, options.agent ? (Number.isFinite(agentLimit) ? agentLimit! : maxSockets) : maxSockets);
     this.send = secure ? httpsRequest : (httpRequest as unknown as typeof httpsRequest);
     this.ownsAgents = options.agent === undefined && !cluster.proxyUrl;
     if (options.agent) {
@@ -99,8 +103,6 @@ export class KubeClient {
       // client-node builds the proxy agent (per KubeConfig, cached): `undefined` here means "use it".
       this.agent = this.watchAgent = undefined as unknown as Agent;
     } else {
-      const maxSockets = options.maxConnections ?? 4;
-      if (!Number.isInteger(maxSockets) || maxSockets < 1) throw new ConfigError('maxConnections', 'must be a positive integer');
       const Kind = secure ? OneServerHttpsAgent : OneServerHttpAgent;
       this.agent = new Kind({ keepAlive: true, keepAliveMsecs: 30_000, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' });
       this.watchAgent = new Kind({ keepAlive: true, keepAliveMsecs: 30_000 });
@@ -114,13 +116,17 @@ export class KubeClient {
    */
   async request<T>(method: string, path: string, options: { body?: unknown; signal?: AbortSignal; priority: RequestPriority }): Promise<T> {
     const { signal, priority } = options;
-    await this.limiter.take(priority, signal);
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const response = await this.open(method, path, { signal, agent: this.agent, body });
-    const text = await readBody(response, signal);
-    const code = response.statusCode ?? 0;
-    if (code >= 400) throw new KubeApiError(code, parseStatus(code, text));
-    return JSON.parse(text) as T;
+    const done = await this.limiter.take(priority, signal);
+    try {
+      const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+      const response = await this.open(method, path, { signal, agent: this.agent, body });
+      const text = await readBody(response, signal);
+      const code = response.statusCode ?? 0;
+      if (code >= 400) throw new KubeApiError(code, parseStatus(code, text));
+      return JSON.parse(text) as T;
+    } finally {
+      done();
+    }
   }
 
   /**

@@ -18,22 +18,28 @@ interface Waiter {
 /**
  * client-go's token bucket (`flowcontrol.NewTokenBucketRateLimiter(qps, burst)`) with two
  * queues: a request for a held lease always goes before any waiting acquisition, so
- * followers can never use up the budget a leader needs to renew. Waiters whose signal aborts
- * leave the queue at once.
+ * followers can never use up the budget a leader needs to renew. It also bounds the requests
+ * in flight to the sockets there are, so requests wait here — in priority order, leaving at
+ * once when their signal aborts — rather than in the HTTP agent's queue, where a request that
+ * times out costs nothing but an aborted one on the wire costs its connection.
  */
 export class RateLimiter {
   private readonly qps: number;
   private readonly burst: number;
   private readonly clock: Clock;
+  private readonly maxInFlight: number;
+  private inFlight = 0;
   private tokens: number;
   private refilledAt: number;
   private readonly queues: Record<RequestPriority, Waiter[]> = { hold: [], acquire: [] };
   private timer: TimerHandle | undefined;
 
-  constructor(qps: number, burst: number, clock: Clock) {
-    this.qps = qps;
+  /** @param maxInFlight - requests sent and not yet answered at most (default: no bound). */
+  constructor(qps: number, burst: number, clock: Clock, maxInFlight = Number.POSITIVE_INFINITY) {
+    this.qps = Number.isFinite(qps) && qps > 0 ? qps : Number.POSITIVE_INFINITY;
     this.burst = Math.max(1, burst);
     this.clock = clock;
+    this.maxInFlight = maxInFlight;
     this.tokens = this.burst;
     this.refilledAt = clock.now();
   }
@@ -43,17 +49,15 @@ export class RateLimiter {
     return this.queues.hold.length + this.queues.acquire.length;
   }
 
-  /** Resolves when the request may be sent; rejects with the signal's reason if it aborts first. */
-  take(priority: RequestPriority, signal?: AbortSignal): Promise<void> {
-    if (!Number.isFinite(this.qps) || this.qps <= 0) return Promise.resolve();
+  /**
+   * Resolves when the request may be sent, with the function to call once it is answered;
+   * rejects with the signal's reason if it aborts first.
+   */
+  take(priority: RequestPriority, signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason ?? new AbortedError());
-    this.refill();
-    if (this.waiting === 0 && this.tokens >= 1) {
-      this.tokens -= 1;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+    if (this.waiting === 0 && this.available()) return Promise.resolve(this.grant());
+    return new Promise<() => void>((resolve, reject) => {
+      const waiter: Waiter = { resolve: () => resolve(this.grant()), reject, signal, onAbort: undefined };
       if (signal) {
         waiter.onAbort = () => {
           const queue = this.queues[priority];
@@ -68,6 +72,26 @@ export class RateLimiter {
     });
   }
 
+  /** Whether a request could be sent now (a token and a free slot). */
+  private available(): boolean {
+    if (this.inFlight >= this.maxInFlight) return false;
+    if (this.qps === Number.POSITIVE_INFINITY) return true;
+    this.refill();
+    return this.tokens >= 1;
+  }
+
+  private grant(): () => void {
+    if (this.qps !== Number.POSITIVE_INFINITY) this.tokens -= 1;
+    this.inFlight++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.inFlight--;
+      if (this.waiting > 0) this.drain();
+    };
+  }
+
   /** Rejects every waiter (the factory is closing). */
   close(reason: unknown): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
@@ -79,25 +103,24 @@ export class RateLimiter {
   }
 
   private refill(): void {
+    if (this.qps === Number.POSITIVE_INFINITY) return;
     const now = this.clock.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) * this.qps) / 1000);
     this.refilledAt = now;
   }
 
   private drain(): void {
-    this.refill();
-    while (this.tokens >= 1) {
-      const waiter = this.queues.hold.shift() ?? this.queues.acquire.shift();
-      if (waiter === undefined) break;
-      this.tokens -= 1;
+    while (this.waiting > 0 && this.available()) {
+      const waiter = (this.queues.hold.shift() ?? this.queues.acquire.shift())!;
       if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
       waiter.resolve();
     }
     this.schedule();
   }
 
+  /** A timer for the next token, when tokens (not slots) are what the queue waits for. */
   private schedule(): void {
-    if (this.timer !== undefined || this.waiting === 0) return;
+    if (this.timer !== undefined || this.waiting === 0 || this.inFlight >= this.maxInFlight || this.qps === Number.POSITIVE_INFINITY) return;
     const waitMs = Math.max(1, ((1 - this.tokens) * 1000) / this.qps);
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;

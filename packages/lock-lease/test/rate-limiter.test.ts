@@ -39,6 +39,23 @@ describe('RateLimiter', () => {
     await expect(next).resolves.toBe(100);
   });
 
+  test('requests in flight are bounded; a slot freed goes to a held lease first', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter(Number.POSITIVE_INFINITY, 1, clock, 2);
+    const first = await limiter.take('acquire');
+    await limiter.take('acquire');
+    const order: string[] = [];
+    void limiter.take('acquire').then(() => order.push('acquire'));
+    void limiter.take('hold').then(() => order.push('renewal'));
+    await clock.advance(10);
+    expect(order).toEqual([]);
+    first();
+    first(); // a second call changes nothing
+    await clock.advance(0);
+    expect(order).toEqual(['renewal']);
+    expect(limiter.waiting).toBe(1);
+  });
+
   test('close rejects every waiter', async () => {
     const clock = new FakeClock();
     const limiter = new RateLimiter(1, 1, clock);
