@@ -90,7 +90,7 @@ export class KubeClient {
     this.server = cluster.server.replace(/\/+$/, '');
     this.clock = clock;
     this.kubeConfig = kubeConfig;
-    const maxSockets = options.maxConnections ?? 4;
+    const maxSockets = options.maxConnections ?? 6;
     if (!Number.isInteger(maxSockets) || maxSockets < 1) throw new ConfigError('maxConnections', 'must be a positive integer');
     // With the user's agent, its own socket limit applies; requests in flight are bounded the same.
     const agentLimit = options.agent?.maxSockets;

@@ -51,7 +51,7 @@ export interface KubeClientOptions {
    * sockets, shared by every lock of the factory.
    */
   agent?: Agent;
-  /** Sockets the default agent keeps for requests (watches not counted). Default 4. */
+  /** Sockets the default agent keeps for requests (watches not counted); also the bound on requests in flight. Default 6. */
   maxConnections?: number;
   /**
    * Requests per second the factory sends at most, client-go's `QPS` (default 1000: a ceiling
