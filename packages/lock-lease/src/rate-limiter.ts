@@ -13,6 +13,8 @@ interface Waiter {
   reject(reason: unknown): void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** Left the queue (its signal aborted); skipped when reached, so leaving is O(1). */
+  gone: boolean;
 }
 
 /**
@@ -22,6 +24,11 @@ interface Waiter {
  * in flight to the sockets there are, so requests wait here — in priority order, leaving at
  * once when their signal aborts — rather than in the HTTP agent's queue, where a request that
  * times out costs nothing but an aborted one on the wire costs its connection.
+ *
+ * Held leases are served first come, first served. Acquisitions are served newest first: when
+ * more wait than can be sent before their deadlines (thousands of elections starting at
+ * once), the oldest would time out anyway, and serving them first only makes every request
+ * late (adaptive LIFO, the usual cure for a queue under overload).
  */
 export class RateLimiter {
   private readonly qps: number;
@@ -33,6 +40,7 @@ export class RateLimiter {
   private refilledAt: number;
   private readonly queues: Record<RequestPriority, Waiter[]> = { hold: [], acquire: [] };
   private timer: TimerHandle | undefined;
+  private queued = 0;
 
   /** @param maxInFlight - requests sent and not yet answered at most (default: no bound). */
   constructor(qps: number, burst: number, clock: Clock, maxInFlight = Number.POSITIVE_INFINITY) {
@@ -46,7 +54,7 @@ export class RateLimiter {
 
   /** Requests waiting for a token. */
   get waiting(): number {
-    return this.queues.hold.length + this.queues.acquire.length;
+    return this.queued;
   }
 
   /**
@@ -57,17 +65,17 @@ export class RateLimiter {
     if (signal?.aborted) return Promise.reject(signal.reason ?? new AbortedError());
     if (this.waiting === 0 && this.available()) return Promise.resolve(this.grant());
     return new Promise<() => void>((resolve, reject) => {
-      const waiter: Waiter = { resolve: () => resolve(this.grant()), reject, signal, onAbort: undefined };
+      const waiter: Waiter = { resolve: () => resolve(this.grant()), reject, signal, onAbort: undefined, gone: false };
       if (signal) {
         waiter.onAbort = () => {
-          const queue = this.queues[priority];
-          const index = queue.indexOf(waiter);
-          if (index >= 0) queue.splice(index, 1);
+          waiter.gone = true;
+          this.queued--;
           reject(signal.reason ?? new AbortedError());
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
       this.queues[priority].push(waiter);
+      this.queued++;
       this.schedule();
     });
   }
@@ -97,9 +105,11 @@ export class RateLimiter {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     for (const waiter of [...this.queues.hold.splice(0), ...this.queues.acquire.splice(0)]) {
+      if (waiter.gone) continue;
       if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
       waiter.reject(reason);
     }
+    this.queued = 0;
   }
 
   private refill(): void {
@@ -110,8 +120,11 @@ export class RateLimiter {
   }
 
   private drain(): void {
-    while (this.waiting > 0 && this.available()) {
-      const waiter = (this.queues.hold.shift() ?? this.queues.acquire.shift())!;
+    while (this.queued > 0 && this.available()) {
+      const waiter = this.queues.hold.shift() ?? this.queues.acquire.pop();
+      if (waiter === undefined) break;
+      if (waiter.gone) continue;
+      this.queued--;
       if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
       waiter.resolve();
     }

@@ -22,7 +22,8 @@ describe('RateLimiter', () => {
     for (let i = 0; i < 3; i++) void limiter.take('acquire').then(() => order.push(`acquire-${i}`));
     void limiter.take('hold').then(() => order.push('renewal'));
     await clock.advance(400);
-    expect(order).toEqual(['renewal', 'acquire-0', 'acquire-1', 'acquire-2']);
+    // Held leases first come, first served; acquisitions newest first (see RateLimiter).
+    expect(order).toEqual(['renewal', 'acquire-2', 'acquire-1', 'acquire-0']);
   });
 
   test('an aborted waiter leaves the queue with its signal\'s reason and takes no token', async () => {
