@@ -19,7 +19,7 @@ export type { KubeClientOptions, KubeLockOptions, KubeObject, KubeResource, Lead
 export { KubeContext } from './kube-context.ts';
 export { KubeClient, KubeApiError, KubeNetworkError } from './kube-client.ts';
 export type { KubeStatus } from './kube-client.ts';
-export { RateLimiter } from './rate-limiter.ts';
+export { RateLimiter, HOLD_STREAK } from './rate-limiter.ts';
 export type { RequestPriority } from './rate-limiter.ts';
 export { loadKubeConfig, defaultNamespace, kubernetesIdentity } from './kube-config.ts';
 export { LeaderPodLabel, DEFAULT_LEADER_LABEL } from './leader-pod-label.ts';

@@ -8,6 +8,9 @@ import type { Clock, TimerHandle } from '@baton/core';
  */
 export type RequestPriority = 'hold' | 'acquire';
 
+/** Held-lease requests served in a row, at most, while acquisitions wait. */
+export const HOLD_STREAK = 4;
+
 interface Waiter {
   resolve(): void;
   reject(reason: unknown): void;
@@ -25,6 +28,11 @@ interface Waiter {
  * once when their signal aborts — rather than in the HTTP agent's queue, where a request that
  * times out costs nothing but an aborted one on the wire costs its connection.
  *
+ * When both wait, at most {@link HOLD_STREAK} held-lease requests go before one acquisition:
+ * renewals come back every retryPeriod, so under overload strict priority would let them
+ * take every slot and starve acquisitions for good, while this share costs a renewal one
+ * request's wait in five — far inside renewDeadline.
+ *
  * Held leases are served first come, first served. Acquisitions are served newest first: when
  * more wait than can be sent before their deadlines (thousands of elections starting at
  * once), the oldest would time out anyway, and serving them first only makes every request
@@ -41,6 +49,7 @@ export class RateLimiter {
   private readonly queues: Record<RequestPriority, Waiter[]> = { hold: [], acquire: [] };
   private timer: TimerHandle | undefined;
   private queued = 0;
+  private holdStreak = 0;
 
   /** @param maxInFlight - requests sent and not yet answered at most (default: no bound). */
   constructor(qps: number, burst: number, clock: Clock, maxInFlight = Number.POSITIVE_INFINITY) {
@@ -121,9 +130,12 @@ export class RateLimiter {
 
   private drain(): void {
     while (this.queued > 0 && this.available()) {
-      const waiter = this.queues.hold.shift() ?? this.queues.acquire.pop();
+      const acquisitionsWait = this.queues.acquire.length > 0;
+      const holdFirst = this.queues.hold.length > 0 && (!acquisitionsWait || this.holdStreak < HOLD_STREAK);
+      const waiter = holdFirst ? this.queues.hold.shift() : this.queues.acquire.pop();
       if (waiter === undefined) break;
       if (waiter.gone) continue;
+      this.holdStreak = holdFirst ? this.holdStreak + 1 : 0;
       this.queued--;
       if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
       waiter.resolve();

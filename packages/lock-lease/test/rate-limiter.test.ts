@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { FakeClock } from '@baton/core';
-import { RateLimiter } from '../src/index.ts';
+import { HOLD_STREAK, RateLimiter } from '../src/index.ts';
 
 describe('RateLimiter', () => {
   test('lets a burst through at once, then paces requests at qps', async () => {
@@ -24,6 +24,18 @@ describe('RateLimiter', () => {
     await clock.advance(400);
     // Held leases first come, first served; acquisitions newest first (see RateLimiter).
     expect(order).toEqual(['renewal', 'acquire-2', 'acquire-1', 'acquire-0']);
+  });
+
+  test('renewals cannot starve acquisitions: one acquisition after every HOLD_STREAK held-lease requests', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter(10, 1, clock);
+    await limiter.take('acquire');
+    const order: string[] = [];
+    for (let i = 0; i < 2; i++) void limiter.take('acquire').then(() => order.push('A'));
+    for (let i = 0; i < 6; i++) void limiter.take('hold').then(() => order.push('H'));
+    await clock.advance(1_000);
+    expect(HOLD_STREAK).toBe(4);
+    expect(order.join('')).toBe('HHHHAHHA');
   });
 
   test('an aborted waiter leaves the queue with its signal\'s reason and takes no token', async () => {
