@@ -1,7 +1,8 @@
 import {
+  AuthenticationError,
+  BackendSetupError,
   BackendUnavailableError,
   BatonError,
-  ConfigError,
   InvalidRecordError,
   LockConflictError,
   LockNotFoundError,
@@ -42,9 +43,9 @@ const TLS_CONFIG_ERRORS = new Set([
  * retry can help:
  * - no answer → BackendUnavailableError `cannot reach the Kubernetes API at URL: …` (a TLS
  *   verification failure is permanent, a refused or reset connection is not);
- * - 401 → PermissionDeniedError `the API server rejected the token (401)`, permanent;
+ * - 401 → AuthenticationError `the API server rejected the token (401)`, permanent;
  * - 403 → PermissionDeniedError naming verb, resource, name and namespace, permanent;
- * - 404 naming the namespace → ConfigError on `namespace`, permanent; any other 404 →
+ * - 404 naming the namespace → BackendSetupError, permanent; any other 404 →
  *   LockNotFoundError; 409 → LockConflictError; 422 → InvalidRecordError, permanent;
  * - 429, 5xx → BackendUnavailableError (transient).
  */
@@ -61,7 +62,7 @@ export function toBatonError(error: unknown, call: KubeCall): BatonError {
   const message = error.status.message ?? error.message;
   switch (error.code) {
     case 401:
-      return new PermissionDeniedError(`the API server rejected the token (401) on ${verb} ${describe}`, { cause: error });
+      return new AuthenticationError(`the API server rejected the token (401) on ${verb} ${describe}`, { cause: error });
     case 403:
       return new PermissionDeniedError(
         `not allowed to ${verb} ${resource.resource} "${name}" in namespace "${namespace}" (403): ${message} — see the Role in deploy/kubernetes`,
@@ -69,13 +70,13 @@ export function toBatonError(error: unknown, call: KubeCall): BatonError {
       );
     case 404:
       if (error.status.details?.kind === 'namespaces' || /^namespaces? "[^"]*" not found/.test(message)) {
-        return new ConfigError('namespace', `namespace "${namespace}" does not exist (404 on ${verb} ${describe})`, { cause: error });
+        return new BackendSetupError(`namespace "${namespace}" does not exist (404 on ${verb} ${describe})`, { cause: error });
       }
       return new LockNotFoundError(`${verb} ${describe}: ${message}`, { cause: error });
     case 409:
       return new LockConflictError(`${verb} ${describe}: ${message}`, { cause: error });
     case 422:
-      return new InvalidRecordError(describe, `the API server rejected the object: ${message}`, { cause: error, permanent: true });
+      return new InvalidRecordError(describe, `the API server rejected the object: ${message}`, { cause: error });
     default:
       return new BackendUnavailableError(`${verb} ${describe}: the API server answered ${error.code}: ${message}`, { cause: error });
   }

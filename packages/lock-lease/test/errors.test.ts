@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { BackendUnavailableError, ConfigError, PermissionDeniedError } from '@baton/core';
+import { AuthenticationError, BackendSetupError, BackendUnavailableError, PermissionDeniedError, isPermanentError } from '@baton/core';
 import type { BatonError } from '@baton/core';
 import { startFakeApiServer } from '@baton/fake-kube-apiserver';
 import type { FakeApiServer } from '@baton/fake-kube-apiserver';
@@ -57,7 +57,7 @@ describe('one clear line per failure', () => {
   test('a token the server does not know: "the API server rejected the token (401)", permanent', async () => {
     const leases = new LeaseLockFactory({ kubeConfig: fake.kubeConfigFor('not-a-token'), namespace: 'default', events: false });
     const error = await failure(leases.lock('my-app', 'a').get());
-    expect(error).toBeInstanceOf(PermissionDeniedError);
+    expect(error).toBeInstanceOf(AuthenticationError);
     expect(error.message).toBe('the API server rejected the token (401) on get lease default/my-app');
     expect(error.permanent).toBe(true);
     await leases.close();
@@ -76,14 +76,13 @@ describe('one clear line per failure', () => {
     await leases.close();
   });
 
-  test('a namespace that does not exist: ConfigError on namespace, permanent', async () => {
+  test('a namespace that does not exist: BackendSetupError, permanent', async () => {
     const leases = new LeaseLockFactory({ kubeConfig: fake.kubeConfigFor('admin'), namespace: 'no-such-namespace', events: false });
     const lock = leases.lock('my-app', 'a');
     const error = await failure(lock.get().then((snapshot) => (snapshot === null ? lock.create(record) : snapshot)));
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).field).toBe('namespace');
-    expect(error.message).toMatch(/^namespace: namespace "no-such-namespace" does not exist \(404 on (get|create) lease no-such-namespace\/my-app\)$/);
-    expect(error.permanent).toBe(true);
+    expect(error).toBeInstanceOf(BackendSetupError);
+    expect(error.message).toMatch(/^namespace "no-such-namespace" does not exist \(404 on (get|create) lease no-such-namespace\/my-app\)$/);
+    expect(isPermanentError(error)).toBe(true);
     await leases.close();
   });
 
