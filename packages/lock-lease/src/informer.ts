@@ -60,6 +60,11 @@ export class Informer {
     return n;
   }
 
+  /** Whether the stream delivered an existing object of this name (some lock of the factory watches it). */
+  hasSeen(name: string): boolean {
+    return this.names.get(name)?.delivered !== undefined;
+  }
+
   /** @returns a function that ends the subscription. */
   subscribe(name: string, subscriber: ObjectSubscriber): () => void {
     let entry = this.names.get(name);

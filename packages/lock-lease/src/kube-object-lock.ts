@@ -110,13 +110,14 @@ export class KubernetesObjectLock<T extends KubeObject> implements ResourceLock 
   }
 
   /**
-   * The fast path: a lock this process knows nothing about yet is most likely absent (1,000
-   * elections starting at once), so it is created in one POST; a 409 means it exists, and it
-   * is read. A released record is replaced by a compare-and-swap on the version read (a race
+   * The fast path: a lock this process knows nothing about yet (neither this lock nor the
+   * factory's watch has seen it) is most likely absent (1,000 elections starting at once), so
+   * it is created in one POST; a 409 means it exists, and it is read. A released record is replaced by a compare-and-swap on the version read (a race
    * lost there is a LockConflictError); a held one is returned untouched.
    */
   async acquireIfFree(record: LeaderElectionRecord, options?: LockCallOptions): Promise<AcquireIfFreeResult> {
-    if (this.cached === undefined) {
+    // Known to exist when another lock of the factory watches it: then read, one round trip.
+    if (this.cached === undefined && !this.context.informer(this.resource).hasSeen(this.options.name)) {
       try {
         return { acquired: true, snapshot: await this.create(record, options) };
       } catch (error) {
