@@ -14,12 +14,10 @@ import { validateLockName } from './options.ts';
 import type { ResolvedFactoryOptions } from './options.ts';
 import type { PostgresLock, PostgresLockHost } from './postgres-lock.ts';
 import { ensureSchema } from './schema.ts';
+import { chooseSession } from './session.ts';
 import type { SessionConnection } from './session.ts';
 import { prepared } from './statements.ts';
 import type { Statements } from './statements.ts';
-
-/** Statements waiting on a session before an acquisition opens another one (adaptive sessions). */
-const ADAPTIVE_QUEUE = 2;
 
 interface GetRow extends RecordRow {
   held: boolean;
@@ -76,22 +74,9 @@ export class LockStore implements PostgresLockHost {
     return `postgres ${this.settings.table.schema}.${this.settings.table.table}/${name}`;
   }
 
-  /**
-   * The session connection an acquisition of `key` runs on. With `sessionConnections` given,
-   * a fixed choice per key. Otherwise the first one while it keeps up; when every open one has
-   * statements waiting, the next one not yet open (up to the maximum), then the least busy.
-   */
+  /** The session connection an acquisition of `key` runs on (see {@link chooseSession}). */
   sessionFor(key: bigint): SessionConnection {
-    const { sessions, options } = this.settings;
-    if (sessions.length === 1) return sessions[0]!;
-    if (options.fixedSessions) return sessions[Number(BigInt.asUintN(64, key) % BigInt(sessions.length))]!;
-    let best: SessionConnection | undefined;
-    for (const session of sessions) {
-      if (!session.inUse) return best === undefined || best.queued >= ADAPTIVE_QUEUE ? session : best;
-      if (best === undefined || session.queued < best.queued) best = session;
-      if (best.queued < ADAPTIVE_QUEUE) return best;
-    }
-    return best!;
+    return chooseSession(this.settings.sessions, key, this.settings.options.fixedSessions);
   }
 
   /** The session connection holding `name`'s advisory lock, or the one an acquisition would use. */
@@ -168,17 +153,8 @@ export class LockStore implements PostgresLockHost {
       if (typeof expectedVersion !== 'string' || !/^\d{1,19}$/.test(expectedVersion)) {
         throw new LockConflictError(`${lock.describe()}: version ${JSON.stringify(expectedVersion)} is not a version of this lock`);
       }
-      const params = [
-        lock.name,
-        expectedVersion,
-        r.holderIdentity,
-        r.leaseDurationMs,
-        r.acquireTime,
-        r.renewTime,
-        r.leaderTransitions,
-        r.fencingToken,
-        this.settings.channel,
-      ];
+      const fields = [r.holderIdentity, r.leaseDurationMs, r.acquireTime, r.renewTime, r.leaderTransitions, r.fencingToken];
+      const params = [lock.name, expectedVersion, ...fields, this.settings.channel];
       const miss = (): Promise<Error> => this.explainMiss(lock, expectedVersion);
       const { statements } = this.settings;
       if (r.holderIdentity === lock.identity) {
@@ -234,17 +210,8 @@ export class LockStore implements PostgresLockHost {
     const generation = await session.open();
     if (signal.aborted) throw abortError(signal);
     const started = this.settings.options.clock.now();
-    const params = [
-      lock.name,
-      record.holderIdentity,
-      record.leaseDurationMs,
-      record.acquireTime,
-      record.renewTime,
-      record.leaderTransitions,
-      record.fencingToken,
-      this.settings.channel,
-      lock.key.toString(),
-    ];
+    const fields = [record.holderIdentity, record.leaseDurationMs, record.acquireTime, record.renewTime, record.leaderTransitions, record.fencingToken];
+    const params = [lock.name, ...fields, this.settings.channel, lock.key.toString()];
     let row: AcquireRow | undefined;
     try {
       [row] = await session.query<AcquireRow>(generation, this.settings.statements.acquireIfFree, params);

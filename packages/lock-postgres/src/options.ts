@@ -234,7 +234,11 @@ export function resolveFactoryOptions(options: PostgresLockFactoryOptions): Reso
   }
 
   const base: pg.PoolConfig =
-    pool !== undefined ? { ...(pool.options as pg.PoolConfig) } : connectionString !== undefined ? { connectionString } : { ...poolConfig };
+    pool !== undefined
+      ? { ...(pool.options as pg.PoolConfig) }
+      : connectionString !== undefined
+        ? { connectionString: explicitSslMode(connectionString) }
+        : { ...poolConfig, ...(typeof poolConfig?.connectionString === 'string' ? { connectionString: explicitSslMode(poolConfig.connectionString) } : {}) };
   const ownPoolConfig: pg.PoolConfig | undefined =
     pool !== undefined
       ? undefined
@@ -266,6 +270,29 @@ export function resolveFactoryOptions(options: PostgresLockFactoryOptions): Reso
     logger,
     clock,
   };
+}
+
+/** sslmode values `pg` 8 checks like `verify-full`, with a deprecation warning on stderr. */
+const VERIFY_FULL_ALIASES = new Set(['prefer', 'require', 'verify-ca']);
+
+/**
+ * Spells out what `pg` 8 does with `sslmode=prefer|require|verify-ca` — verify the server's
+ * certificate and host name, as `verify-full` — so that it does not print its security warning
+ * for every process (the warning announces that pg 9 will weaken these modes to libpq's
+ * meaning). Nothing changes in what is checked. A string with `uselibpqcompat=true` asks for
+ * libpq's meaning and is left alone, as is anything that is not a URL.
+ */
+export function explicitSslMode(connectionString: string): string {
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return connectionString;
+  }
+  const mode = url.searchParams.get('sslmode');
+  if (mode === null || !VERIFY_FULL_ALIASES.has(mode) || url.searchParams.get('uselibpqcompat') === 'true') return connectionString;
+  url.searchParams.set('sslmode', 'verify-full');
+  return url.toString();
 }
 
 function isPoolLike(value: unknown): value is pg.Pool {

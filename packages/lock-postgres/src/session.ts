@@ -196,3 +196,23 @@ export class SessionConnection {
     await client.end().catch(() => {});
   }
 }
+
+/** Statements waiting on every open session before an acquisition opens another one (adaptive sessions). */
+const ADAPTIVE_QUEUE = 2;
+
+/**
+ * The session connection an acquisition of `key` runs on. `fixed` (`sessionConnections` given):
+ * a fixed choice per key. Otherwise the first one while it keeps up; when every open one has
+ * statements waiting, the next one not yet open, then the least busy.
+ */
+export function chooseSession(sessions: readonly SessionConnection[], key: bigint, fixed: boolean): SessionConnection {
+  if (sessions.length === 1) return sessions[0]!;
+  if (fixed) return sessions[Number(BigInt.asUintN(64, key) % BigInt(sessions.length))]!;
+  let best: SessionConnection | undefined;
+  for (const session of sessions) {
+    if (!session.inUse) return best === undefined || best.queued >= ADAPTIVE_QUEUE ? session : best;
+    if (best === undefined || session.queued < best.queued) best = session;
+    if (best.queued < ADAPTIVE_QUEUE) return best;
+  }
+  return best!;
+}
