@@ -1,10 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
 import { BatonError } from '@baton/core';
-import type { Container } from 'inversify';
-import { ConfigValidationError, loadConfig, type LoadedConfig } from './config/load.ts';
-import { CONFIG_FILE_ENV, CONFIG_OPTIONS } from './config/options.ts';
-import { backendNames, backendSections, createContainer } from './container.ts';
+import type { Container } from '@baton/runtime';
+import {
+  backendNames,
+  backendSections,
+  CONFIG_FILE_ENV,
+  CONFIG_OPTIONS,
+  ConfigValidationError,
+  createContainer,
+  loadConfig,
+  type LoadedConfig,
+} from '@baton/runtime';
 import { createLogger } from './logger.ts';
 
 /** `baton`'s exit codes. A command's own code passes through `baton run` unchanged. */
@@ -185,7 +192,7 @@ function report(error: unknown, command: string | undefined, io: CliIo): number 
 
 function version(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL(import.meta.url.endsWith('.ts') ? '../package.json' : '../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }

@@ -10,7 +10,7 @@ import { MemoryLockStore } from '@baton/core';
 import { startFakeApiServer } from '@baton/fake-kube-apiserver';
 import { describe, expect, it } from '@jest/globals';
 import { main, type CliIo } from '../src/cli.ts';
-import { createContainer } from '../src/container.ts';
+import { createContainer } from '@baton/runtime';
 import { uniqueName, waitFor } from './support/process.ts';
 
 function io(env: Record<string, string> = {}) {

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { openLock } from '../src/elector.ts';
+import { openLock } from '@baton/runtime';
 import { configFromFlags, deleteRedisKeys, kubernetesBackend, redisBackend, runKeyPrefix, type E2eBackend } from './support/backends.ts';
 import { BatonProcess, FAST, processAlive, uniqueName, waitFor } from './support/process.ts';
 

@@ -11,5 +11,3 @@
 export { EndpointsLock, ConfigMapLock, AnnotationLockFactory } from './annotation-locks.ts';
 export type { AnnotationLockKind } from './annotation-locks.ts';
 export { annotationCodec, LEADER_ANNOTATION } from './annotation-codec.ts';
-export { endpointsContainerModule, endpointsBackend, configMapBackend } from './container-module.ts';
-export type { AnnotationLockBackend } from './container-module.ts';

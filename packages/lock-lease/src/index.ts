@@ -21,5 +21,5 @@ export type { LeaderPodLabelOptions } from './leader-pod-label.ts';
 export { toBatonError, statusOf } from './kube-errors.ts';
 export { withSignal } from './request-options.ts';
 export { durationMs, durationSeconds, fromKubeTime, toRfc3339 } from './kube-time.ts';
-export { leaseContainerModule, leaseBackend, kubeConfigFromOptions, kubernetesBackendExtras } from './container-module.ts';
-export type { KubernetesLockBackend, KubernetesLockFactory, KubernetesBackendExtras } from './container-module.ts';
+export { kubeConfigFromOptions, kubernetesBackendExtras } from './kube-options.ts';
+export type { KubernetesBackendExtras } from './kube-options.ts';

@@ -38,5 +38,3 @@ export type { PostgresLockFactoryOptions, PostgresLockOptions } from './options.
 export { DEFAULTS as POSTGRES_LOCK_DEFAULTS } from './options.ts';
 export { advisoryLockKey, notifyChannel } from './keys.ts';
 export type { TableName } from './keys.ts';
-export { postgresContainerModule, postgresBackend } from './container-module.ts';
-export type { PostgresLockBackend } from './container-module.ts';

@@ -39,5 +39,5 @@ export type {
 } from './options.ts';
 export type { LockKeys } from './keys.ts';
 export { lockKeys } from './keys.ts';
-export { redisContainerModule, redisBackend } from './container-module.ts';
-export type { RedisLockBackend } from './container-module.ts';
+export { redisConnectionFromConfig } from './connection-config.ts';
+export type { RedisConnectionConfig } from './connection-config.ts';

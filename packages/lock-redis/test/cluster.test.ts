@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { describeResourceLockContract, waitFor } from '@baton/contract';
 import { Cluster } from 'ioredis';
-import { silentLogger } from '@baton/core';
-import { RedisLock, RedisLockFactory, redisBackend } from '../src/index.ts';
+import { RedisLock, RedisLockFactory, redisConnectionFromConfig } from '../src/index.ts';
 import { measured, runCandidate, stopAll, testPrefix } from './support/env.ts';
 import type { Candidate } from './support/env.ts';
 import { LocalCluster } from './support/topology.ts';
@@ -42,9 +41,9 @@ describeResourceLockContract({
 });
 
 describe('cluster specifics', () => {
-  test('the CLI backend reaches the cluster from `redis.cluster` startup nodes', async () => {
+  test('the configuration reaches the cluster from `redis.cluster` startup nodes', async () => {
     const nodes = cluster.startupNodes.map((node) => `${node.host ?? '127.0.0.1'}:${node.port}`);
-    const factory = redisBackend.open({ cluster: nodes, keyPrefix }, { logger: silentLogger });
+    const factory = new RedisLockFactory({ connection: redisConnectionFromConfig({ cluster: nodes }), keyPrefix });
     const lock = factory.lock('cli-cluster', 'me');
     try {
       const created = await lock.create({ holderIdentity: 'me', leaseDurationMs: 1000, acquireTime: 1, renewTime: 1, leaderTransitions: 0, fencingToken: 1 });

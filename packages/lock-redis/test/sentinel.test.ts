@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { describeResourceLockContract, waitFor } from '@baton/contract';
 import { Redis } from 'ioredis';
-import { ConfigError, silentLogger } from '@baton/core';
-import { RedisLock, redisBackend } from '../src/index.ts';
+import { ConfigError } from '@baton/core';
+import { RedisLock, RedisLockFactory, redisConnectionFromConfig } from '../src/index.ts';
 import type { RedisConnectionOptions } from '../src/index.ts';
 import { TIMINGS, measured, runCandidate, stopAll, testPrefix, tokensInOrder } from './support/env.ts';
 import type { Candidate } from './support/env.ts';
@@ -43,11 +43,11 @@ describeResourceLockContract({
   fastPath: true,
 });
 
-test('the CLI backend reaches the master through `redis.sentinel`', async () => {
-  const factory = redisBackend.open(
-    { sentinel: { name: LocalSentinel.masterName, nodes: [`127.0.0.1:${topology.sentinel.port}`] }, keyPrefix },
-    { logger: silentLogger },
-  );
+test('the configuration reaches the master through `redis.sentinel`', async () => {
+  const factory = new RedisLockFactory({
+    connection: redisConnectionFromConfig({ sentinel: { name: LocalSentinel.masterName, nodes: [`127.0.0.1:${topology.sentinel.port}`] } }),
+    keyPrefix,
+  });
   const lock = factory.lock('cli-sentinel', 'me');
   try {
     await lock.create({ holderIdentity: 'me', leaseDurationMs: 1000, acquireTime: 1, renewTime: 1, leaderTransitions: 0, fencingToken: 1 });
@@ -57,10 +57,10 @@ test('the CLI backend reaches the master through `redis.sentinel`', async () => 
   }
 });
 
-test('the CLI backend rejects a section naming both sentinel and cluster, or malformed nodes', () => {
-  expect(() => redisBackend.open({ sentinel: { name: 'm', nodes: ['h:1'] }, cluster: ['h:2'] }, { logger: silentLogger })).toThrow(ConfigError);
-  expect(() => redisBackend.open({ cluster: ['no-port'] }, { logger: silentLogger })).toThrow('cluster[0]: "no-port" is not host:port');
-  expect(() => redisBackend.open({ sentinel: { nodes: ['h:1'] } }, { logger: silentLogger })).toThrow('sentinel.name');
+test('the configuration rejects a section naming both sentinel and cluster, or malformed nodes', () => {
+  expect(() => redisConnectionFromConfig({ sentinel: { name: 'm', nodes: ['h:1'] }, cluster: ['h:2'] })).toThrow(ConfigError);
+  expect(() => redisConnectionFromConfig({ cluster: ['no-port'] })).toThrow('cluster[0]: "no-port" is not host:port');
+  expect(() => redisConnectionFromConfig({ sentinel: { nodes: ['h:1'] } })).toThrow('sentinel.name');
 });
 
 describe('sentinel failover', () => {

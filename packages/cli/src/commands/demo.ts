@@ -5,11 +5,9 @@ import { join, resolve } from 'node:path';
 import { BatonError, JITTER_FACTOR, sameRecord, silentLogger, type LockSnapshot } from '@baton/core';
 import { stringify } from 'yaml';
 import type { CliIo } from '../cli.ts';
-import { loadConfig } from '../config/load.ts';
-import type { BatonConfig } from '../config/schema.ts';
+import { loadConfig, openLock, type BatonConfig, type OpenedLock } from '@baton/runtime';
 import { Candidate, type CandidateEvent } from '../demo/candidate.ts';
 import { DEMO_BACKENDS, setUpBackend, type DemoBackend, type DemoBackendName } from '../demo/setup.ts';
-import { openLock, type OpenedLock } from '../elector.ts';
 import { followLock } from '../follow-lock.ts';
 import { clockTime, formatAge, holderOf, TextTable } from '../record-table.ts';
 

@@ -1,8 +1,7 @@
 import type { Logger } from '@baton/core';
-import type { Container } from 'inversify';
+import type { Container } from '@baton/runtime';
 import { runCommand } from '../child.ts';
-import type { LoadedConfig } from '../config/load.ts';
-import { Manager } from '../manager.ts';
+import { Manager, type LoadedConfig } from '@baton/runtime';
 
 export interface RunOptions {
   loaded: LoadedConfig;

@@ -1,7 +1,6 @@
 import { sameRecord, type LockSnapshot, type Logger, type ResourceLock } from '@baton/core';
-import type { Container } from 'inversify';
-import type { LoadedConfig } from '../config/load.ts';
-import { openLock } from '../elector.ts';
+import type { Container } from '@baton/runtime';
+import { openLock, type LoadedConfig } from '@baton/runtime';
 import { followLock } from '../follow-lock.ts';
 import { LOCK_COLUMNS, lockJson, TextTable, type LockRow } from '../record-table.ts';
 

@@ -3,7 +3,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { livingInGroups } from '../process-groups.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/baton.ts', import.meta.url));
+// Compiled (dist/src/demo/candidate.js) the bin is dist/bin/baton.js; in the workspace, bin/baton.ts.
+const BIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../bin/baton.ts' : '../../bin/baton.js', import.meta.url));
 
 /**
  * The demo's leader-only command: says when it starts, and on SIGTERM finishes its current

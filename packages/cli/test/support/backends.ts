@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { loadConfig, type LoadedConfig } from '../../src/config/load.ts';
+import { loadConfig, type LoadedConfig } from '@baton/runtime';
 
 const run = promisify(execFile);
 

@@ -1,30 +1,13 @@
-import { ConfigError, type LeaseTimings, type Logger, type ResourceLock } from '@baton/core';
-import { ContainerModule } from 'inversify';
-import { PostgresLockFactory } from './factory.ts';
-
-// The binding contract of `@baton/cli` (its registry.ts), declared here structurally so this
-// package does not depend on the CLI: two `Symbol.for` keys and the shape of a backend. The
-// CLI's type check verifies that this declaration still matches its own.
-const LOCK_BACKEND = Symbol.for('baton.LockBackend');
-const BACKEND_NAME = Symbol.for('baton.BackendName');
-
-/** What `@baton/cli` resolves under `Symbol.for('baton.LockBackend')`, named after the backend. */
-export interface PostgresLockBackend {
-  readonly name: string;
-  readonly section?: string;
-  readonly description?: string;
-  open(
-    options: Record<string, unknown>,
-    context: { readonly logger: Logger; readonly timings: LeaseTimings },
-  ): { lock(name: string, identity: string): ResourceLock; close(): Promise<void> };
-}
+import { ConfigError } from '@baton/core';
+import { PostgresLockFactory } from '@baton/lock-postgres';
+import type { LockBackend } from '../registry.ts';
 
 /**
  * The `postgres` backend. Options: `url` (default: libpq's `PG*` environment variables),
  * `table`, `schema`, `sessionTimeout` (default: leaseDuration − retryPeriod, and at least
  * renewDeadline — the window the README's timing argument asks for).
  */
-export const postgresBackend: PostgresLockBackend = {
+export const postgresBackend: LockBackend = {
   name: 'postgres',
   description: 'PostgreSQL advisory locks (url: postgres://user@host:5432/db)',
   open(options, { logger, timings }) {
@@ -48,11 +31,3 @@ export const postgresBackend: PostgresLockBackend = {
   },
 };
 
-/**
- * For `@baton/cli`'s inversify container: binds {@link postgresBackend} under the name
- * `postgres`, so `backend: postgres` in baton's configuration selects it.
- */
-export const postgresContainerModule = new ContainerModule(({ bind }) => {
-  bind(LOCK_BACKEND).toConstantValue(postgresBackend).whenNamed(postgresBackend.name);
-  bind(BACKEND_NAME).toConstantValue(postgresBackend.name);
-});

@@ -1,6 +1,7 @@
 import { MemoryLockStore } from '@baton/core';
-import { ContainerModule } from 'inversify';
-import { BACKEND_NAME, LOCK_BACKEND, type LockBackend } from '../registry.ts';
+import type { ContainerModule } from 'inversify';
+import type { LockBackend } from '../registry.ts';
+import { bindBackends } from './bind.ts';
 
 /**
  * The `memory` backend: locks in one {@link MemoryLockStore}, shared by every elector the
@@ -16,9 +17,5 @@ export function memoryBackend(store: MemoryLockStore = new MemoryLockStore()): L
 
 /** Binds the `memory` backend over `store` (a fresh one by default). */
 export function memoryContainerModule(store?: MemoryLockStore): ContainerModule {
-  const backend = memoryBackend(store);
-  return new ContainerModule(({ bind }) => {
-    bind<LockBackend>(LOCK_BACKEND).toConstantValue(backend).whenNamed(backend.name);
-    bind<string>(BACKEND_NAME).toConstantValue(backend.name);
-  });
+  return bindBackends([memoryBackend(store)]);
 }

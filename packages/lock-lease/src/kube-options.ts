@@ -1,35 +1,9 @@
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigError, type LeaderCallbacks, type LeaseTimings, type Logger, type ResourceLock } from '@baton/core';
+import { ConfigError, type LeaderCallbacks, type Logger } from '@baton/core';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ContainerModule } from 'inversify';
 import { defaultNamespace, loadKubeConfig } from './kube-config.ts';
 import { DEFAULT_LEADER_LABEL, LeaderPodLabel } from './leader-pod-label.ts';
-import { LeaseLockFactory } from './lease-lock-factory.ts';
-
-// The binding contract of `@baton/cli` (its registry.ts), declared here structurally so this
-// package does not depend on the CLI: two `Symbol.for` keys and the shape of a backend. The
-// CLI's type check verifies that this declaration still matches its own.
-const LOCK_BACKEND = Symbol.for('baton.LockBackend');
-const BACKEND_NAME = Symbol.for('baton.BackendName');
-
-/** What `@baton/cli` resolves under `Symbol.for('baton.LockBackend')`, named after the backend. */
-export interface KubernetesLockBackend {
-  readonly name: string;
-  readonly section: string;
-  readonly description: string;
-  open(
-    options: Record<string, unknown>,
-    context: { readonly namespace: string | undefined; readonly logger: Logger; readonly baseDir: string; readonly timings: LeaseTimings },
-  ): KubernetesLockFactory;
-}
-
-/** What a Kubernetes backend's `open` returns: locks, and the leader pod label when configured. */
-export interface KubernetesLockFactory {
-  lock(name: string, identity: string): ResourceLock;
-  /** Present with `leaderPodLabel`: labels the leading pod around the elector's callbacks. */
-  decorate?(callbacks: LeaderCallbacks, identity: string): LeaderCallbacks;
-}
 
 /** The options of the `kubernetes:` section that are not about reaching the API server. */
 export interface KubernetesBackendExtras {
@@ -134,24 +108,3 @@ function withContext(kubeConfig: KubeConfig, context: unknown): KubeConfig {
   return kubeConfig;
 }
 
-/** The `lease` backend: a `coordination.k8s.io/v1` Lease named `leaderElectionID` in `namespace`. */
-export const leaseBackend: KubernetesLockBackend = {
-  name: 'lease',
-  section: 'kubernetes',
-  description: 'Kubernetes coordination.k8s.io/v1 Lease',
-  open(options, { namespace, logger, baseDir }) {
-    const kubeConfig = kubeConfigFromOptions(options, baseDir);
-    const { events, decorate } = kubernetesBackendExtras(options, kubeConfig, namespace, logger);
-    const factory = new LeaseLockFactory({ kubeConfig, namespace, logger, events });
-    return { lock: (name, identity) => factory.lock(name, identity), ...(decorate && { decorate }) };
-  },
-};
-
-/**
- * For `@baton/cli`'s inversify container: binds {@link leaseBackend} under the name `lease`,
- * so `backend: lease` in baton's configuration selects it.
- */
-export const leaseContainerModule = new ContainerModule(({ bind }) => {
-  bind(LOCK_BACKEND).toConstantValue(leaseBackend).whenNamed(leaseBackend.name);
-  bind(BACKEND_NAME).toConstantValue(leaseBackend.name);
-});

@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BatonError, type HealthStatus } from '@baton/core';
-import type { Registry } from 'prom-client';
 
 /** What `GET /leader` answers. `name` is the holder, as the old Kubernetes leader-elector sidecar answered. */
 export interface LeaderInfo {
@@ -23,8 +22,14 @@ export interface StatusServerOptions {
   health(): HealthStatus;
   /** `/readyz`: `true` once started, a reason while not ready. Default: always ready. */
   ready?(): true | string;
-  /** `/metrics` serves this registry. */
-  registry: Registry;
+  /** `/metrics` serves this registry (prom-client's `Registry` is one). Absent: `/metrics` answers 501. */
+  registry?: MetricsSource;
+}
+
+/** What `/metrics` serves: prom-client's `Registry`, structurally (prom-client is an optional peer). */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
 }
 
 /** A listening status server. */
@@ -98,7 +103,8 @@ async function handle(options: StatusServerOptions, request: IncomingMessage, re
       return;
     }
     case '/metrics':
-      send(response, 200, options.registry.contentType, await options.registry.metrics());
+      if (options.registry) send(response, 200, options.registry.contentType, await options.registry.metrics());
+      else send(response, 501, 'text/plain', 'no metrics: install prom-client next to @baton/runtime\n');
       return;
     default:
       send(response, 404, 'text/plain', 'not found; try /leader, /healthz, /readyz or /metrics\n');

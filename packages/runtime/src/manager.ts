@@ -1,9 +1,9 @@
 import { defaultIdentity, silentLogger, type LeaderElector, type LeaderTerm, type Logger, type ResourceLock } from '@baton/core';
+import type { ElectorMetrics } from '@baton/core';
 import type { Container } from 'inversify';
 import type { BatonConfig } from './config/schema.ts';
 import { createElector, type ConfigLike } from './elector.ts';
-import { startStatusServer, type StatusServer } from './http-server.ts';
-import { PrometheusElectorMetrics } from './metrics.ts';
+import { startStatusServer, type MetricsSource, type StatusServer } from './http-server.ts';
 import { RUNNABLE, type RunContext, type Runnable } from './registry.ts';
 
 export interface ManagerOptions {
@@ -16,12 +16,37 @@ export interface ManagerOptions {
   /** A lock of your own instead of the configured backend (controller-runtime's `LeaderElectionResourceLockInterface`). */
   lock?: ResourceLock;
   logger?: Logger;
-  /** Metrics go here (and are served on `/metrics`). Default: a fresh registry. */
-  metrics?: PrometheusElectorMetrics;
+  /**
+   * Metrics go here (and its `registry` is served on `/metrics`). Default: a
+   * `PrometheusElectorMetrics` in a fresh registry when prom-client is installed (an
+   * optional peer), else none; `false`: none.
+   */
+  metrics?: ManagerMetrics | false;
   /** Serve health, readiness and metrics. Default: the configuration's `http.enabled`. */
   serveHttp?: boolean;
   /** How long the elector waits for leader-only runnables before giving up the release. Default: `gracePeriod`. */
   shutdownGracePeriodMs?: number;
+}
+
+/** Elector metrics with a registry to serve; `PrometheusElectorMetrics` (`@baton/runtime/prometheus`) is one. */
+export interface ManagerMetrics extends ElectorMetrics {
+  readonly registry: MetricsSource;
+  /** Called once the elector is built, with the lock's name. */
+  register?(name: string): void;
+  /** Called on every `onNewLeader`. */
+  newLeader?(name: string): void;
+}
+
+/** prom-client metrics when prom-client can be loaded; none otherwise. */
+async function defaultMetrics(): Promise<ManagerMetrics | undefined> {
+  try {
+    const { PrometheusElectorMetrics } = await import('./prometheus.ts');
+    return new PrometheusElectorMetrics();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
 }
 
 type Phase = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -43,7 +68,7 @@ type Phase = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 export class Manager {
   /** Resolves the first time this replica is elected (at once without leader election). */
   readonly elected: Promise<void>;
-  readonly metrics: PrometheusElectorMetrics;
+  private metricsInUse: ManagerMetrics | undefined;
   private readonly options: ManagerOptions;
   private readonly config: BatonConfig;
   private readonly logger: Logger;
@@ -63,7 +88,7 @@ export class Manager {
     this.options = options;
     this.config = 'sourceOf' in options.config ? options.config.config : options.config;
     this.logger = options.logger ?? silentLogger;
-    this.metrics = options.metrics ?? new PrometheusElectorMetrics();
+    this.metricsInUse = options.metrics === false ? undefined : options.metrics;
     this.elected = new Promise((resolve) => {
       this.markElected = resolve;
     });
@@ -84,6 +109,11 @@ export class Manager {
   /** The holder last observed, or `null`. */
   getLeader(): string | null {
     return this.config.leaderElection ? (this.elector?.getLeader() ?? null) : this.identity || null;
+  }
+
+  /** The metrics in use, once started (see {@link ManagerOptions.metrics}). */
+  get metrics(): ManagerMetrics | undefined {
+    return this.metricsInUse;
   }
 
   /** Where `/leader`, `/healthz`, `/readyz` and `/metrics` are served, once started. */
@@ -110,23 +140,25 @@ export class Manager {
     let electorRun: Promise<void> = Promise.resolve();
     let closeLock: () => Promise<void> = async () => {};
     try {
+      if (this.options.metrics === undefined) this.metricsInUse = await defaultMetrics();
+      const metrics = this.metricsInUse;
       if (this.config.leaderElection) {
         const built = await createElector(this.options.config, {
           container: this.options.container,
           lock: this.options.lock,
           logger: this.logger,
           shutdownGracePeriodMs: this.options.shutdownGracePeriodMs,
-          metrics: this.metrics,
+          metrics,
           callbacks: {
             onStartedLeading: (term) => this.lead(term, leaderOnly),
-            onNewLeader: () => this.metrics.newLeader(this.config.leaderElectionID),
+            onNewLeader: () => metrics?.newLeader?.(this.config.leaderElectionID),
           },
         });
         this.elector = built.elector;
         this.identity = built.identity;
         this.lockDescription = built.lock.describe();
         closeLock = built.close;
-        this.metrics.register(this.config.leaderElectionID);
+        metrics?.register?.(this.config.leaderElectionID);
       } else {
         this.identity = this.config.identity ?? defaultIdentity();
         this.lockDescription = 'none (leader election disabled)';
@@ -226,7 +258,7 @@ export class Manager {
     this.server = await startStatusServer({
       host: this.config.http.host,
       port: this.config.http.port,
-      registry: this.metrics.registry,
+      ...(this.metricsInUse && { registry: this.metricsInUse.registry }),
       leader: () => ({ name: this.getLeader(), identity: this.identity, isLeader: this.isLeader(), lock: this.lockDescription }),
       health: () => this.elector?.checkHealth(tolerance) ?? { healthy: true },
       ready: () => {
