@@ -1,15 +1,16 @@
 import { Cluster, Command } from 'ioredis';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import type { RedisClient } from './options.ts';
+import { ACQUIRE_LUA } from './scripts/acquire.lua.ts';
+import { WRITE_LUA } from './scripts/write.lua.ts';
 
-/** The scripts in `src/scripts/`, by name; each takes the record and counter keys. */
-const SCRIPTS = {
-  batonLockWrite: { file: 'write.lua' },
-  batonLockAcquire: { file: 'acquire.lua' },
+/** The script sources (`src/scripts/*.lua.ts`), by name; each takes the record and counter keys. */
+const SOURCES = {
+  batonLockWrite: WRITE_LUA,
+  batonLockAcquire: ACQUIRE_LUA,
 } as const;
 
-export type ScriptName = keyof typeof SCRIPTS;
+export type ScriptName = keyof typeof SOURCES;
 
 /** What `write.lua` returns: a status word, then details (see its header). */
 export type ScriptReply = ['ok', string] | ['conflict', string] | ['notfound'] | ['invalid', string];
@@ -20,20 +21,6 @@ export type AcquireReply =
   | ['held', string | null, string | null, string | null, string | null, string | null, string | null, string | null]
   | ['invalid', string];
 
-
-/** Reads a script next to this module (`src/scripts/`), or from `src/` when running from `dist/`. */
-function readScript(file: string): string {
-  const candidates = [new URL(`./scripts/${file}`, import.meta.url), new URL(`../src/scripts/${file}`, import.meta.url)];
-  const found = candidates.find((url) => existsSync(url));
-  if (!found) throw new Error(`@baton/lock-redis: script ${file} not found next to ${import.meta.url}`);
-  return readFileSync(found, 'utf8');
-}
-
-/** The script sources, read once when this module loads (a missing file fails the import). */
-const SOURCES: Readonly<Record<ScriptName, string>> = {
-  batonLockWrite: readScript(SCRIPTS.batonLockWrite.file),
-  batonLockAcquire: readScript(SCRIPTS.batonLockAcquire.file),
-};
 
 export function scriptSources(): Readonly<Record<ScriptName, string>> {
   return SOURCES;

@@ -4,7 +4,7 @@ import { FakeClock } from '@baton/core';
 import type { Clock } from '@baton/core';
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { scriptSources } from '../src/scripts.ts';
 import { RedisLock } from '../src/index.ts';
 import type { RedisLockOptions } from '../src/index.ts';
 import { TIMINGS, adminClient, measured, runCandidate, stopAll, testPrefix, tokensInOrder } from './support/env.ts';
@@ -219,6 +219,5 @@ describe('SCRIPT FLUSH during a term', () => {
 
 /** The SHA1s of baton's scripts, as the server names them. */
 function scriptShas(): string[] {
-  const sha = (file: string): string => createHash('sha1').update(readFileSync(new URL(`../src/scripts/${file}`, import.meta.url), 'utf8')).digest('hex');
-  return [sha('write.lua')];
+  return [createHash('sha1').update(scriptSources().batonLockWrite).digest('hex')];
 }

@@ -1,4 +1,6 @@
--- baton: write a leader election record — create it if absent, or compare-and-swap it on its version.
+// The Lua source of `create` and `update`: a write of the record, set if absent or compare-and-swap on its version, embedded as a string so that bundlers carry it: nothing is read from disk at run
+// time. Redis runs exactly this text (test/scripts.test.ts checks its SHA1 on the server).
+export const WRITE_LUA = `-- baton: write a leader election record — create it if absent, or compare-and-swap it on its version.
 --
 -- KEYS[1]  the record hash            KEYS[2]  the fencing counter (same hash slot)
 -- ARGV[1]  expected (current) version; empty: create, the key must be absent ("set if absent")
@@ -95,3 +97,4 @@ else
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
 return {'ok', token}
+`;

@@ -1,4 +1,6 @@
--- baton: acquireIfFree — take a lock in one call when nobody holds it; never write over a holder.
+// The Lua source of `acquireIfFree`: takes an absent or released lock in one call, embedded as a string so that bundlers carry it: nothing is read from disk at run
+// time. Redis runs exactly this text (test/scripts.test.ts checks its SHA1 on the server).
+export const ACQUIRE_LUA = `-- baton: acquireIfFree — take a lock in one call when nobody holds it; never write over a holder.
 --
 -- KEYS[1]  the record hash            KEYS[2]  the fencing counter (same hash slot)
 -- ARGV[1]  version of the new record (opaque, unique)
@@ -64,3 +66,4 @@ redis.call('HSET', KEYS[1], 'holderIdentity', ARGV[2], 'leaseDurationMs', ARGV[3
   'renewTime', ARGV[5], 'leaderTransitions', transitions, 'fencingToken', token, 'version', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
 return {'acquired', token, transitions}
+`;
