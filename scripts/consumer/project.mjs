@@ -81,6 +81,7 @@ export async function extractReadmeExamples(root, dir) {
     let n = 0;
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i];
+      // "```ts api" marks a signature listing (an API reference), not an example: not compiled.
       if (block === undefined && /^```(ts|typescript)\s*$/.test(line)) block = { start: i + 2, lines: [] };
       else if (block !== undefined && /^```\s*$/.test(line)) {
         const file = join(dir, 'examples', `${label}-${++n}.ts`);
