@@ -22,6 +22,9 @@ if (process.channel) {
   process.channel.unref();
   process.once('disconnect', () => onSignal('SIGTERM'));
 }
+// A reader that went away (`baton … | head`) must not crash baton: the command's exit code and
+// the release of the lease matter more than output nobody reads (EPIPE; SIGPIPE is ignored by Node).
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
 const code = await main(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),

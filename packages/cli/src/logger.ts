@@ -23,9 +23,39 @@ export function createLogger(options: LoggerOptions = {}): PinoLogger {
   const format = options.format ?? 'json';
   const base = { pid: process.pid, ...options.base };
   const pinoOptions = { level: options.level ?? 'info', base, timestamp: pino.stdTimeFunctions.isoTime };
-  if (format === 'json') return pino(pinoOptions, pino.destination({ dest: fd, sync: true }));
+  const out = fdWriter(fd);
+  if (format === 'json') return pino(pinoOptions, { write: (line: string) => out.write(line) });
   const color = options.color ?? isTerminal(fd);
-  return pino(pinoOptions, { write: (line: string) => writeSync(fd, prettyLine(line, color)) });
+  return pino(pinoOptions, { write: (line: string) => out.write(prettyLine(line, color)) });
+}
+
+/** Errors after which nobody reads the descriptor any more. */
+const READER_GONE = new Set(['EPIPE', 'EBADF', 'ECONNRESET', 'ENOTCONN', 'EINVAL']);
+
+/**
+ * Writes to `fd` synchronously (nothing is lost when baton exits right after). Once the reader
+ * has gone — `baton run … 2>&1 | head` after head exits: EPIPE — the rest is dropped: log
+ * lines nobody can read must not throw into the elector, lose the command's exit code or
+ * leave the lease held. A full non-blocking pipe (EAGAIN) is waited on, briefly.
+ */
+export function fdWriter(fd: number): { write(text: string): void } {
+  let open = true;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  return {
+    write(text: string): void {
+      let rest = Buffer.from(text);
+      for (let attempt = 0; open && rest.length > 0; ) {
+        try {
+          rest = rest.subarray(writeSync(fd, rest));
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code ?? '';
+          if (code === 'EAGAIN' && ++attempt < 200) Atomics.wait(pause, 0, 0, 5);
+          else if (READER_GONE.has(code)) open = false;
+          else return; // another error: this line is lost, later ones may still get through
+        }
+      }
+    },
+  };
 }
 
 function isTerminal(fd: number): boolean {
