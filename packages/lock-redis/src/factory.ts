@@ -45,7 +45,7 @@ export class RedisLockFactory implements ResourceLockFactory {
   }
 
   /** @internal For tests: the shared subscriber's connection, once a lock has been watched. */
-  get subscriberClient() {
+  get subscriberClient(): RedisClient | undefined {
     return this.session.sharedSubscriber?.client;
   }
 
