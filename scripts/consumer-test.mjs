@@ -107,92 +107,99 @@ try {
   const entryPoints = (list) => list.flatMap((p) => Object.keys(p.manifest.exports).map((sub) => (sub === '.' ? p.name : `${p.name}/${sub.slice(2)}`)));
   const specifiers = entryPoints(libraries);
   const lowest = (p) => Number(/^>=(\d+)\./.exec(p.manifest.engines.node)[1]);
-  for (const version of [24, 22, 20]) {
+  const importChecks = [24, 22, 20].map((version) => {
     const allowed = entryPoints(libraries.filter((p) => lowest(p) <= version));
-    await step(`Node ${version}: ESM import and CJS require of ${allowed.length} entry points`, async () => {
+    return step(`Node ${version}: ESM import and CJS require of ${allowed.length} entry points`, async () => {
       const esm = `for (const s of ${JSON.stringify(allowed)}) { const m = await import(s); if (Object.keys(m).length === 0) throw new Error(s + ' exports nothing'); }`;
       await withNode(version, ['--input-type=module', '-e', esm], { cwd: full });
       const cjs = `for (const s of ${JSON.stringify(allowed)}) { const m = require(s); if (Object.keys(m).length === 0) throw new Error(s + ' exports nothing'); }`;
       await withNode(version, ['--no-warnings', '--input-type=commonjs', '-e', cjs], { cwd: full });
     });
-  }
+  });
 
-  await step('tsc (skipLibCheck: false) over every README example and the user apps', async () => {
+  // The user apps, in both projects.
+  for (const app of ['redis-app.ts', 'postgres-app.ts', 'lease-app.ts']) await cp(join(fixtures, app), join(full, app));
+  await cp(join(fixtures, 'redis-app.ts'), join(redisOnly, 'redis-app.ts'));
+  const imported = await Promise.allSettled(importChecks);
+  for (const check of imported) if (check.status === 'rejected') throw check.reason;
+
+  // Type checking (the slowest step) runs alongside the run-time checks; the machine waits on processes in those.
+  const typeCheck = step('tsc (skipLibCheck: false) over every README example and the user apps', async () => {
     const examples = await extractReadmeExamples(root, full);
-    for (const app of ['redis-app.ts', 'postgres-app.ts', 'lease-app.ts']) await cp(join(fixtures, app), join(full, app));
     // Every public declaration file, including those no example imports.
     await writeFile(join(full, 'all-types.ts'), specifiers.concat('@baton/contract').map((s, i) => `import type * as m${i} from '${s}';\nexport type T${i} = typeof m${i};`).join('\n'));
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    try {
-      await run(NODES[24], [tsc, '-p', 'tsconfig.json'], { cwd: full });
-    } catch (error) {
-      const where = examples.map((e) => `  ${e.file} ← ${e.from}`).join('\n');
-      throw new Error(`${error.message}\nexamples:\n${where}`);
+    const checks = await Promise.allSettled([full, redisOnly].map((cwd) => run(NODES[24], [tsc, '-p', 'tsconfig.json'], { cwd })));
+    for (const check of checks) {
+      if (check.status === 'rejected') throw new Error(`${check.reason.message}\nexamples:\n${examples.map((e) => `  ${e.file} ← ${e.from}`).join('\n')}`);
     }
-    await cp(join(fixtures, 'redis-app.ts'), join(redisOnly, 'redis-app.ts'));
-    await run(NODES[24], [tsc, '-p', 'tsconfig.json'], { cwd: redisOnly });
     return `${examples.length} README examples`;
   });
 
-  await step("the user's own ioredis 6 and ioredis 5 clients take a lock (Node 24)", async () => {
-    const six = await withNode(24, ['redis-app.ts'], { cwd: full });
-    const five = await withNode(24, ['redis-app.ts'], { cwd: redisOnly });
-    for (const { stdout } of [six, five]) if (!stdout.includes('redis-app: released')) throw new Error(stdout);
-    const versions = await run(NODES[24], ['-p', "require('ioredis/package.json').version"], { cwd: redisOnly });
-    return `ioredis ${PEERS.ioredis6} and ${versions.stdout.trim()}`;
-  });
-
-  await step('a Redis-only install holds no inversify, reflect-metadata or Kubernetes client', async () => {
-    const found = [];
-    const scan = async (dir) => {
-      for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-        if (!entry.isDirectory()) continue;
-        const name = entry.name;
-        if (/^(inversify|reflect-metadata|@inversifyjs|@kubernetes|prom-client|pg|zod)$/.test(name)) found.push(join(dir, name));
-        if (name.startsWith('@') || name === 'node_modules') await scan(join(dir, name));
-        else await scan(join(dir, name, 'node_modules'));
-      }
-    };
-    await scan(join(redisOnly, 'node_modules'));
-    if (found.length) throw new Error(`found: ${found.join(', ')}`);
-  });
-
-  for (const version of [24, 22]) {
-    await step(`Node ${version}: npx baton --help, and fake-kube-apiserver --help`, async () => {
-      const { stdout } = await withPath(version, 'npx', ['--no-install', 'baton', '--help'], { cwd: full });
-      if (!stdout.includes('baton run')) throw new Error(stdout);
-      const fake = await withPath(version, 'npx', ['--no-install', 'fake-kube-apiserver', '--help'], { cwd: full });
-      if (!fake.stdout.includes('--kubeconfig')) throw new Error(fake.stdout);
+  const runChecks = (async () => {
+    await step("the user's own ioredis 6 and ioredis 5 clients take a lock (Node 24)", async () => {
+      const six = await withNode(24, ['redis-app.ts'], { cwd: full });
+      const five = await withNode(24, ['redis-app.ts'], { cwd: redisOnly });
+      for (const { stdout } of [six, five]) if (!stdout.includes('redis-app: released')) throw new Error(stdout);
+      const versions = await run(NODES[24], ['-p', "require('ioredis/package.json').version"], { cwd: redisOnly });
+      return `ioredis ${PEERS.ioredis6} and ${versions.stdout.trim()}`;
     });
-  }
 
-  await step('Node 22: baton demo --fast from the installed @baton/cli (candidates spawn the compiled bin)', async () => {
-    const { stdout } = await withPath(22, 'npx', ['--no-install', 'baton', 'demo', '--fast'], { cwd: full, timeoutMs: 90_000 });
-    const last = stdout.trim().split('\n').slice(-3).join(' / ');
-    return last.slice(0, 200);
-  });
-
-  await step('esbuild bundles of a Redis, a PostgreSQL and a Lease app run from a directory without node_modules (Redis, PostgreSQL: Node 20 and 24; Lease: 22 and 24)', async () => {
-    const esbuild = join(root, 'node_modules', '.bin', 'esbuild');
-    const out = join(work, 'bundles');
-    await mkdir(out, { recursive: true });
-    for (const app of ['redis-app', 'postgres-app', 'lease-app']) {
-      await run(esbuild, [join(full, `${app}.ts`), '--bundle', '--platform=node', '--format=esm', '--log-level=warning', `--outfile=${join(out, `${app}.mjs`)}`,
-        // CommonJS dependencies (ioredis, pg) call require() on Node built-ins; an ESM bundle needs one.
-        "--banner:js=import { createRequire as __batonRequire } from 'node:module'; const require = __batonRequire(import.meta.url);"], { cwd: full });
-    }
-    const server = await startFakeApiServer(full, work);
-    try {
-      for (const [app, versions] of [['redis-app', [20, 24]], ['postgres-app', [20, 24]], ['lease-app', [22, 24]]]) {
-        for (const version of versions) {
-          const { stdout } = await withNode(version, [join(out, `${app}.mjs`)], { cwd: out, env: { KUBECONFIG: server.kubeconfig } });
-          if (!stdout.includes(`${app}: released`)) throw new Error(`${app} on Node ${version}: ${stdout}`);
+    await step('a Redis-only install holds no inversify, reflect-metadata or Kubernetes client', async () => {
+      const found = [];
+      const scan = async (dir) => {
+        for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+          if (!entry.isDirectory()) continue;
+          const name = entry.name;
+          if (/^(inversify|reflect-metadata|@inversifyjs|@kubernetes|prom-client|pg|zod)$/.test(name)) found.push(join(dir, name));
+          if (name.startsWith('@') || name === 'node_modules') await scan(join(dir, name));
+          else await scan(join(dir, name, 'node_modules'));
         }
-      }
-    } finally {
-      server.stop();
+      };
+      await scan(join(redisOnly, 'node_modules'));
+      if (found.length) throw new Error(`found: ${found.join(', ')}`);
+    });
+
+    for (const version of [24, 22]) {
+      await step(`Node ${version}: npx baton --help, and fake-kube-apiserver --help`, async () => {
+        const { stdout } = await withPath(version, 'npx', ['--no-install', 'baton', '--help'], { cwd: full });
+        if (!stdout.includes('baton run')) throw new Error(stdout);
+        const fake = await withPath(version, 'npx', ['--no-install', 'fake-kube-apiserver', '--help'], { cwd: full });
+        if (!fake.stdout.includes('--kubeconfig')) throw new Error(fake.stdout);
+      });
     }
-  });
+
+    await step('Node 22: baton demo --fast from the installed @baton/cli (candidates spawn the compiled bin)', async () => {
+      const { stdout } = await withPath(22, 'npx', ['--no-install', 'baton', 'demo', '--fast'], { cwd: full, timeoutMs: 90_000 });
+      const last = stdout.trim().split('\n').slice(-3).join(' / ');
+      return last.slice(0, 200);
+    });
+
+    await step('esbuild bundles of a Redis, a PostgreSQL and a Lease app run from a directory without node_modules (Redis, PostgreSQL: Node 20 and 24; Lease: 22 and 24)', async () => {
+      const esbuild = join(root, 'node_modules', '.bin', 'esbuild');
+      const out = join(work, 'bundles');
+      await mkdir(out, { recursive: true });
+      for (const app of ['redis-app', 'postgres-app', 'lease-app']) {
+        await run(esbuild, [join(full, `${app}.ts`), '--bundle', '--platform=node', '--format=esm', '--log-level=warning', `--outfile=${join(out, `${app}.mjs`)}`,
+          // CommonJS dependencies (ioredis, pg) call require() on Node built-ins; an ESM bundle needs one.
+          "--banner:js=import { createRequire as __batonRequire } from 'node:module'; const require = __batonRequire(import.meta.url);"], { cwd: full });
+      }
+      const server = await startFakeApiServer(full, work);
+      try {
+        for (const [app, versions] of [['redis-app', [20, 24]], ['postgres-app', [20, 24]], ['lease-app', [22, 24]]]) {
+          for (const version of versions) {
+            const { stdout } = await withNode(version, [join(out, `${app}.mjs`)], { cwd: out, env: { KUBECONFIG: server.kubeconfig } });
+            if (!stdout.includes(`${app}: released`)) throw new Error(`${app} on Node ${version}: ${stdout}`);
+          }
+        }
+      } finally {
+        server.stop();
+      }
+    });
+  })();
+  const settled = await Promise.allSettled([typeCheck, runChecks]);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 } catch {
   exitCode = 1;
 } finally {

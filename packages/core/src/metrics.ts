@@ -1,6 +1,6 @@
 /**
  * Measurements the elector reports. Core depends on no metrics library: adapt this
- * interface to prom-client or anything else (`@baton/cli` does). Every method is optional.
+ * interface to prom-client or anything else (`@baton/runtime` does). Every method is optional.
  * `name` is the elector's name (by default the lock's `describe()`).
  */
 export interface ElectorMetrics {

@@ -10,10 +10,10 @@ import type { LeaderCallbacks, LeaseTimings, Logger, ResourceLock } from '@baton
  * bind(LOCK_BACKEND).toConstantValue(myBackend).whenNamed('etcd');
  * ```
  *
- * The identifiers are `Symbol.for(...)` keys and the types are plain structural interfaces,
- * so an adapter package can contribute a container module by declaring the same few lines
- * itself — it needs neither `@baton/cli` nor a shared types package. The CLI checks, at
- * type-check time, that every adapter's declaration is assignable to the one here.
+ * The built-in backends' modules live in this package (`backends/`), loaded when their name is
+ * configured; the adapters themselves know nothing about the container. An application adds
+ * its own with {@link bindBackends} (`backends/bind.ts`). The identifiers are `Symbol.for(...)`
+ * keys, so two copies of this package in one process still agree on them.
  */
 
 /** Service identifier of {@link LockBackend}s; each binding is named after its backend. */
