@@ -48,7 +48,7 @@ describe('the baton binary', () => {
     expect(result.stderr).toBe(
       [
         'baton: invalid configuration:',
-        `  ${file}:1:10: backend: unknown backend "mysql"; valid backends: lease, endpoints, configmap, redis, postgres, memory`,
+        `  ${file}:1:10: backend: unknown backend "mysql"; valid backends: lease, endpoints, configmap, redis, postgres, etcd, memory`,
         `  ${file}:3:14: retryPeriod: "soon" is not a duration (examples: "15s", "500ms", "1m30s", or milliseconds as a number)`,
       ].join('\n'),
     );
@@ -139,7 +139,7 @@ describe('main()', () => {
       expect(code).toBe(0);
       expect(stdout).toMatch(/Usage/);
     }
-    expect((await runMain(['help'])).stdout).toContain('Backends: lease, endpoints, configmap, redis, postgres, memory');
+    expect((await runMain(['help'])).stdout).toContain('Backends: lease, endpoints, configmap, redis, postgres, etcd, memory');
     expect((await runMain(['version'])).stdout).toBe('baton 0.1.0\n');
   });
 

@@ -103,7 +103,7 @@ describe('loadConfig', () => {
   it('lists the valid backends for a wrong one', async () => {
     const path = await file('backend.yaml', 'backend: mongo\nleaderElectionID: x\n');
     expect(await problems({ file: path })).toEqual([
-      `${path}:1:10: backend: unknown backend "mongo"; valid backends: lease, endpoints, configmap, redis, postgres, memory`,
+      `${path}:1:10: backend: unknown backend "mongo"; valid backends: lease, endpoints, configmap, redis, postgres, etcd, memory`,
     ]);
   });
 
@@ -158,10 +158,10 @@ describe('loadConfig', () => {
   });
 
   it('accepts application backends and their free-form sections', async () => {
-    const path = await file('custom.yaml', 'backend: etcd\nleaderElectionID: x\netcd:\n  endpoints: [a, b]\n');
-    const { config } = await loadConfig({ file: path, env: {}, backends: ['memory', 'etcd'], sections: ['etcd'], sectionOf: { etcd: 'etcd' } });
-    expect(config.backend).toBe('etcd');
-    expect((config as Record<string, unknown>).etcd).toEqual({ endpoints: ['a', 'b'] });
+    const path = await file('custom.yaml', 'backend: consul\nleaderElectionID: x\nconsul:\n  endpoints: [a, b]\n');
+    const { config } = await loadConfig({ file: path, env: {}, backends: ['memory', 'consul'], sections: ['consul'], sectionOf: { consul: 'consul' } });
+    expect(config.backend).toBe('consul');
+    expect((config as Record<string, unknown>).consul).toEqual({ endpoints: ['a', 'b'] });
   });
 
   it('takes values from code below the file', async () => {

@@ -13,31 +13,31 @@ afterEach(async () => {
 });
 
 /** An application's own backend: a ResourceLock the application wrote, bound under a new name. */
-function etcdLikeModule(store: MemoryLockStore, seen: Array<Record<string, unknown>>): ContainerModule {
+function consulLikeModule(store: MemoryLockStore, seen: Array<Record<string, unknown>>): ContainerModule {
   const backend: LockBackend = {
-    name: 'etcd',
-    section: 'etcd',
+    name: 'consul',
+    section: 'consul',
     open(options) {
       seen.push(options);
       if (options.endpoints !== undefined && !Array.isArray(options.endpoints)) throw new ConfigError('endpoints', 'must be a list');
       return {
         lock(name: string, identity: string): ResourceLock {
           const inner = store.lock(name, identity);
-          return Object.assign(Object.create(inner) as ResourceLock, { describe: () => `etcd ${name}` });
+          return Object.assign(Object.create(inner) as ResourceLock, { describe: () => `consul ${name}` });
         },
       };
     },
   };
   return new ContainerModule(({ bind }) => {
-    bind(LOCK_BACKEND).toConstantValue(backend).whenNamed('etcd');
-    bind(BACKEND_NAME).toConstantValue('etcd');
+    bind(LOCK_BACKEND).toConstantValue(backend).whenNamed('consul');
+    bind(BACKEND_NAME).toConstantValue('consul');
   });
 }
 
 describe('the container', () => {
   it('offers the built-in backends, memory bound from the start', async () => {
     const container = createContainer();
-    expect(backendNames(container)).toEqual(['lease', 'endpoints', 'configmap', 'redis', 'postgres', 'memory']);
+    expect(backendNames(container)).toEqual(['lease', 'endpoints', 'configmap', 'redis', 'postgres', 'etcd', 'memory']);
     expect((await resolveBackend(container, 'memory')).name).toBe('memory');
   });
 
@@ -51,27 +51,27 @@ describe('the container', () => {
   });
 
   it('says which backends exist when asked for another', async () => {
-    const container = createContainer({ modules: [etcdLikeModule(new MemoryLockStore(), [])] });
+    const container = createContainer({ modules: [consulLikeModule(new MemoryLockStore(), [])] });
     await expect(resolveBackend(container, 'zookeeper')).rejects.toThrow(
-      'backend: unknown backend "zookeeper"; valid backends: lease, endpoints, configmap, redis, postgres, memory, etcd',
+      'backend: unknown backend "zookeeper"; valid backends: lease, endpoints, configmap, redis, postgres, etcd, memory, consul',
     );
   });
 
   it('lets application code bind its own lock under a new name, configured like any other', async () => {
     const store = new MemoryLockStore();
     const seen: Array<Record<string, unknown>> = [];
-    const container = createContainer({ modules: [etcdLikeModule(store, seen)] });
-    expect(backendSections(container)).toEqual({ etcd: 'etcd' });
+    const container = createContainer({ modules: [consulLikeModule(store, seen)] });
+    expect(backendSections(container)).toEqual({ consul: 'consul' });
     const loaded = await loadConfig({
       env: {},
-      values: { backend: 'etcd', leaderElectionID: 'jobs', etcd: { endpoints: ['http://a:2379'] } },
+      values: { backend: 'consul', leaderElectionID: 'jobs', consul: { endpoints: ['http://a:2379'] } },
       backends: backendNames(container),
-      sections: ['etcd'],
-      sectionOf: { etcd: 'etcd' },
+      sections: ['consul'],
+      sectionOf: { consul: 'consul' },
     });
     const lock = await openLock(loaded, { container, identity: 'me' });
     opened.push(lock);
-    expect(lock.lock.describe()).toBe('etcd jobs');
+    expect(lock.lock.describe()).toBe('consul jobs');
     expect(seen).toEqual([{ endpoints: ['http://a:2379'] }]);
   });
 
@@ -93,17 +93,17 @@ describe('the container', () => {
   });
 
   it('reports a backend option it rejects with its section and where it was set', async () => {
-    const container = createContainer({ modules: [etcdLikeModule(new MemoryLockStore(), [])] });
+    const container = createContainer({ modules: [consulLikeModule(new MemoryLockStore(), [])] });
     const loaded = await loadConfig({
       env: {},
-      flags: { backend: 'etcd', id: 'x' },
-      values: { etcd: { endpoints: 'not-a-list' } },
+      flags: { backend: 'consul', id: 'x' },
+      values: { consul: { endpoints: 'not-a-list' } },
       backends: backendNames(container),
-      sections: ['etcd'],
+      sections: ['consul'],
     });
     const error = await openLock(loaded, { container }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigValidationError);
-    expect((error as Error).message).toBe('invalid configuration:\n  configuration passed in code: etcd.endpoints: must be a list');
+    expect((error as Error).message).toBe('invalid configuration:\n  configuration passed in code: consul.endpoints: must be a list');
   });
 
   it('maps an adapter ConfigError to the configuration (redis keyPrefix)', async () => {

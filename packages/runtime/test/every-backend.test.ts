@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startFakeApiServer, type FakeApiServer } from '@baton/fake-kube-apiserver';
+// A throwaway etcd member (/usr/bin/etcd on a free loopback port), as lock-etcd's own tests start it.
+import { EtcdCluster } from '../../lock-etcd/test/support/etcd-server.ts';
 import type { Container } from 'inversify';
 import { loadConfig } from '../src/config/load.ts';
 import { createContainer } from '../src/container.ts';
@@ -63,12 +65,13 @@ async function startReplica(configFile: string, identity: string, container: Con
 const COMMON = 'leaseDuration: 1s\nrenewDeadline: 700ms\nretryPeriod: 150ms\nhttp: {enabled: false}\n';
 let dir: string;
 let apiServer: FakeApiServer;
+let etcd: EtcdCluster;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'baton-every-'));
-  apiServer = await startFakeApiServer({ port: 0 });
+  [apiServer, etcd] = await Promise.all([startFakeApiServer({ port: 0 }), EtcdCluster.start(1)]);
 });
 afterAll(async () => {
-  await apiServer.stop();
+  await Promise.all([apiServer.stop(), etcd.stop()]);
   await rm(dir, { recursive: true, force: true });
   await deleteRedisKeys(redisPrefix);
 });
@@ -82,6 +85,7 @@ const BACKENDS: Record<string, () => string> = {
   configmap: () => `backend: configmap\nnamespace: kube-system\nkubernetes:\n  kubeconfig: ${apiServer.kubeconfigPath}\n`,
   redis: () => `backend: redis\nredis:\n  url: redis://127.0.0.1:6379\n  keyPrefix: "${redisPrefix}"\n`,
   postgres: () => 'backend: postgres\npostgres:\n  url: postgres://postgres@127.0.0.1:5432/test\n',
+  etcd: () => `backend: etcd\netcd:\n  url: ${etcd.urls.join(',')}\n  session: true\n`,
 };
 
 describe.each(Object.keys(BACKENDS))('the same application on %s', (backend) => {

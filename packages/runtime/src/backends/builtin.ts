@@ -39,4 +39,5 @@ export const BUILTIN_BACKEND_MODULES: Readonly<Record<string, () => Promise<Cont
   configmap: lazily('configmap', async () => [(await import('./endpoints.ts')).configMapBackend]),
   redis: lazily('redis', async () => [(await import('./redis.ts')).redisBackend]),
   postgres: lazily('postgres', async () => [(await import('./postgres.ts')).postgresBackend]),
+  etcd: lazily('etcd', async () => [(await import('./etcd.ts')).etcdBackend]),
 };

@@ -342,9 +342,9 @@ function valueAt(values: unknown, path: readonly string[]): unknown {
 
 const KNOWN_FIELDS = [
   'backend', 'leaderElection', 'leaderElectionID', 'namespace', 'identity', 'leaseDuration', 'renewDeadline', 'retryPeriod',
-  'gracePeriod', 'giveUpAfter', 'releaseOnCancel', 'watch', 'http', 'log', 'kubernetes', 'redis', 'postgres', 'memory', 'enabled', 'host',
+  'gracePeriod', 'giveUpAfter', 'releaseOnCancel', 'watch', 'http', 'log', 'kubernetes', 'redis', 'postgres', 'etcd', 'memory', 'enabled', 'host',
   'port', 'healthTolerance', 'level', 'format', 'kubeconfig', 'context', 'url', 'token', 'insecureSkipTLSVerify', 'keyPrefix',
-  'table', 'schema', 'sessionTimeout', 'certificateAuthority',
+  'table', 'schema', 'sessionTimeout', 'certificateAuthority', 'session',
 ];
 
 /** The known field closest to a misspelt one, if any is close. */

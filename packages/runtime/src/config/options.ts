@@ -15,7 +15,7 @@ export interface OptionSpec {
 }
 
 export const CONFIG_OPTIONS: readonly OptionSpec[] = [
-  { path: ['backend'], flag: 'backend', env: 'BATON_BACKEND', type: 'string', help: 'lease | endpoints | configmap | redis | postgres | memory' },
+  { path: ['backend'], flag: 'backend', env: 'BATON_BACKEND', type: 'string', help: 'lease | endpoints | configmap | redis | postgres | etcd | memory' },
   { path: ['leaderElectionID'], flag: 'id', env: 'BATON_LEADER_ELECTION_ID', type: 'string', help: 'name of the lock' },
   { path: ['namespace'], flag: 'namespace', env: 'BATON_NAMESPACE', type: 'string', help: 'namespace of the lock (Kubernetes backends)' },
   { path: ['identity'], flag: 'identity', env: 'BATON_IDENTITY', type: 'string', help: "this candidate's identity (default: host name + random suffix)" },
@@ -26,7 +26,7 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { path: ['gracePeriod'], flag: 'grace-period', env: 'BATON_GRACE_PERIOD', type: 'duration', help: 'SIGTERM → SIGKILL delay (default leaseDuration − renewDeadline)' },
   { path: ['giveUpAfter'], flag: 'give-up-after', env: 'BATON_GIVE_UP_AFTER', type: 'duration', help: 'exit (code 4) when permanent errors last this long (default 60s)' },
   { path: ['releaseOnCancel'], flag: 'release-on-cancel', env: 'BATON_RELEASE_ON_CANCEL', type: 'boolean', help: 'release the lease on a graceful stop (default true)' },
-  { path: 'url', flag: 'url', env: 'BATON_URL', type: 'string', help: "the selected backend's URL (redis://, postgres://, or a Kubernetes API server)" },
+  { path: 'url', flag: 'url', env: 'BATON_URL', type: 'string', help: "the selected backend's URL (redis://, postgres://, etcd's http:// client URLs, or a Kubernetes API server)" },
   { path: ['kubernetes', 'kubeconfig'], flag: 'kubeconfig', env: 'BATON_KUBECONFIG', type: 'string', help: 'kubeconfig path (default $KUBECONFIG, ~/.kube/config, in-cluster)' },
   { path: ['kubernetes', 'context'], flag: 'context', env: 'BATON_KUBE_CONTEXT', type: 'string', help: 'kubeconfig context' },
   { path: ['kubernetes', 'token'], flag: 'token', env: 'BATON_KUBE_TOKEN', type: 'string', help: 'bearer token for --url (Kubernetes)' },

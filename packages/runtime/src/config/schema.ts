@@ -2,7 +2,7 @@ import { ConfigError, parseDuration, resolveTimings } from '@baton/core';
 import { z } from 'zod';
 
 /** The backends baton ships, in the order help and errors list them. */
-export const BUILTIN_BACKENDS = ['lease', 'endpoints', 'configmap', 'redis', 'postgres', 'memory'] as const;
+export const BUILTIN_BACKENDS = ['lease', 'endpoints', 'configmap', 'redis', 'postgres', 'etcd', 'memory'] as const;
 
 /** Defaults of the timing fields: client-go's. */
 export const DEFAULT_TIMINGS = { leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '2s' } as const;
@@ -65,6 +65,18 @@ const postgresSection = z.strictObject({
   sessionTimeout: duration.optional(),
 });
 
+const etcdSection = z.strictObject({
+  /** Client URLs of the members, comma-separated (`http://user:password@10.0.0.1:2379,http://10.0.0.2:2379`; `https://` for TLS). */
+  url: z
+    .string()
+    .regex(/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, 'must list http:// or https:// client URLs, comma-separated')
+    .default('http://127.0.0.1:2379'),
+  /** Prefix of record keys (default `baton/lock/`). */
+  keyPrefix: nonEmpty.optional(),
+  /** Bind the holder's record to an etcd lease: a crashed holder's lock is freed after the lease's TTL. */
+  session: z.boolean().optional(),
+});
+
 const httpSection = z.strictObject({
   /** Serve `/leader`, `/healthz`, `/readyz` and `/metrics`. */
   enabled: z.boolean().default(true),
@@ -82,7 +94,7 @@ const logSection = z.strictObject({
 });
 
 /** The sections of the built-in backends (lease, endpoints and configmap share `kubernetes`). */
-export const BUILTIN_SECTIONS = { kubernetes: kubernetesSection, redis: redisSection, postgres: postgresSection, memory: z.strictObject({}) };
+export const BUILTIN_SECTIONS = { kubernetes: kubernetesSection, redis: redisSection, postgres: postgresSection, etcd: etcdSection, memory: z.strictObject({}) };
 
 /** Where each built-in backend reads its options. */
 export const BUILTIN_SECTION_OF: Record<string, string> = {
@@ -91,6 +103,7 @@ export const BUILTIN_SECTION_OF: Record<string, string> = {
   configmap: 'kubernetes',
   redis: 'redis',
   postgres: 'postgres',
+  etcd: 'etcd',
   memory: 'memory',
 };
 
@@ -143,6 +156,7 @@ export function createConfigSchema(backends: readonly string[] = BUILTIN_BACKEND
       kubernetes: kubernetesSection.optional(),
       redis: redisSection.optional(),
       postgres: postgresSection.optional(),
+      etcd: etcdSection.optional(),
       memory: BUILTIN_SECTIONS.memory.optional(),
       ...extra,
     })
