@@ -4,7 +4,7 @@
 // 1. `pnpm -r pack` every package (prepack builds from scratch), into a new temp directory.
 // 2. `npm install` the tarballs into fresh projects outside the workspace:
 //    - "full": every package, with ioredis 6 and the other client libraries;
-//    - "redis": only @baton/core + @baton/lock-redis + ioredis 5.3.0 (the low end of the peer range).
+//    - "redis": only @baton/core + @baton/lock-redis + ioredis 5.9.0 (the low end of the peer range).
 // 3. Checks, on Node 24 (the project's) and on the lowest Node each package's `engines`
 //    allows (20.19.0; 22.19.0 for the Kubernetes packages, whose client needs it):
 //    ESM import and CJS require of every library package; `tsc` with skipLibCheck: false over
@@ -27,7 +27,7 @@ const NODES = {
   22: join(root, 'tools', 'node22', 'node_modules', 'node', 'bin', 'node'),
   20: join(root, 'tools', 'node20', 'node_modules', 'node', 'bin', 'node'),
 };
-const PEERS = { ioredis6: '6.0.0', ioredis5: '5.3.0', pg: '8.23.1', typesPg: '8.23.1', kube: '2.0.1', prom: '15.1.3', etcd3: '1.1.2' };
+const PEERS = { ioredis6: '6.0.0', ioredis5: '5.9.0', pg: '8.23.1', typesPg: '8.23.1', kube: '2.0.1', prom: '15.1.3', etcd3: '1.1.2' };
 /** Library packages whose import must work outside jest (@baton/contract imports @jest/globals, which only loads inside jest). */
 const NOT_OUTSIDE_JEST = new Set(['@baton/contract']);
 
