@@ -71,6 +71,11 @@ try {
       if (!files.includes(file)) throw new Error(`no tarball ${file} among ${files.join(', ')}`);
       tarballOf[name] = join(tarballs, file);
     }
+    for (const [name, file] of Object.entries(tarballOf)) {
+      const listed = (await run('tar', ['tzf', file])).stdout.split('\n').filter(Boolean);
+      const wrong = listed.filter((f) => /\.tsbuildinfo$|\.map$|^package\/(src|bin|test)\//.test(f));
+      if (!listed.includes('package/LICENSE') || wrong.length > 0) throw new Error(`${name}: LICENSE ${listed.includes('package/LICENSE') ? 'present' : 'missing'}; should not ship ${wrong.join(', ')}`);
+    }
     const sizes = await Promise.all(files.map(async (f) => `${f} ${((await stat(join(tarballs, f))).size / 1024).toFixed(1)} kB`));
     await writeFile(join(work, 'tarballs.txt'), sizes.join('\n'));
     return sizes.join(', ');
