@@ -64,7 +64,7 @@ try {
     for (const { dir } of packages) await rm(join(dir, 'dist'), { recursive: true, force: true });
     // One tsc for the whole graph is quicker than each prepack building in turn; prepack still runs (and finds it built).
     await run(NODES[24], [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', ...packages.map((p) => join(p.dir, 'tsconfig.json'))], { cwd: root, timeoutMs: 240_000 });
-    await run(join(root, 'scripts', 'pnpm'), ['-r', '--filter', './packages/*', 'pack', '--pack-destination', tarballs], { cwd: root, timeoutMs: 240_000 });
+    await run(join(root, 'scripts', 'pnpm'), ['-r', ...packages.flatMap((p) => ['--filter', p.name]), 'pack', '--pack-destination', tarballs], { cwd: root, timeoutMs: 240_000 });
     const files = await readdir(tarballs);
     for (const { name, manifest } of packages) {
       const file = `${name.replace('@', '').replace('/', '-')}-${manifest.version}.tgz`;
