@@ -1,7 +1,7 @@
 import type { AcquireOptions, MutexContext } from './distributed-mutex.ts';
 import { LockHandle } from './lock-handle.ts';
 import { LockSlots } from './lock-slots.ts';
-import type { SlotLease, WonSlot } from './lock-slots.ts';
+import type { SlotAcquisition, SlotLease, WonSlot } from './lock-slots.ts';
 import { TokenCounter } from './token-counter.ts';
 import { abandonable, FailureBudget, LocalQueue, Waker } from './waiting.ts';
 
@@ -68,8 +68,13 @@ export class DistributedSemaphore {
   async tryAcquire(): Promise<LockHandle | undefined> {
     if (this.queue.length > 0) return undefined;
     const early = this.issueEarly(undefined);
-    const won = await this.slots.attemptAny();
-    return typeof won === 'number' ? undefined : this.grant(won, undefined, early);
+    const acquisition = this.slots.beginAcquisition();
+    try {
+      const won = await this.slots.attemptAny(acquisition);
+      return typeof won === 'number' ? undefined : await this.grant(won, undefined, early);
+    } finally {
+      this.slots.endAcquisition(acquisition);
+    }
   }
 
   /**
@@ -91,13 +96,22 @@ export class DistributedSemaphore {
     const { clock, renewDeadlineMs, logger } = this.context;
     await Promise.all([this.slots.startWatching(), this.tokens.prepare()]);
     const budget = new FailureBudget(clock, renewDeadlineMs, `semaphore "${this.name}"`, logger);
+    const acquisition = this.slots.beginAcquisition();
+    try {
+      return await this.passes(acquisition, budget, signal);
+    } finally {
+      this.slots.endAcquisition(acquisition);
+    }
+  }
+
+  private async passes(acquisition: SlotAcquisition, budget: FailureBudget, signal: AbortSignal | undefined): Promise<LockHandle> {
     for (let pass = 0; ; pass++) {
       if (signal?.aborted) throw signal.reason;
       const seen = this.waker.changes;
       let waitMs: number;
       try {
         const early = pass === 0 ? this.issueEarly(signal) : undefined;
-        const won = await this.slots.attemptAny(signal);
+        const won = await this.slots.attemptAny(acquisition, signal);
         if (typeof won !== 'number') return await this.grant(won, signal, early);
         waitMs = won;
         budget.succeeded();

@@ -15,6 +15,12 @@ export interface WonSlot {
   readonly writeStart: number;
 }
 
+/** One acquisition's identity and the slot locks it opened (see {@link LockSlots.beginAcquisition}). */
+export interface SlotAcquisition {
+  readonly identity: string;
+  readonly locks: Map<number, Promise<ResourceLock>>;
+}
+
 /** A won slot being held: what a `LockHandle` is made of. */
 export interface SlotLease {
   readonly lease: HeldLease;
@@ -53,9 +59,19 @@ export class LockSlots {
     this.watchHealthy = names.map(() => false);
   }
 
-  /** A holder identity unique to one acquisition in this process. */
-  nextIdentity(): string {
-    return `${this.context.identity}/${++this.sequence}`;
+  /**
+   * Starts one acquisition: one holder identity, and the slot locks it opens, kept across its
+   * passes (opening a lock may cost a connection on some backends — not on the handover path).
+   * End it with {@link LockSlots.endAcquisition}.
+   */
+  beginAcquisition(): SlotAcquisition {
+    return { identity: `${this.context.identity}/${++this.sequence}`, locks: new Map() };
+  }
+
+  /** Closes the locks an acquisition opened and did not win with. */
+  endAcquisition(acquisition: SlotAcquisition): void {
+    for (const lock of acquisition.locks.values()) void lock.then((l) => l.close?.(), () => {});
+    acquisition.locks.clear();
   }
 
   /**
@@ -64,7 +80,7 @@ export class LockSlots {
    * @returns the slot won, or how long to wait before the next pass.
    * @throws what a contender's attempt throws (backend failures, corrupt records).
    */
-  async attemptAny(signal?: AbortSignal): Promise<WonSlot | number> {
+  async attemptAny(acquisition: SlotAcquisition, signal?: AbortSignal): Promise<WonSlot | number> {
     const count = this.names.length;
     const start = Math.floor(this.context.random() * count) % count;
     let waitMs = Number.POSITIVE_INFINITY;
@@ -73,25 +89,31 @@ export class LockSlots {
     for (let k = 0; k < count; k++) {
       const index = (start + k) % count;
       const contender = this.contenders[index]!;
-      const identity = this.nextIdentity();
-      if (contender.heldByOther(identity)) {
+      if (contender.heldByOther(acquisition.identity)) {
         waitMs = Math.min(waitMs, contender.delayAfter('held'));
         continue;
       }
-      const lock = await this.context.lockFor(this.names[index]!, identity);
+      let opening = acquisition.locks.get(index);
+      if (!opening) {
+        opening = Promise.resolve(this.context.lockFor(this.names[index]!, acquisition.identity));
+        acquisition.locks.set(index, opening);
+        opening.catch(() => acquisition.locks.delete(index));
+      }
+      const lock = await opening;
       let attempt;
       try {
         attempt = await contender.attempt(lock, signal);
       } catch (error) {
-        await lock.close?.();
         // A slow or failing call on one slot need not stop the pass: the others may answer.
         if (isPermanentError(error) || signal?.aborted) throw error;
         failure ??= { error };
         continue;
       }
       answered = true;
-      if (attempt.acquired) return { index, lock, snapshot: attempt.snapshot, writeStart: attempt.writeStart };
-      await lock.close?.();
+      if (attempt.acquired) {
+        acquisition.locks.delete(index); // the held lease owns it now
+        return { index, lock, snapshot: attempt.snapshot, writeStart: attempt.writeStart };
+      }
       waitMs = Math.min(waitMs, contender.delayAfter(attempt.outcome));
     }
     if (failure && !answered) throw failure.error;

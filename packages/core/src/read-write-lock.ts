@@ -7,7 +7,7 @@ import type { LazyAbort } from './lazy-abort.ts';
 import { LeaseObserver } from './lease-observer.ts';
 import { LockHandle } from './lock-handle.ts';
 import { LockSlots } from './lock-slots.ts';
-import type { WonSlot } from './lock-slots.ts';
+import type { SlotAcquisition, WonSlot } from './lock-slots.ts';
 import type { LockSnapshot, ResourceLock } from './resource-lock.ts';
 import { TokenCounter } from './token-counter.ts';
 import { abandonable, FailureBudget, LocalQueue, Waker } from './waiting.ts';
@@ -111,8 +111,13 @@ export class DistributedReadWriteLock {
   async tryAcquireRead(): Promise<ReadHandle | undefined> {
     if (this.readQueue.length > 0) return undefined;
     await this.checkShape(undefined);
-    const result = await this.tryRead(undefined);
-    return typeof result === 'number' ? undefined : result;
+    const acquisition = this.readers.beginAcquisition();
+    try {
+      const result = await this.tryRead(acquisition, undefined);
+      return typeof result === 'number' ? undefined : result;
+    } finally {
+      this.readers.endAcquisition(acquisition);
+    }
   }
 
   /** Runs `fn` holding a read, then releases it. */
@@ -171,12 +176,21 @@ export class DistributedReadWriteLock {
     await this.checkShape(signal);
     await Promise.all([this.readers.startWatching(), this.watchWriter()]);
     const budget = new FailureBudget(clock, renewDeadlineMs, `reader-writer lock "${this.name}"`, logger);
+    const acquisition = this.readers.beginAcquisition();
+    try {
+      return await this.readPasses(acquisition, budget, signal);
+    } finally {
+      this.readers.endAcquisition(acquisition);
+    }
+  }
+
+  private async readPasses(acquisition: SlotAcquisition, budget: FailureBudget, signal: AbortSignal | undefined): Promise<ReadHandle> {
     for (;;) {
       if (signal?.aborted) throw signal.reason;
       const seen = this.waker.changes;
       let waitMs: number;
       try {
-        const result = await this.tryRead(signal);
+        const result = await this.tryRead(acquisition, signal);
         if (typeof result !== 'number') return result;
         waitMs = result;
         budget.succeeded();
@@ -190,13 +204,13 @@ export class DistributedReadWriteLock {
   }
 
   /** One try at a read. @returns the read, or how long to wait. */
-  private async tryRead(signal: AbortSignal | undefined): Promise<ReadHandle | number> {
+  private async tryRead(acquisition: SlotAcquisition, signal: AbortSignal | undefined): Promise<ReadHandle | number> {
     // A writer known to hold or wait: look again (a fresh read) before touching a slot.
     if (this.writerHeld()) {
       await this.readWriter(signal);
       if (this.writerHeld()) return this.untilWriterMayChange();
     }
-    const won: WonSlot | number = await this.readers.attemptAny(signal);
+    const won: WonSlot | number = await this.readers.attemptAny(acquisition, signal);
     if (typeof won === 'number') return won;
     const held = this.readers.hold(won, `reader-writer lock "${this.name}" read ${won.index}`);
     let writer: LockSnapshot | null;
