@@ -29,9 +29,15 @@ afterAll(async () => {
   for (const [name, value] of Object.entries(measured)) console.log(`measured: ${name}: ${value}`);
 });
 
+// The contract's locks share one factory, as an application's would: one cluster client
+// (slot map, node connections) for all, instead of a cold one for every lock.
+let shared: RedisLockFactory | undefined;
 describeResourceLockContract({
   name: 'redis (cluster, 3 masters)',
-  createLock: (lockName, identity) => new RedisLock({ connection: { cluster: cluster.startupNodes }, keyPrefix, name: lockName, identity }),
+  createLock: (lockName, identity) => (shared ??= new RedisLockFactory({ connection: { cluster: cluster.startupNodes }, keyPrefix })).lock(lockName, identity),
+  teardown: async () => {
+    await shared?.close();
+  },
   plantCorruptRecord: async (lockName) => {
     await admin.set(`${keyPrefix}{${lockName}}`, 'not a record');
   },
