@@ -235,7 +235,8 @@ export class DistributedReadWriteLock {
 
   private untilWriterMayChange(): number {
     const untilExpiry = Math.max(1, this.writerSeen.expiresAt() - this.context.clock.now());
-    return this.writerWatchHealthy ? untilExpiry : Math.min(this.readers.retryDelay(), untilExpiry);
+    // Bounded by a retry period even with a healthy watch (see LockSlots.waitWhileHeld).
+    return Math.min(this.readers.retryDelay(), untilExpiry);
   }
 
   private async readWriter(signal: AbortSignal | undefined): Promise<LockSnapshot | null> {
@@ -280,8 +281,9 @@ export class DistributedReadWriteLock {
           }
           waitMs = Math.min(
             ...pending.map((i) => {
+              // Bounded by a retry period even with a healthy watch (see LockSlots.waitWhileHeld).
               const untilExpiry = Math.max(1, seenSlots[i]!.expiresAt() - clock.now());
-              return this.readers.watching(i) ? untilExpiry : Math.min(this.readers.retryDelay(), untilExpiry);
+              return Math.min(this.readers.retryDelay(), untilExpiry);
             }),
           );
           budget.succeeded();
