@@ -6,7 +6,7 @@ import { ConfigError } from './errors.ts';
 import { defaultIdentity } from './identity.ts';
 import { DistributedMutex } from './distributed-mutex.ts';
 import type { AcquireOptions, MutexContext } from './distributed-mutex.ts';
-import type { LockHandle } from './lock-handle.ts';
+import { runHolding, type LockHandle } from './lock-handle.ts';
 import type { Logger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import type { ResourceLock, ResourceLockFactory } from './resource-lock.ts';
@@ -145,16 +145,7 @@ export class DistributedLocks {
    * `fn` ran (its result is not trusted then), or the errors of {@link DistributedMutex.acquire}.
    */
   async withLock<T>(name: string, fn: (held: LockHandle) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
-    const held = await this.get(name).acquire(options);
-    let result: T;
-    try {
-      result = await fn(held);
-    } catch (error) {
-      await held.release().catch(() => {});
-      throw error;
-    }
-    await held.release();
-    return result;
+    return runHolding(await this.get(name).acquire(options), fn);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { AcquireOptions, MutexContext } from './distributed-mutex.ts';
-import { LockHandle } from './lock-handle.ts';
+import { LockHandle, runHolding } from './lock-handle.ts';
 import { LockSlots } from './lock-slots.ts';
 import type { SlotAcquisition, SlotLease, WonSlot } from './lock-slots.ts';
 import { TokenCounter } from './token-counter.ts';
@@ -165,17 +165,4 @@ export class DistributedSemaphore {
     }
     return new LockHandle(this.name, held.lease, held.ended, held.onReleased, token);
   }
-}
-
-/** Runs `fn` holding `held`, then releases it; `fn`'s error wins over a release error. */
-export async function runHolding<H extends LockHandle, T>(held: H, fn: (held: H) => T | Promise<T>): Promise<T> {
-  let result: T;
-  try {
-    result = await fn(held);
-  } catch (error) {
-    await held.release().catch(() => {});
-    throw error;
-  }
-  await held.release();
-  return result;
 }

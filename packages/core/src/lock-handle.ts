@@ -101,3 +101,16 @@ export class LockHandle implements AsyncDisposable {
     }
   }
 }
+
+/** Runs `fn` holding `held`, then releases it; `fn`'s error wins over a release error. */
+export async function runHolding<H extends LockHandle, T>(held: H, fn: (held: H) => T | Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await fn(held);
+  } catch (error) {
+    await held.release().catch(() => {});
+    throw error;
+  }
+  await held.release();
+  return result;
+}

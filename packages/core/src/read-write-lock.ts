@@ -1,11 +1,10 @@
 import { withDeadline } from './deadline.ts';
 import { DistributedMutex } from './distributed-mutex.ts';
 import type { AcquireOptions, MutexContext } from './distributed-mutex.ts';
-import { runHolding } from './distributed-semaphore.ts';
 import type { HeldLease } from './held-lease.ts';
 import type { LazyAbort } from './lazy-abort.ts';
 import { LeaseObserver } from './lease-observer.ts';
-import { LockHandle } from './lock-handle.ts';
+import { LockHandle, runHolding } from './lock-handle.ts';
 import { LockSlots } from './lock-slots.ts';
 import type { SlotAcquisition, WonSlot } from './lock-slots.ts';
 import type { LockSnapshot, ResourceLock } from './resource-lock.ts';
