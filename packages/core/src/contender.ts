@@ -70,6 +70,8 @@ export class Contender {
   private fresh: LockSnapshot | null | undefined;
   private conflicts = 0;
   private watchIsUp = false;
+  /** Set by "read again" and by watch health changes: the observed state may be out of date. */
+  private stale = false;
 
   constructor(options: ContenderOptions) {
     this.options = options;
@@ -79,6 +81,15 @@ export class Contender {
   /** Whether the lock's watch was last reported up (see {@link Contender.setWatchHealthy}). */
   get watchHealthy(): boolean {
     return this.watchIsUp;
+  }
+
+  /**
+   * True when what was observed may be out of date — a change was announced without a snapshot,
+   * or the watch went up or down since — so a caller must not skip an attempt on the strength of
+   * {@link Contender.heldByOther}: the next attempt reads.
+   */
+  get mustRead(): boolean {
+    return this.stale;
   }
 
   /** The last snapshot observed (`null`: none, or the record was absent). */
@@ -110,7 +121,8 @@ export class Contender {
    */
   offer(snapshot: LockSnapshot | null | undefined): void {
     this.fresh = snapshot;
-    if (snapshot !== undefined) this.observe(snapshot);
+    if (snapshot === undefined) this.stale = true;
+    else this.observe(snapshot);
   }
 
   /**
@@ -121,6 +133,7 @@ export class Contender {
   setWatchHealthy(healthy: boolean): void {
     this.watchIsUp = healthy;
     this.fresh = undefined;
+    this.stale = true;
   }
 
   /**
@@ -138,6 +151,8 @@ export class Contender {
       // observed since that was sent before it (a held answer overtaken by a pushed release).
       if (snapshot !== undefined) this.observe(snapshot);
       if (snapshot === undefined) {
+        // This attempt reads; only what is announced during the call makes it stale again.
+        this.stale = false;
         if (lock.acquireIfFree !== undefined && !this.wouldTakeOver(identity)) {
           const record = nextTermRecord(this.observer.snapshot?.record ?? null, identity, leaseDurationMs, clock.wallNow(), this.highestToken);
           const writeStart = clock.now();

@@ -89,8 +89,10 @@ export class LockSlots {
     for (let k = 0; k < count; k++) {
       const index = (start + k) % count;
       const contender = this.contenders[index]!;
-      if (contender.heldByOther(acquisition.identity)) {
-        waitMs = Math.min(waitMs, this.waitWhileHeld(contender));
+      // Skipped only while what was observed is current: after "read again" or a watch going
+      // up or down, the slot is tried (read) even if it was last seen held.
+      if (contender.heldByOther(acquisition.identity) && !contender.mustRead) {
+        waitMs = Math.min(waitMs, contender.delayAfter('held'));
         continue;
       }
       let opening = acquisition.locks.get(index);
@@ -114,22 +116,10 @@ export class LockSlots {
         acquisition.locks.delete(index); // the held lease owns it now
         return { index, lock, snapshot: attempt.snapshot, writeStart: attempt.writeStart };
       }
-      waitMs = Math.min(waitMs, attempt.outcome === 'held' ? this.waitWhileHeld(contender) : contender.delayAfter(attempt.outcome));
+      waitMs = Math.min(waitMs, contender.delayAfter(attempt.outcome));
     }
     if (failure && !answered) throw failure.error;
     return failure ? Math.min(waitMs, this.retryDelay()) : waitMs;
-  }
-
-  /**
-   * How long a waiter sleeps on a held slot: until the change notification, and no longer than
-   * one jittered retry period even while the watch is healthy. Waiters are woken by the watch;
-   * the bound is a safety net for a notification lost between a waiter's read and its watch
-   * taking effect (a backend's watch replays nothing from before it started), which would
-   * otherwise cost a whole lease. It is one read per retryPeriod per waiting acquisition, like
-   * client-go's followers; the elector, whose wait is longer-lived, does not need it.
-   */
-  waitWhileHeld(contender: Contender): number {
-    return Math.min(contender.delayAfter('held'), contender.retryDelay());
   }
 
   /** True when no slot is known to be held by someone else: nobody seems to be competing. */

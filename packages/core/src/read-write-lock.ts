@@ -234,7 +234,7 @@ export class DistributedReadWriteLock {
 
   private untilWriterMayChange(): number {
     const untilExpiry = Math.max(1, this.writerSeen.expiresAt() - this.context.clock.now());
-    // Bounded by a retry period even with a healthy watch (see LockSlots.waitWhileHeld).
+    // Bounded by a retry period even with a healthy watch (a safety net: a release notified before a reader slot's watch took effect would otherwise cost a lease).
     return Math.min(this.readers.retryDelay(), untilExpiry);
   }
 
@@ -280,7 +280,7 @@ export class DistributedReadWriteLock {
           }
           waitMs = Math.min(
             ...pending.map((i) => {
-              // Bounded by a retry period even with a healthy watch (see LockSlots.waitWhileHeld).
+              // Bounded by a retry period even with a healthy watch (a safety net: a release notified before a reader slot's watch took effect would otherwise cost a lease).
               const untilExpiry = Math.max(1, seenSlots[i]!.expiresAt() - clock.now());
               return Math.min(this.readers.retryDelay(), untilExpiry);
             }),

@@ -294,3 +294,23 @@ describe('Contender: a snapshot pushed while a call is in flight', () => {
     expect((await contender.attempt(lock)).acquired).toBe(true);
   });
 });
+
+describe('Contender: mustRead', () => {
+  test('"read again" and a watch going up or down make the observed state stale until the next attempt reads', async () => {
+    const { store, contender } = setup();
+    const holder = store.lock('job', 'other');
+    const held = await holder.create(foreign());
+    const lock = store.lock('job', 'me');
+    expect(await contender.attempt(lock)).toEqual({ acquired: false, outcome: 'held' });
+    expect(contender.mustRead).toBe(false);
+    // The release is announced without a snapshot: still observed held, but not to be trusted.
+    await holder.update({ ...held.record, holderIdentity: '' }, held.version);
+    contender.offer(undefined);
+    expect(contender.heldByOther('me')).toBe(true);
+    expect(contender.mustRead).toBe(true);
+    expect((await contender.attempt(lock)).acquired).toBe(true);
+    expect(contender.mustRead).toBe(false);
+    contender.setWatchHealthy(true);
+    expect(contender.mustRead).toBe(true);
+  });
+});
