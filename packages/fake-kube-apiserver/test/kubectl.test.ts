@@ -158,7 +158,7 @@ metadata:
       });
       const cur = await api.readNamespacedLease({ name: 'watched', namespace: 'default' });
       await api.replaceNamespacedLease({ name: 'watched', namespace: 'default', body: { ...cur, spec: { holderIdentity: 'second' } } });
-      await waitForLine(/^watched\s+second\s+/m);
+      await waitForLine(/\bwatched\s+second\b/);
     } finally {
       child.kill('SIGTERM');
       await exited;
