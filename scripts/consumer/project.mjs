@@ -12,6 +12,8 @@ export function run(command, args, { cwd, env, timeoutMs = 120_000, input } = {}
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
+    // A command that exits without reading its input must not crash this script (EPIPE).
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
