@@ -91,15 +91,11 @@ export class LeaderElector {
     return holder === undefined || holder === '' ? null : holder;
   }
 
-  /**
-   * Readiness: unhealthy while acquisition attempts keep failing with a permanent error
-   * (wrong credentials, a missing permission or database, a foreign record) — the
-   * configuration needs a fix; healthy again after any other outcome.
-   */
+  /** Readiness: unhealthy while attempts keep failing with a permanent error (see `giveUpAfter`). */
   checkReady(): HealthStatus {
     const failing = this.failures.ongoing;
-    if (failing === undefined) return { healthy: true };
-    return { healthy: false, reason: `failing with a permanent error: ${failing instanceof Error ? failing.message : String(failing)}` };
+    const reason = failing instanceof Error ? failing.message : String(failing);
+    return failing === undefined ? { healthy: true } : { healthy: false, reason: `failing with a permanent error: ${reason}` };
   }
 
   /**
