@@ -4,7 +4,7 @@ import { now, sleep } from '../lib/clock.ts';
 import { summarize } from '../lib/stats.ts';
 import type { Summary } from '../lib/stats.ts';
 import type { BenchContext } from './common.ts';
-import type { Contender } from './peers.ts';
+import type { Contender } from './peer-contender.ts';
 
 const require = createRequire(import.meta.url);
 

@@ -8,24 +8,10 @@ import { round, summarize } from '../lib/stats.ts';
 import type { Summary } from '../lib/stats.ts';
 import { DEFAULTS } from './common.ts';
 import { etcdPeers, rttEtcd } from './peers-etcd.ts';
+import type { Contender } from './peer-contender.ts';
 import type { BenchContext } from './common.ts';
 
 const require = createRequire(import.meta.url);
-
-/** A named lock implementation under test: acquire returns a release function. */
-export interface Contender {
-  name: string;
-  /** How the implementation was configured, for the record. */
-  settings: string;
-  /** One worker's view: its own connection(s). */
-  worker(index: number): Promise<Worker>;
-  close(): Promise<void>;
-}
-
-export interface Worker {
-  acquire(resource: string): Promise<() => Promise<void>>;
-  close(): Promise<void>;
-}
 
 export interface PeerFigures {
   name: string;

@@ -12,7 +12,10 @@ import {
   loadConfig,
   type LoadedConfig,
 } from '@baton/runtime';
+import type { CliIo } from './io.ts';
 import { createLogger } from './logger.ts';
+
+export type { CliIo } from './io.ts';
 
 /** `baton`'s exit codes. A command's own code passes through `baton run` unchanged. */
 export const EXIT = {
@@ -34,16 +37,6 @@ export const EXIT = {
   /** `baton run`: the command was not found. */
   COMMAND_NOT_FOUND: 127,
 } as const;
-
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  env: Record<string, string | undefined>;
-  /** Whether stdout is a terminal (the demo then updates its table in place). */
-  stdoutIsTTY?: boolean;
-  /** Aborted when baton receives SIGTERM or SIGINT. */
-  signal: AbortSignal;
-}
 
 /** A usage error: printed with a hint, exit code 2. */
 class UsageError extends BatonError {

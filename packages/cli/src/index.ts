@@ -8,4 +8,4 @@ export type { LoggerOptions, LogFormat } from './logger.ts';
 export { runCommand, exitCodeOf } from './child.ts';
 export type { CommandResult, RunCommandOptions } from './child.ts';
 export { main, EXIT } from './cli.ts';
-export type { CliIo } from './cli.ts';
+export type { CliIo } from './io.ts';

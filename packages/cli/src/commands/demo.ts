@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BatonError, JITTER_FACTOR, sameRecord, silentLogger, type LockSnapshot } from '@baton/core';
 import { stringify } from 'yaml';
-import type { CliIo } from '../cli.ts';
+import type { CliIo } from '../io.ts';
 import { loadConfig, openLock, type BatonConfig, type OpenedLock } from '@baton/runtime';
 import { Candidate, type CandidateEvent } from '../demo/candidate.ts';
 import { DEMO_BACKENDS, setUpBackend, type DemoBackend, type DemoBackendName } from '../demo/setup.ts';

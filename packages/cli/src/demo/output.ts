@@ -4,7 +4,7 @@
  */
 import type { LockSnapshot } from '@baton/core';
 import type { BatonConfig } from '@baton/runtime';
-import type { CliIo } from '../cli.ts';
+import type { CliIo } from '../io.ts';
 import { clockTime, formatAge, holderOf, TextTable } from '../record-table.ts';
 import type { Candidate, CandidateEvent } from './candidate.ts';
 
