@@ -209,8 +209,7 @@ export class LeaderElector {
     const gaveUp = this.failures.failed(error);
     if (gaveUp === undefined) return;
     this.gaveUpWith = gaveUp;
-    this.log('error', 'giving up: permanent errors for longer than giveUpAfter', { error: gaveUp.message });
-    this.reportError(gaveUp, 'gave up');
+    this.reportError(gaveUp, 'giving up: permanent errors for longer than giveUpAfter');
     void this.shutdown();
   }
 
