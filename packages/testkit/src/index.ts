@@ -13,3 +13,4 @@ export type { PostgresClusterOptions } from './postgres-cluster.ts';
 export { freePort } from './ports.ts';
 export { EtcdCluster, EtcdMember } from './etcd-server.ts';
 export type { MemberTls, RaftTimings } from './etcd-server.ts';
+export { uniqueName, waitFor, within } from './wait.ts';

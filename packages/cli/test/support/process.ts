@@ -3,18 +3,16 @@
  * say what did not happen (no guessed sleeps).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { within } from '@baton/testkit';
+
+export { uniqueName, waitFor, within } from '@baton/testkit';
 
 export const BATON_BIN = fileURLToPath(new URL('../../bin/baton.ts', import.meta.url));
 
 /** The short timing profile every end-to-end test uses. */
 export const FAST = ['--lease-duration', '1s', '--renew-deadline', '700ms', '--retry-period', '150ms'] as const;
-
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${randomBytes(4).toString('hex')}`;
-}
 
 export interface LogLine {
   msg: string;
@@ -121,25 +119,6 @@ function collect(stream: NodeJS.ReadableStream, into: string[], onLine: () => vo
     if (buffer) into.push(buffer);
     onLine();
   });
-}
-
-/** `promise`, or a rejection naming `what` after `timeoutMs`. */
-export function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Resolves once `predicate()` holds, checking every `intervalMs`; rejects after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string, intervalMs = 10): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (await predicate()) return;
-    if (performance.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
 }
 
 /** Whether a process exists (and is not a zombie). */
