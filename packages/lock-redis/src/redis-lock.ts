@@ -115,18 +115,7 @@ export class RedisLock implements ResourceLock {
     }
     const version = newVersion();
     const { keys } = this;
-    const args = [
-      version,
-      checked.holderIdentity,
-      String(checked.leaseDurationMs),
-      String(checked.acquireTime),
-      String(checked.renewTime),
-      String(checked.leaderTransitions),
-      String(checked.fencingToken),
-      this.expiryMs(checked),
-      keys.channel,
-      jsonString(checked.holderIdentity),
-    ];
+    const args = this.recordArgs(checked, version);
     return this.session.exec(this.description, 'acquireIfFree', options?.signal, (client) =>
       runScript(client, 'batonLockAcquire', keys.record, keys.fence, args, (reply) => this.acquired(reply, checked, version)),
       keys.channel,
@@ -153,6 +142,22 @@ export class RedisLock implements ResourceLock {
     if (this.ownsSession) await this.session.close();
   }
 
+  /** The record as both scripts take it (ARGV after `expected`): the new version, its fields, the key expiry, the channel. */
+  private recordArgs(checked: LeaderElectionRecord, version: string): string[] {
+    return [
+      version,
+      checked.holderIdentity,
+      String(checked.leaseDurationMs),
+      String(checked.acquireTime),
+      String(checked.renewTime),
+      String(checked.leaderTransitions),
+      String(checked.fencingToken),
+      this.expiryMs(checked),
+      this.keys.channel,
+      jsonString(checked.holderIdentity),
+    ];
+  }
+
   /** One call of `write.lua`: a create (`expected` empty) or a compare-and-swap on `expected`. */
   private write(record: LeaderElectionRecord, expected: string, what: string, options: LockCallOptions | undefined): Promise<LockSnapshot> {
     let checked: LeaderElectionRecord;
@@ -163,19 +168,7 @@ export class RedisLock implements ResourceLock {
     }
     const version = newVersion();
     const { keys } = this;
-    const args = [
-      expected,
-      version,
-      checked.holderIdentity,
-      String(checked.leaseDurationMs),
-      String(checked.acquireTime),
-      String(checked.renewTime),
-      String(checked.leaderTransitions),
-      String(checked.fencingToken),
-      this.expiryMs(checked),
-      keys.channel,
-      jsonString(checked.holderIdentity),
-    ];
+    const args = [expected, ...this.recordArgs(checked, version)];
     return this.session.exec(this.description, what, options?.signal, (client) =>
       runScript(client, 'batonLockWrite', keys.record, keys.fence, args, (reply) =>
         this.written(reply, checked, version, expected === '' ? undefined : expected),
