@@ -1,0 +1,121 @@
+import { connect as plainConnect } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { BackendUnavailableError } from '@baton/core';
+
+/** How long a probe that tells TLS from plain text may take. */
+const PROBE_TIMEOUT_MS = 1_000;
+
+/** Node's codes of a certificate chain that does not verify. */
+const UNTRUSTED_CHAIN = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'INVALID_PURPOSE',
+]);
+
+/**
+ * A TLS failure of a Redis connection said in one line, as a typed error: permanent when
+ * retrying cannot help (the certificate does not verify, the server refuses ours, it speaks
+ * plain text), transient otherwise. The original error is the `cause`.
+ */
+export function tlsFailure(error: Error, where: string): BackendUnavailableError | undefined {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  const permanent = (message: string): BackendUnavailableError => new BackendUnavailableError(`${where}: ${message}`, { cause: error, permanent: true });
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return permanent(`TLS: the server's certificate does not name the host: ${error.message} (set tls.serverName to a name it has)`);
+  }
+  if (UNTRUSTED_CHAIN.has(code)) {
+    return permanent(`TLS: the server's certificate failed verification: ${error.message} (${code}; is tls.ca the CA that signed it?)`);
+  }
+  if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|HTTP_REQUEST/.test(code) || /wrong version number|packet length too long/.test(error.message)) {
+    return permanent('TLS: the server answered the TLS handshake with something that is not TLS: it is probably a plain-text Redis (use redis://)');
+  }
+  if (/CERTIFICATE_REQUIRED/.test(code)) {
+    return permanent('TLS: the server requires a client certificate (set tls.cert and tls.key)');
+  }
+  if (/ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|CERTIFICATE_EXPIRED|ACCESS_DENIED|DECRYPT_ERROR)/.test(code)) {
+    return permanent(`TLS: the server refused our client certificate: ${error.message}`);
+  }
+  return undefined;
+}
+
+/** The handshake got no answer in time: whether the server answers a plain-text PING says why. */
+export async function unansweredHandshake(host: string, port: number, where: string, waitedMs: number): Promise<BackendUnavailableError> {
+  if (await answersPlainPing(host, port)) {
+    return new BackendUnavailableError(
+      `${where}: TLS: the server did not answer the TLS handshake within ${waitedMs} ms but answers plain text: it is a plain-text Redis (use redis://)`,
+      { permanent: true },
+    );
+  }
+  return new BackendUnavailableError(`${where}: TLS: the server did not answer the TLS handshake within ${waitedMs} ms`);
+}
+
+/** A plain-text connection was closed before any answer: whether the port completes a TLS handshake says why. */
+export async function closedUnanswered(host: string, port: number, where: string): Promise<BackendUnavailableError | undefined> {
+  if (!(await speaksTls(host, port))) return undefined;
+  return new BackendUnavailableError(`${where}: the server closed the plain-text connection without an answer and speaks TLS on this port (use rediss://, or a tls block)`, {
+    permanent: true,
+  });
+}
+
+function answersPlainPing(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = plainConnect({ host, port }, () => socket.write('PING\r\n'));
+    const done = (answer: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => done(false), PROBE_TIMEOUT_MS);
+    // `+PONG`, or an error reply (`-NOAUTH …`): RESP either way.
+    socket.once('data', (chunk) => done(chunk[0] === 0x2b || chunk[0] === 0x2d));
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
+}
+
+function speaksTls(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    // Only the protocol is in question here, not who the server is: nothing is sent over this connection.
+    const socket = tlsConnect({ host, port, rejectUnauthorized: false });
+    const done = (answer: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => done(false), PROBE_TIMEOUT_MS);
+    socket.once('secureConnect', () => done(true));
+    // A TLS alert (a client certificate required, …) is an answer in TLS too.
+    socket.once('error', (error: NodeJS.ErrnoException) => done(/^ERR_SSL_.*ALERT/.test(error.code ?? '')));
+  });
+}
+
+/**
+ * A TLS connection without a client certificate was closed after the handshake before any
+ * answer. TLS 1.3 servers check the certificate after the client's handshake is done, and the
+ * alert saying so is often lost to the reset; in TLS 1.2 the refusal is part of the handshake,
+ * so a 1.2 handshake without a certificate tells.
+ */
+export async function clientCertificateRequired(host: string, port: number, tls: ConnectionOptions, where: string): Promise<BackendUnavailableError | undefined> {
+  const refused = await new Promise<boolean>((resolve) => {
+    const { ca, servername } = tls;
+    const socket = tlsConnect({ host, port, ca, servername, rejectUnauthorized: false, maxVersion: 'TLSv1.2' });
+    const done = (answer: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => done(false), PROBE_TIMEOUT_MS);
+    socket.once('secureConnect', () => done(false));
+    socket.once('error', (error: NodeJS.ErrnoException) => done(/ALERT_(HANDSHAKE_FAILURE|CERTIFICATE_REQUIRED|BAD_CERTIFICATE)/.test(error.code ?? '')));
+  });
+  if (!refused) return undefined;
+  return new BackendUnavailableError(`${where}: TLS: the server requires a client certificate (set tls.cert and tls.key)`, { permanent: true });
+}
