@@ -1,50 +1,31 @@
 import { connect as plainConnect } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { BackendUnavailableError } from '@baton/core';
+import { BackendUnavailableError, tlsFailureKind, type TlsFailureKind } from '@baton/core';
 
 /** How long a probe that tells TLS from plain text may take. */
 const PROBE_TIMEOUT_MS = 1_000;
 
-/** Node's codes of a certificate chain that does not verify. */
-const UNTRUSTED_CHAIN = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'INVALID_PURPOSE',
-]);
-
 /**
- * A TLS failure of a Redis connection said in one line, as a typed error: permanent when
- * retrying cannot help (the certificate does not verify, the server refuses ours, it speaks
- * plain text), transient otherwise. The original error is the `cause`.
+ * A TLS failure of a Redis connection said in one line, as a permanent typed error (the
+ * certificate does not verify, the server refuses ours, it speaks plain text) with the
+ * original as `cause`; undefined when `error` is not a TLS failure.
  */
 export function tlsFailure(error: Error, where: string): BackendUnavailableError | undefined {
-  const code = (error as NodeJS.ErrnoException).code ?? '';
-  const permanent = (message: string): BackendUnavailableError => new BackendUnavailableError(`${where}: ${message}`, { cause: error, permanent: true });
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return permanent(`TLS: the server's certificate does not name the host: ${error.message} (set tls.serverName to a name it has)`);
-  }
-  if (UNTRUSTED_CHAIN.has(code)) {
-    return permanent(`TLS: the server's certificate failed verification: ${error.message} (${code}; is tls.ca the CA that signed it?)`);
-  }
-  if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|HTTP_REQUEST/.test(code) || /wrong version number|packet length too long/.test(error.message)) {
-    return permanent('TLS: the server answered the TLS handshake with something that is not TLS: it is probably a plain-text Redis (use redis://)');
-  }
-  if (/CERTIFICATE_REQUIRED/.test(code)) {
-    return permanent('TLS: the server requires a client certificate (set tls.cert and tls.key)');
-  }
-  if (/ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|CERTIFICATE_EXPIRED|ACCESS_DENIED|DECRYPT_ERROR)/.test(code)) {
-    return permanent(`TLS: the server refused our client certificate: ${error.message}`);
-  }
-  return undefined;
+  const kind = tlsFailureKind(error);
+  if (kind === undefined) return undefined;
+  return new BackendUnavailableError(`${where}: TLS: ${SAID[kind](error)}`, { cause: error, permanent: true });
 }
+
+const CLIENT_CERTIFICATE_REQUIRED = 'the server requires a client certificate (set tls.cert and tls.key)';
+
+/** Each kind of TLS failure in the words of a Redis configuration. */
+const SAID: Readonly<Record<TlsFailureKind, (error: Error) => string>> = {
+  name: (error) => `the server's certificate does not name the host: ${error.message} (set tls.serverName to a name it has)`,
+  untrusted: (error) => `the server's certificate failed verification: ${error.message} (${(error as NodeJS.ErrnoException).code}; is tls.ca the CA that signed it?)`,
+  plaintext: () => 'the server answered the TLS handshake with something that is not TLS: it is probably a plain-text Redis (use redis://)',
+  'client-certificate-required': () => CLIENT_CERTIFICATE_REQUIRED,
+  'client-certificate-refused': (error) => `the server refused our client certificate: ${error.message}`,
+};
 
 /** The handshake got no answer in time: whether the server answers a plain-text PING says why. */
 export async function unansweredHandshake(host: string, port: number, where: string, waitedMs: number): Promise<BackendUnavailableError> {
@@ -117,5 +98,5 @@ export async function clientCertificateRequired(host: string, port: number, tls:
     socket.once('error', (error: NodeJS.ErrnoException) => done(/ALERT_(HANDSHAKE_FAILURE|CERTIFICATE_REQUIRED|BAD_CERTIFICATE)/.test(error.code ?? '')));
   });
   if (!refused) return undefined;
-  return new BackendUnavailableError(`${where}: TLS: the server requires a client certificate (set tls.cert and tls.key)`, { permanent: true });
+  return new BackendUnavailableError(`${where}: TLS: ${CLIENT_CERTIFICATE_REQUIRED}`, { permanent: true });
 }
