@@ -4,7 +4,7 @@ import type { BackendUnavailableError } from '@baton/core';
 import { AbstractConnector } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import { DEFAULTS } from './defaults.ts';
-import { clientCertificateRequired, closedUnanswered, tlsFailure, unansweredHandshake } from './tls-diagnosis.ts';
+import { answersPlainPing, clientCertificateRequired, closedUnanswered, plainTextRedis, tlsFailure } from './tls-diagnosis.ts';
 import { redisOptionsFromUrl } from './url.ts';
 
 /** ioredis' message for a connection closed on purpose (it ignores errors carrying it while disconnecting). */
@@ -16,8 +16,8 @@ const CONNECTION_CLOSED = 'Connection is closed.';
  * only ever times out, and a plain URL aimed at a TLS-only one only sees the connection
  * close. This one opens the same sockets (plain, or TLS with the `tls` options) and says why:
  * - TLS: the connection is handed to ioredis once the handshake is done; a handshake that
- *   fails or gets no answer becomes one line (`tls-diagnosis.ts`) — a certificate that does
- *   not verify, a server that speaks plain text (it answers a plain PING);
+ *   fails becomes one line (`tls-diagnosis.ts`) — a certificate that does not verify, a
+ *   server that speaks plain text (it answers a plain PING while the handshake waits);
  * - plain: a connection the server closes before answering anything is followed by a TLS
  *   probe; when the port speaks TLS, that connection's failures say so from then on.
  */
@@ -27,6 +27,8 @@ export class DiagnosingConnector extends AbstractConnector {
   /** What the last probe after an unanswered close found: the port speaks TLS, the server requires a client certificate. */
   private diagnosis: BackendUnavailableError | undefined;
   private probing = false;
+  /** The last TLS attempt found a plain-text Redis: the next ones ask it again at once, not after a wait. */
+  private plainText = false;
 
   constructor(options: unknown) {
     // ioredis passes its resolved options.
@@ -68,23 +70,31 @@ export class DiagnosingConnector extends AbstractConnector {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(pingTimer);
       socket.destroy();
       reject(error);
     };
     let timer = setTimeout(() => fail(timedOut(connectTimeoutMs)), connectTimeoutMs);
+    let pingTimer: NodeJS.Timeout | undefined;
     socket.once('connect', () => {
       clearTimeout(timer);
-      timer = setTimeout(() => {
-        const { host = 'localhost', port = 6379 } = this.options;
-        if (this.options.path) fail(new Error(`${this.where}: the server did not answer the TLS handshake within ${handshakeMs} ms`));
-        else unansweredHandshake(host, port, this.where, handshakeMs).then(fail, fail);
-      }, handshakeMs);
+      timer = setTimeout(() => fail(new Error(`${this.where}: TLS: the server did not answer the TLS handshake within ${handshakeMs} ms`)), handshakeMs);
+      const { host = 'localhost', port = 6379, path } = this.options;
+      if (path) return;
+      pingTimer = setTimeout(() => {
+        void answersPlainPing(host, port).then((plain) => {
+          this.plainText = plain;
+          if (plain) fail(plainTextRedis(this.where));
+        });
+      }, this.plainText ? 0 : Math.min(DEFAULTS.tlsProbeAfterMs, handshakeMs));
     });
     const closed = (): void => fail(new Error(CONNECTION_CLOSED));
     socket.once('secureConnect', () => {
       if (settled) return;
       settled = true;
+      this.plainText = false;
       clearTimeout(timer);
+      clearTimeout(pingTimer);
       socket.off('error', fail);
       socket.off('close', closed);
       resolve(socket);

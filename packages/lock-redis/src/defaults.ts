@@ -11,10 +11,12 @@ export const DEFAULTS = {
   maxReconnectDelayMs: 1_000,
   /** How long opening a connection may take. */
   connectTimeoutMs: 5_000,
-  /**
-   * How long a TLS handshake may take once the TCP connection is up. Below the call timeout
-   * (`operationTimeout`, 5 s), so that the first call already hears why: a server that stays
-   * silent is asked a plain-text PING, and one that answers it is a plain-text Redis.
-   */
+  /** How long a TLS handshake may take once the TCP connection is up (at most `connectTimeout`). */
   tlsHandshakeTimeoutMs: 3_000,
+  /**
+   * A TLS handshake without an answer after this long has the port asked a plain-text PING
+   * (a plain-text Redis waits silently for the end of a line that a TLS hello never sends); one
+   * that answers it fails the connection at once, and the next attempts ask right away.
+   */
+  tlsProbeAfterMs: 500,
 } as const;

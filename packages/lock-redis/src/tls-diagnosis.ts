@@ -27,15 +27,11 @@ const SAID: Readonly<Record<TlsFailureKind, (error: Error) => string>> = {
   'client-certificate-refused': (error) => `the server refused our client certificate: ${error.message}`,
 };
 
-/** The handshake got no answer in time: whether the server answers a plain-text PING says why. */
-export async function unansweredHandshake(host: string, port: number, where: string, waitedMs: number): Promise<BackendUnavailableError> {
-  if (await answersPlainPing(host, port)) {
-    return new BackendUnavailableError(
-      `${where}: TLS: the server did not answer the TLS handshake within ${waitedMs} ms but answers plain text: it is a plain-text Redis (use redis://)`,
-      { permanent: true },
-    );
-  }
-  return new BackendUnavailableError(`${where}: TLS: the server did not answer the TLS handshake within ${waitedMs} ms`);
+/** The server answered a plain-text PING on the port a TLS handshake got no answer from. */
+export function plainTextRedis(where: string): BackendUnavailableError {
+  return new BackendUnavailableError(`${where}: TLS: the server does not answer the TLS handshake but answers plain text: it is a plain-text Redis (use redis://)`, {
+    permanent: true,
+  });
 }
 
 /** A plain-text connection was closed before any answer: whether the port completes a TLS handshake says why. */
@@ -46,7 +42,8 @@ export async function closedUnanswered(host: string, port: number, where: string
   });
 }
 
-function answersPlainPing(host: string, port: number): Promise<boolean> {
+/** Whether the port answers a plain-text PING in RESP: then it is a plain-text Redis (a TLS port closes instead). */
+export function answersPlainPing(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = plainConnect({ host, port }, () => socket.write('PING\r\n'));
     const done = (answer: boolean): void => {
