@@ -11,7 +11,7 @@ export { RedisServerProcess, rawCommand, waitForPing } from './redis-server.ts';
 export type { RedisServerSpec, RedisServerTls } from './redis-server.ts';
 export { PostgresCluster } from './postgres-cluster.ts';
 export type { PostgresClusterOptions } from './postgres-cluster.ts';
-export { freePort } from './ports.ts';
+export { freePort, listening } from './ports.ts';
 export { EtcdCluster, EtcdMember } from './etcd-server.ts';
 export type { MemberTls, RaftTimings } from './etcd-server.ts';
 export { uniqueName, waitFor, within } from './wait.ts';
