@@ -1,4 +1,4 @@
-import { connect as plainConnect } from 'node:net';
+import { connect as plainConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { BackendUnavailableError, tlsFailureKind, type TlsFailureKind } from '@baton/core';
 
@@ -44,14 +44,8 @@ export async function closedUnanswered(host: string, port: number, where: string
 
 /** Whether the port answers a plain-text PING in RESP: then it is a plain-text Redis (a TLS port closes instead). */
 export function answersPlainPing(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = plainConnect({ host, port }, () => socket.write('PING\r\n'));
-    const done = (answer: boolean): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(answer);
-    };
-    const timer = setTimeout(() => done(false), PROBE_TIMEOUT_MS);
+  const socket = plainConnect({ host, port }, () => socket.write('PING\r\n'));
+  return probe(socket, (done) => {
     // `+PONG`, or an error reply (`-NOAUTH …`): RESP either way.
     socket.once('data', (chunk) => done(chunk[0] === 0x2b || chunk[0] === 0x2d));
     socket.once('error', () => done(false));
@@ -60,18 +54,25 @@ export function answersPlainPing(host: string, port: number): Promise<boolean> {
 }
 
 function speaksTls(host: string, port: number): Promise<boolean> {
+  // Only the protocol is in question here, not who the server is: nothing is sent over this connection.
+  const socket = tlsConnect({ host, port, rejectUnauthorized: false });
+  return probe(socket, (done) => {
+    socket.once('secureConnect', () => done(true));
+    // A TLS alert (a client certificate required, …) is an answer in TLS too.
+    socket.once('error', (error: NodeJS.ErrnoException) => done(/^ERR_SSL_.*ALERT/.test(error.code ?? '')));
+  });
+}
+
+/** What `listen` makes of the socket's events, or false after {@link PROBE_TIMEOUT_MS}; the socket is destroyed either way. */
+function probe(socket: Socket, listen: (done: (answer: boolean) => void) => void): Promise<boolean> {
   return new Promise((resolve) => {
-    // Only the protocol is in question here, not who the server is: nothing is sent over this connection.
-    const socket = tlsConnect({ host, port, rejectUnauthorized: false });
     const done = (answer: boolean): void => {
       clearTimeout(timer);
       socket.destroy();
       resolve(answer);
     };
     const timer = setTimeout(() => done(false), PROBE_TIMEOUT_MS);
-    socket.once('secureConnect', () => done(true));
-    // A TLS alert (a client certificate required, …) is an answer in TLS too.
-    socket.once('error', (error: NodeJS.ErrnoException) => done(/^ERR_SSL_.*ALERT/.test(error.code ?? '')));
+    listen(done);
   });
 }
 
@@ -82,15 +83,9 @@ function speaksTls(host: string, port: number): Promise<boolean> {
  * so a 1.2 handshake without a certificate tells.
  */
 export async function clientCertificateRequired(host: string, port: number, tls: ConnectionOptions, where: string): Promise<BackendUnavailableError | undefined> {
-  const refused = await new Promise<boolean>((resolve) => {
-    const { ca, servername } = tls;
-    const socket = tlsConnect({ host, port, ca, servername, rejectUnauthorized: false, maxVersion: 'TLSv1.2' });
-    const done = (answer: boolean): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(answer);
-    };
-    const timer = setTimeout(() => done(false), PROBE_TIMEOUT_MS);
+  const { ca, servername } = tls;
+  const socket = tlsConnect({ host, port, ca, servername, rejectUnauthorized: false, maxVersion: 'TLSv1.2' });
+  const refused = await probe(socket, (done) => {
     socket.once('secureConnect', () => done(false));
     socket.once('error', (error: NodeJS.ErrnoException) => done(/ALERT_(HANDSHAKE_FAILURE|CERTIFICATE_REQUIRED|BAD_CERTIFICATE)/.test(error.code ?? '')));
   });
