@@ -58,7 +58,7 @@ describe('baton run: TLS failures are permanent — exit code 4 and one line', (
     ['PostgreSQL: the CA did not sign the server certificate', () => ['--backend', 'postgres', '--url', tlsPostgres.url, '--postgres-sslmode', 'verify-full', '--tls-ca', certs.otherCaFile, ...client()], /TLS: the server's certificate failed verification/],
     ['PostgreSQL: a client certificate is required', () => ['--backend', 'postgres', '--url', tlsPostgres.url, '--postgres-sslmode', 'verify-full', '--tls-ca', certs.caFile], /connection requires a valid client certificate/],
     ['PostgreSQL: plain text where only TLS is accepted', () => ['--backend', 'postgres', '--url', tlsPostgres.url], /the server accepts this connection only over TLS .*set sslmode/],
-    ['PostgreSQL: sslmode=require to a server without TLS', () => ['--backend', 'postgres', '--url', 'postgres://postgres@127.0.0.1:5432/test?sslmode=require'], /does not offer TLS \(ssl = off\), but sslmode asks for it/],
+    ['PostgreSQL: sslmode=require to a server without TLS', () => ['--backend', 'postgres', '--url', 'postgres://postgres@127.0.0.1:5432/test?sslmode=require'], /does not offer TLS \(The server does not support SSL connections\), but sslmode asks for it/],
   ];
   it.each(rows)('%s', async (_, flags, line) => {
     const p = run(flags());

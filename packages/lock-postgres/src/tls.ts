@@ -115,7 +115,7 @@ export function postgresTlsFailure(error: unknown, lock: string): BatonError | u
   const kind = tlsFailureKind(error);
   if (kind !== undefined) return new BackendUnavailableError(`${lock}: TLS: ${SAID[kind](error as Error)}`, { cause: error, permanent: true });
   if (/server does not support SSL connections/.test(message)) {
-    return new BackendSetupError(`${lock}: the PostgreSQL server does not offer TLS (ssl = off), but sslmode asks for it: turn ssl on in the server, or use sslmode=disable`, { cause: error });
+    return new BackendSetupError(`${lock}: the PostgreSQL server does not offer TLS (${message}), but sslmode asks for it: turn ssl on in the server, or use sslmode=disable`, { cause: error });
   }
   if (/no pg_hba\.conf entry for .*no encryption/.test(message)) {
     return new BackendSetupError(`${lock}: the server accepts this connection only over TLS (${message}): set sslmode (require or stronger)`, { cause: error });
