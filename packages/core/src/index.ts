@@ -69,6 +69,8 @@ export {
 } from './errors.ts';
 export type { BatonErrorOptions } from './errors.ts';
 export { parseDuration } from './duration.ts';
+export { tlsFailureKind } from './tls-failure.ts';
+export type { TlsFailureKind } from './tls-failure.ts';
 export type { Duration } from './duration.ts';
 export { systemClock, FakeClock } from './clock.ts';
 export type { Clock, TimerHandle } from './clock.ts';

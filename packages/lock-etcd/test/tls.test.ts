@@ -3,9 +3,8 @@ import { BackendUnavailableError } from '@baton/core';
 import type { LeaderElectionRecord } from '@baton/core';
 import { EtcdLock } from '../src/index.ts';
 import type { EtcdConnectionOptions } from '../src/index.ts';
-import { makeCertificates } from './support/certs.ts';
-import type { TestCertificates } from './support/certs.ts';
-import { EtcdCluster } from '@baton/testkit';
+import { EtcdCluster, makeCertificates } from '@baton/testkit';
+import type { TestCertificates } from '@baton/testkit';
 
 // TLS on a real etcd whose client port serves a certificate from a throwaway CA and requires
 // client certificates: the connection options' `tls` reaches gRPC as given.

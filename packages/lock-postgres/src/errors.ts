@@ -1,4 +1,5 @@
 import { AuthenticationError, BackendSetupError, BackendUnavailableError, BatonError, InvalidRecordError, PermissionDeniedError } from '@baton/core';
+import { postgresTlsFailure } from './tls.ts';
 
 /**
  * SQLSTATEs that mean the table no longer has the shape baton created (dropped, altered,
@@ -37,6 +38,7 @@ function sqlState(error: unknown): string | undefined {
  * Turns whatever `pg` threw into baton's typed errors; the permanent ones (which waiting does
  * not fix, so `baton run` gives up on them) first:
  * - errors baton threw on purpose pass through;
+ * - TLS failures (tls.ts) → permanent errors saying what to change;
  * - rejected credentials → `AuthenticationError` (permanent);
  * - missing privileges → `PermissionDeniedError` (permanent);
  * - a database that does not exist → `BackendSetupError` (permanent);
@@ -46,6 +48,8 @@ function sqlState(error: unknown): string | undefined {
  */
 export function toLockError(error: unknown, lock: string): Error {
   if (error instanceof BatonError) return error;
+  const tls = postgresTlsFailure(error, lock);
+  if (tls) return tls;
   const message = error instanceof Error ? error.message : String(error);
   const code = sqlState(error);
   if (code !== undefined && AUTHENTICATION.has(code)) {

@@ -39,4 +39,6 @@ export { PostgresLock } from './postgres-lock.ts';
 export type { PostgresLockFactoryOptions, PostgresLockOptions } from './options.ts';
 export { DEFAULTS as POSTGRES_LOCK_DEFAULTS } from './options.ts';
 export { advisoryLockKey, notifyChannel } from './keys.ts';
+export { postgresSsl, SSL_MODES } from './tls.ts';
+export type { PostgresTlsOptions, SslMode } from './tls.ts';
 export type { TableName } from './keys.ts';

@@ -1,13 +1,14 @@
 import { ConfigError, parseDuration, silentLogger, systemClock } from '@baton/core';
 import type { Clock, Duration, Logger } from '@baton/core';
 import pg from 'pg';
+import { connectionStringTls } from './tls.ts';
 
 /**
  * What a {@link PostgresLockFactory} is built from. Give exactly one of `connectionString`,
  * `poolConfig` or `pool`. Durations are milliseconds or strings like `"12s"`.
  */
 export interface PostgresLockFactoryOptions {
-  /** `postgres://user:password@host:5432/db?sslmode=require`; baton opens (and closes) a pool. */
+  /** `postgres://user:password@host:5432/db?sslmode=verify-full`; baton opens (and closes) a pool. TLS parameters keep libpq's meaning (tls.ts). */
   connectionString?: string;
   /** `pg.Pool` options (host, port, user, `ssl`, `max`, …); baton opens (and closes) a pool. */
   poolConfig?: pg.PoolConfig;
@@ -237,8 +238,8 @@ export function resolveFactoryOptions(options: PostgresLockFactoryOptions): Reso
     pool !== undefined
       ? { ...(pool.options as pg.PoolConfig) }
       : connectionString !== undefined
-        ? { connectionString: explicitSslMode(connectionString) }
-        : { ...poolConfig, ...(typeof poolConfig?.connectionString === 'string' ? { connectionString: explicitSslMode(poolConfig.connectionString) } : {}) };
+        ? connectionStringTls(connectionString)
+        : { ...poolConfig, ...(typeof poolConfig?.connectionString === 'string' ? connectionStringTls(poolConfig.connectionString) : {}) };
   const ownPoolConfig: pg.PoolConfig | undefined =
     pool !== undefined
       ? undefined
@@ -270,29 +271,6 @@ export function resolveFactoryOptions(options: PostgresLockFactoryOptions): Reso
     logger,
     clock,
   };
-}
-
-/** sslmode values `pg` 8 checks like `verify-full`, with a deprecation warning on stderr. */
-const VERIFY_FULL_ALIASES = new Set(['prefer', 'require', 'verify-ca']);
-
-/**
- * Spells out what `pg` 8 does with `sslmode=prefer|require|verify-ca` — verify the server's
- * certificate and host name, as `verify-full` — so that it does not print its security warning
- * for every process (the warning announces that pg 9 will weaken these modes to libpq's
- * meaning). Nothing changes in what is checked. A string with `uselibpqcompat=true` asks for
- * libpq's meaning and is left alone, as is anything that is not a URL.
- */
-export function explicitSslMode(connectionString: string): string {
-  let url: URL;
-  try {
-    url = new URL(connectionString);
-  } catch {
-    return connectionString;
-  }
-  const mode = url.searchParams.get('sslmode');
-  if (mode === null || !VERIFY_FULL_ALIASES.has(mode) || url.searchParams.get('uselibpqcompat') === 'true') return connectionString;
-  url.searchParams.set('sslmode', 'verify-full');
-  return url.toString();
 }
 
 function isPoolLike(value: unknown): value is pg.Pool {

@@ -1,5 +1,7 @@
 import { ConfigError } from '@baton/core';
 import type { RedisConnectionOptions } from './options.ts';
+import { redisTlsOptions, type RedisTlsConfig } from './tls.ts';
+import { redisOptionsFromUrl } from './url.ts';
 
 /** A Redis connection as a configuration file describes it (baton's `redis:` section). */
 export interface RedisConnectionConfig {
@@ -9,6 +11,8 @@ export interface RedisConnectionConfig {
   sentinel?: unknown;
   /** Redis Cluster startup nodes, `["host:port", …]`. */
   cluster?: unknown;
+  /** TLS settings ({@link RedisTlsConfig}, PEM text). Turns TLS on, as `rediss://` does; verification stays on unless `insecureSkipVerify`. */
+  tls?: unknown;
 }
 
 /**
@@ -20,12 +24,13 @@ export function redisConnectionFromConfig(config: RedisConnectionConfig): RedisC
   const { url = 'redis://127.0.0.1:6379', sentinel, cluster } = config;
   if (typeof url !== 'string') throw new ConfigError('url', 'must be a redis:// URL');
   if (sentinel !== undefined && cluster !== undefined) throw new ConfigError('cluster', 'give either sentinel or cluster, not both');
-  if (sentinel === undefined && cluster === undefined) return url;
-  const parsed = new URL(url);
+  const fromUrl = redisOptionsFromUrl(url);
+  const tls = config.tls === undefined ? fromUrl.tls : redisTlsOptions(config.tls as RedisTlsConfig);
+  if (sentinel === undefined && cluster === undefined) return config.tls === undefined ? url : { ...fromUrl, tls };
   const credentials = {
-    ...(parsed.username && { username: decodeURIComponent(parsed.username) }),
-    ...(parsed.password && { password: decodeURIComponent(parsed.password) }),
-    ...(parsed.protocol === 'rediss:' && { tls: {} }),
+    ...(fromUrl.username !== undefined && { username: fromUrl.username }),
+    ...(fromUrl.password !== undefined && { password: fromUrl.password }),
+    ...(tls !== undefined && { tls }),
   };
   if (cluster !== undefined) {
     if (!Array.isArray(cluster) || cluster.length === 0) throw new ConfigError('cluster', 'must list startup nodes as "host:port"');
@@ -35,7 +40,7 @@ export function redisConnectionFromConfig(config: RedisConnectionConfig): RedisC
   if (typeof name !== 'string' || name === '') throw new ConfigError('sentinel.name', 'must name the master group');
   if (!Array.isArray(nodes) || nodes.length === 0) throw new ConfigError('sentinel.nodes', 'must list Sentinels as "host:port"');
   if (password !== undefined && typeof password !== 'string') throw new ConfigError('sentinel.password', 'must be a string');
-  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : undefined;
+  const db = fromUrl.db;
   return {
     name,
     sentinels: nodes.map((node, i) => hostPort(node, `sentinel.nodes[${i}]`)),

@@ -41,3 +41,5 @@ export type { LockKeys } from './keys.ts';
 export { lockKeys } from './keys.ts';
 export { redisConnectionFromConfig } from './connection-config.ts';
 export type { RedisConnectionConfig } from './connection-config.ts';
+export { redisTlsOptions } from './tls.ts';
+export type { RedisTlsConfig } from './tls.ts';

@@ -1,6 +1,10 @@
 import { ConfigError, parseDuration, silentLogger, systemClock } from '@baton/core';
 import type { Clock, Duration, Logger } from '@baton/core';
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { withDiagnosingConnector } from './connector.ts';
+import { DEFAULTS } from './defaults.ts';
+
+export { DEFAULTS } from './defaults.ts';
 
 /** A client the caller already has: a single server or Sentinel `Redis`, or a `Cluster`. */
 export type RedisClient = Redis | Cluster;
@@ -83,19 +87,6 @@ export interface ResolvedFactoryOptions {
   clock: Clock;
 }
 
-export const DEFAULTS = {
-  keyPrefix: 'baton:',
-  expiryFactor: 10,
-  operationTimeoutMs: 5_000,
-  socketTimeoutMs: 5_000,
-  watchKeepAliveMs: 30_000,
-  connectionName: 'baton',
-  /** Reconnect backoff of connections baton opens: 50 ms doubling up to this cap. */
-  firstReconnectDelayMs: 50,
-  maxReconnectDelayMs: 1_000,
-  /** How long opening a connection may take. */
-  connectTimeoutMs: 5_000,
-} as const;
 
 /** True when `connection` names a Redis Cluster. */
 export function isClusterConnection(connection: RedisConnectionOptions): connection is RedisClusterConnection {
@@ -159,7 +150,7 @@ export function resolveFactoryOptions(options: RedisLockFactoryOptions): Resolve
     throw new ConfigError('clock', 'must be a Clock (now, wallNow, setTimeout, clearTimeout)');
   }
 
-  return { client, connection, keyPrefix, expiryFactor, operationTimeoutMs, socketTimeoutMs, watchKeepAliveMs, connectionName, logger, clock };
+  return { client, connection: connection === undefined ? undefined : withDiagnosingConnector(connection), keyPrefix, expiryFactor, operationTimeoutMs, socketTimeoutMs, watchKeepAliveMs, connectionName, logger, clock };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { AbortedError, AuthenticationError, BackendSetupError, BackendUnavailableError, PermissionDeniedError } from '@baton/core';
+import { AbortedError, AuthenticationError, BackendSetupError, BackendUnavailableError, isPermanentError, PermissionDeniedError } from '@baton/core';
 import type { WatchHandlers } from '@baton/core';
 import { Cluster } from 'ioredis';
 import type { Redis } from 'ioredis';
@@ -260,6 +260,8 @@ export class RedisSession implements CallOwner {
     if (last && isAuthError(last)) {
       return new PermissionDeniedError(`${where}: Redis refused: ${last.message}`, { cause: last });
     }
+    // The connector's diagnosis of a connection that cannot work as configured (TLS): said as it is.
+    if (last && isPermanentError(last)) return new BackendUnavailableError(`${where}: ${last.message}`, { cause: last, permanent: true });
     const reason = last ? last.message : `connection status is "${this.client.status}"`;
     return new BackendUnavailableError(`${where}: Redis is unreachable (${reason})`, { cause: last });
   }

@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,13 @@ export interface PostgresClusterOptions {
   settings?: Record<string, string>;
   /** Where initdb, pg_ctl and pg_isready are; default the newest `/usr/lib/postgresql/<version>/bin`. */
   binDir?: string;
+  /** Serve TLS (`ssl=on`) with this certificate; `caFile` is the CA client certificates are checked against. */
+  tls?: { certFile: string; keyFile: string; caFile?: string };
+  /**
+   * The lines of `pg_hba.conf`, instead of initdb's trust for everyone — e.g.
+   * `hostssl all all 127.0.0.1/32 trust clientcert=verify-full`.
+   */
+  hba?: readonly string[];
 }
 
 /**
@@ -45,7 +52,8 @@ export class PostgresCluster {
   static async create(options: PostgresClusterOptions = {}): Promise<PostgresCluster> {
     const binDir = options.binDir ?? findBinDir();
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'baton-pg-'));
-    const cluster = new PostgresCluster(await freePort(), dir, binDir, options.settings ?? {}, options.dir === undefined);
+    const settings = { ...(options.tls && tlsSettings(options.tls)), ...options.settings };
+    const cluster = new PostgresCluster(await freePort(), dir, binDir, settings, options.dir === undefined);
     mkdirSync(cluster.dataDir, { recursive: true });
     const owner = postgresUser();
     if (owner) {
@@ -54,6 +62,8 @@ export class PostgresCluster {
     }
     try {
       await cluster.bin('initdb', ['-D', cluster.dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+      if (options.tls) cluster.installTlsFiles(options.tls, owner);
+      if (options.hba) cluster.writeDataFile('pg_hba.conf', `${options.hba.join('\n')}\n`, owner);
       await cluster.start();
     } catch (error) {
       if (cluster.ownDir) rmSync(dir, { recursive: true, force: true });
@@ -129,6 +139,24 @@ export class PostgresCluster {
     return existsSync(file) ? readFileSync(file, 'utf8').slice(-2000) : '(no log)';
   }
 
+  /** Copies the certificate and key into the data directory: the server insists on owning its key, readable by nobody else. */
+  private installTlsFiles(tls: NonNullable<PostgresClusterOptions['tls']>, owner: { uid: number; gid: number } | undefined): void {
+    const files: Array<[string, string]> = [['server.crt', tls.certFile], ['server.key', tls.keyFile]];
+    if (tls.caFile) files.push(['root.crt', tls.caFile]);
+    for (const [name, from] of files) {
+      const to = join(this.dataDir, name);
+      copyFileSync(from, to);
+      chmodSync(to, 0o600);
+      if (owner) chownSync(to, owner.uid, owner.gid);
+    }
+  }
+
+  private writeDataFile(name: string, text: string, owner: { uid: number; gid: number } | undefined): void {
+    const path = join(this.dataDir, name);
+    writeFileSync(path, text, { mode: 0o600 });
+    if (owner) chownSync(path, owner.uid, owner.gid);
+  }
+
   private async bin(name: string, args: string[]): Promise<void> {
     const path = join(this.binDir, name);
     const [file, argv] = postgresUser() ? ['runuser', ['-u', 'postgres', '--', path, ...args]] : [path, args];
@@ -139,6 +167,11 @@ export class PostgresCluster {
       throw new Error(`${name} ${args[0] ?? ''} failed: ${stderr.trim() || String(error)}`, { cause: error });
     }
   }
+}
+
+/** Server settings of `ssl=on` with the files {@link PostgresCluster.installTlsFiles} copies (relative to the data directory). */
+function tlsSettings(tls: NonNullable<PostgresClusterOptions['tls']>): Record<string, string> {
+  return { ssl: 'on', ssl_cert_file: 'server.crt', ssl_key_file: 'server.key', ...(tls.caFile && { ssl_ca_file: 'root.crt' }) };
 }
 
 /** The `postgres` user's ids when this process is root (PostgreSQL will not run as root), else undefined. */

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, sleep } from './ports.ts';
+import { freePort, listening, sleep } from './ports.ts';
 
 /** Sends one inline command over a fresh socket and returns the raw reply (for readiness checks). */
 export function rawCommand(port: number, command: string, timeoutMs = 1000): Promise<string> {
@@ -85,6 +85,34 @@ export interface RedisServerSpec {
    * Default off: nothing is persisted.
    */
   persistent?: boolean;
+  /** TLS only: the port speaks TLS and nothing else (`--port 0 --tls-port`). */
+  tls?: RedisServerTls;
+}
+
+/** A TLS-only server's certificate, and the CA its clients' certificates must chain to. */
+export interface RedisServerTls {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  /** Require client certificates (`--tls-auth-clients yes`). Default false. */
+  authClients?: boolean;
+}
+
+function tlsArgs(port: number, tls: RedisServerTls): string[] {
+  return [
+    '--port', '0', '--tls-port', String(port),
+    '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile,
+    '--tls-auth-clients', tls.authClients ? 'yes' : 'no',
+  ];
+}
+
+/** Resolves once something accepts TCP connections on `port` (a TLS-only server answers no plain PING), or rejects after `timeoutMs`. */
+async function waitForListener(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await listening(port))) {
+    if (performance.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 /**
@@ -128,7 +156,8 @@ export class RedisServerProcess {
   /** Starts the process (again) on the same port and directory. */
   async spawn(): Promise<void> {
     if (this.child) throw new Error('already running');
-    const common = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir];
+    const listen = this.spec.tls ? tlsArgs(this.port, this.spec.tls) : ['--port', String(this.port)];
+    const common = [...listen, '--bind', '127.0.0.1', '--dir', this.dir];
     const persistence = this.spec.persistent ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
     const argv =
       this.spec.sentinelConfig !== undefined
@@ -143,7 +172,7 @@ export class RedisServerProcess {
     child.stderr?.on('data', collect);
     this.exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     try {
-      await waitForPing(this.port);
+      await (this.spec.tls ? waitForListener(this.port) : waitForPing(this.port));
     } catch (error) {
       await this.kill();
       throw new Error(`${String(error)}\n${this.output}`, { cause: error });

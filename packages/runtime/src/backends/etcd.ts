@@ -1,19 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { ConfigError } from '@baton/core';
 import { EtcdLockFactory, type EtcdConnectionOptions } from '@baton/lock-etcd';
+import { readTlsFiles } from '../config/pem.ts';
 import type { LockBackend } from '../registry.ts';
-
-/** Reads a PEM file named in the `etcd.tls` section, relative to the configuration file. */
-function readPem(field: string, path: unknown, baseDir: string): Buffer | undefined {
-  if (path === undefined) return undefined;
-  if (typeof path !== 'string') throw new ConfigError(`tls.${field}`, 'must be a file path');
-  try {
-    return readFileSync(resolve(baseDir, path));
-  } catch (error) {
-    throw new ConfigError(`tls.${field}`, `cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  }
-}
 
 /**
  * The `etcd` backend. Options: `url` (client URLs, comma-separated; `user:password@` for
@@ -27,15 +15,8 @@ export const etcdBackend: LockBackend = {
   open(options, { logger, baseDir }) {
     const { url = 'http://127.0.0.1:2379', tls, keyPrefix, fencePrefix, session, operationTimeout } = options;
     if (typeof url !== 'string') throw new ConfigError('url', 'must be one or more comma-separated http:// or https:// URLs');
-    let connection: EtcdConnectionOptions = url;
-    if (tls !== undefined) {
-      if (typeof tls !== 'object' || tls === null) throw new ConfigError('tls', 'must be an object: { ca, cert, key }');
-      const files = tls as Record<string, unknown>;
-      connection = {
-        hosts: url,
-        tls: { ca: readPem('ca', files.ca, baseDir), cert: readPem('cert', files.cert, baseDir), key: readPem('key', files.key, baseDir) },
-      };
-    }
+    const files = readTlsFiles(tls, baseDir);
+    const connection: EtcdConnectionOptions = files === undefined ? url : { hosts: url, tls: files };
     const factory = new EtcdLockFactory({
       connection,
       keyPrefix: keyPrefix as string | undefined,

@@ -103,20 +103,25 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const specLayers = [envLayer(env, problems), flagLayer(options.flags ?? {}, problems)];
   if (problems.length > 0) throw new ConfigValidationError(problems);
 
-  // `url` lands in the selected backend's section, known only once the rest is merged.
+  // `url` and `tls.*` land in the selected backend's section, known only once the rest is merged.
   const merged: Layer = { values: {}, sources: new Map() };
   for (const layer of layers) mergeLayer(merged, layer);
   for (const layer of specLayers) mergeLayer(merged, layer.layer);
   const backend = typeof merged.values.backend === 'string' ? merged.values.backend : 'lease';
   const sectionOf = { ...BUILTIN_SECTION_OF, ...options.sectionOf };
   const section = sectionOf[backend];
-  for (const { url, source } of specLayers.map((l) => l.url)) {
-    if (url === undefined || source === undefined) continue;
+  for (const { path, value, source } of specLayers.flatMap((l) => l.selected)) {
     if (section === undefined || section === 'memory') {
-      problems.push({ field: 'url', message: `the ${backend} backend takes no URL`, source });
+      problems.push({ field: path.join('.'), message: `the ${backend} backend takes no ${path[0] === 'url' ? 'URL' : 'TLS settings'}`, source });
       continue;
     }
-    mergeLayer(merged, { values: { [section]: { url } }, sources: new Map([[`${section}.url`, source]]) });
+    if (path[0] === 'tls' && section === 'kubernetes') {
+      problems.push({ field: path.join('.'), message: `the ${backend} backend takes its TLS settings from the kubeconfig, or --certificate-authority with --url`, source });
+      continue;
+    }
+    const layer: Layer = { values: {}, sources: new Map() };
+    setPath(layer, [section, ...path], value, source);
+    mergeLayer(merged, layer);
   }
   if (problems.length > 0) throw new ConfigValidationError(problems);
   // The selected backend's section gets its defaults even when absent.
@@ -196,40 +201,42 @@ function fileSource(layer: FileLayer, path: readonly string[], key?: string): Co
   return { kind: 'file', path: layer.path, line, col };
 }
 
-function envLayer(env: Record<string, string | undefined>, problems: ConfigProblem[]): { layer: Layer; url: UrlValue } {
-  const layer: Layer = { values: {}, sources: new Map() };
-  let url: UrlValue = {};
-  for (const spec of CONFIG_OPTIONS) {
-    const raw = env[spec.env];
-    if (raw === undefined || raw === '') continue;
-    const source: ConfigSource = { kind: 'env', name: spec.env };
-    const value = convert(spec, raw, source, problems);
-    if (value === undefined) continue;
-    if (spec.path === 'url') url = { url: value as string, source };
-    else setPath(layer, spec.path, value, source);
-  }
-  return { layer, url };
+/** Values of the environment or the flags: their layer, and those for the selected backend's section (placed once it is known). */
+interface SpecLayer {
+  layer: Layer;
+  selected: Array<{ path: readonly string[]; value: unknown; source: ConfigSource }>;
 }
 
-function flagLayer(flags: Record<string, unknown>, problems: ConfigProblem[]): { layer: Layer; url: UrlValue } {
-  const layer: Layer = { values: {}, sources: new Map() };
-  let url: UrlValue = {};
-  for (const spec of CONFIG_OPTIONS) {
+function envLayer(env: Record<string, string | undefined>, problems: ConfigProblem[]): SpecLayer {
+  return specLayer(problems, (spec) => {
+    const raw = env[spec.env];
+    return raw === undefined || raw === '' ? undefined : { raw, source: { kind: 'env', name: spec.env } };
+  });
+}
+
+function flagLayer(flags: Record<string, unknown>, problems: ConfigProblem[]): SpecLayer {
+  return specLayer(problems, (spec) => {
     const raw = flags[spec.flag];
-    if (raw === undefined) continue;
-    const source: ConfigSource = { kind: 'flag', name: spec.flag };
+    return raw === undefined ? undefined : { raw, source: { kind: 'flag', name: spec.flag } };
+  });
+}
+
+function specLayer(problems: ConfigProblem[], read: (spec: OptionSpec) => { raw: unknown; source: ConfigSource } | undefined): SpecLayer {
+  const result: SpecLayer = { layer: { values: {}, sources: new Map() }, selected: [] };
+  for (const spec of CONFIG_OPTIONS) {
+    const given = read(spec);
+    if (given === undefined) continue;
+    const { raw, source } = given;
     const value = typeof raw === 'string' ? convert(spec, raw, source, problems) : raw;
     if (value === undefined) continue;
-    if (spec.path === 'url') url = { url: value as string, source };
-    else setPath(layer, spec.path, value, source);
+    if ('selected' in spec.path) result.selected.push({ path: spec.path.selected, value, source });
+    else setPath(result.layer, spec.path, value, source);
   }
-  return { layer, url };
+  return result;
 }
 
-type UrlValue = { url?: string; source?: ConfigSource };
-
 function convert(spec: OptionSpec, raw: string, source: ConfigSource, problems: ConfigProblem[]): unknown {
-  const field = spec.path === 'url' ? 'url' : spec.path.join('.');
+  const field = ('selected' in spec.path ? spec.path.selected : spec.path).join('.');
   switch (spec.type) {
     case 'boolean': {
       const value = raw.trim().toLowerCase();
@@ -246,6 +253,8 @@ function convert(spec: OptionSpec, raw: string, source: ConfigSource, problems: 
       return /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : raw;
     case 'string':
       return raw;
+    case 'file':
+      return resolve(raw);
   }
 }
 
@@ -345,7 +354,7 @@ const KNOWN_FIELDS = [
   'gracePeriod', 'giveUpAfter', 'releaseOnCancel', 'watch', 'http', 'log', 'kubernetes', 'redis', 'postgres', 'etcd', 'memory', 'enabled', 'host',
   'port', 'healthTolerance', 'level', 'format', 'kubeconfig', 'context', 'url', 'token', 'insecureSkipTLSVerify', 'keyPrefix',
   'table', 'schema', 'sessionTimeout', 'certificateAuthority', 'tls', 'ca', 'cert', 'key', 'fencePrefix', 'session', 'ttl',
-  'operationTimeout',
+  'operationTimeout', 'serverName', 'insecureSkipVerify', 'sslmode',
 ];
 
 /** The known field closest to a misspelt one, if any is close. */

@@ -41,6 +41,9 @@ const kubernetesSection = z.strictObject({
   podName: nonEmpty.optional(),
 });
 
+/** PEM files (relative to the configuration file): the CA to verify the server with, a client certificate and its key. */
+const tlsFiles = { ca: nonEmpty.optional(), cert: nonEmpty.optional(), key: nonEmpty.optional() };
+
 const redisSection = z.strictObject({
   /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. */
   url: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
@@ -52,6 +55,11 @@ const redisSection = z.strictObject({
     .optional(),
   /** Redis Cluster startup nodes, `host:port` (`url` then gives only credentials). */
   cluster: z.array(nonEmpty).min(1, 'list at least one startup node').optional(),
+  /**
+   * TLS (on with this block, as with `rediss://`): PEM files, the name the server's certificate
+   * must have (default: the URL's host), and an explicit, logged opt-out of verification.
+   */
+  tls: z.strictObject({ ...tlsFiles, serverName: nonEmpty.optional(), insecureSkipVerify: z.boolean().optional() }).optional(),
 });
 
 const postgresSection = z.strictObject({
@@ -63,6 +71,14 @@ const postgresSection = z.strictObject({
   schema: nonEmpty.optional(),
   /** Server-side timeout of a silent leader's session. Default: fitted to the timings. */
   sessionTimeout: duration.optional(),
+  /**
+   * libpq's sslmode: `disable`, `prefer` (TLS without verification, plain text when the server
+   * has no TLS), `require` (TLS without verification; with `tls.ca`, as verify-ca), `verify-ca`
+   * (the chain), `verify-full` (the chain and the host name). Default: the URL's `sslmode`, else no TLS.
+   */
+  sslmode: z.enum(['disable', 'prefer', 'require', 'verify-ca', 'verify-full']).optional(),
+  /** PEM files (relative to the configuration file): the CA (libpq's sslrootcert), a client certificate and key. */
+  tls: z.strictObject(tlsFiles).optional(),
 });
 
 const etcdSection = z.strictObject({
@@ -74,7 +90,7 @@ const etcdSection = z.strictObject({
     })
     .default('http://127.0.0.1:2379'),
   /** PEM files (relative to the configuration file): the CA to verify members with, a client certificate and key. */
-  tls: z.strictObject({ ca: nonEmpty.optional(), cert: nonEmpty.optional(), key: nonEmpty.optional() }).optional(),
+  tls: z.strictObject(tlsFiles).optional(),
   /** Prefix of record keys. Default `baton/lock/`. */
   keyPrefix: nonEmpty.optional(),
   /** Prefix of fencing counter keys. Default `baton/fence/`. */
