@@ -86,6 +86,21 @@ function armDeadline(): void {
     deadlineTimer = setTimeout(armDeadline, Math.ceil(leftMs));
     return;
   }
+  // A renewal may already wait in the IPC pipe: timers run before I/O in a turn of the loop, so
+  // a watchdog that was slow to start (or starved) would otherwise lapse with a newer deadline
+  // unread. One turn later those messages have been read; only then is the lapse real.
+  if (!confirming) {
+    confirming = true;
+    setImmediate(() => {
+      confirming = false;
+      if (msUntil(deadlineNs!) > 0) armDeadline();
+      else lapse();
+    });
+  }
+}
+let confirming = false;
+function lapse(): void {
+  if (stopping) return;
   report({ type: 'lapsed' });
   stop(Math.min(graceMs, initialDeadline!.stopWithinMs));
 }
