@@ -47,7 +47,7 @@ export type {
   WatchHandlers,
 } from './resource-lock.ts';
 export type { ResourceLockFactory } from './resource-lock-factory.ts';
-export type { NativePrimitives, NativeSemaphore, NativeReadWrite, NativeAttempt, NativeWriteAttempt } from './native-primitives.ts';
+export type { NativePrimitives, NativeSemaphore, NativeReadWrite, NativeAttempt, NativeWriteAttempt, NativeTryOptions } from './native-primitives.ts';
 export type { LeaderElectionRecord } from './record.ts';
 export { validateRecord, sameRecord, nextTermRecord, newTermOver } from './record.ts';
 export { Contender } from './contender.ts';

@@ -30,11 +30,27 @@ export type NativeWriteAttempt =
   | (Extract<NativeAttempt, { granted: true }> & { readonly readers: number; readonly retryInMs: number })
   | Extract<NativeAttempt, { granted: false }>;
 
+/** Options of one try at a semaphore's permit. */
+export interface NativeTryOptions extends LockCallOptions {
+  /**
+   * The caller will wait for a release if refused (an `acquire`, not a `tryAcquire`): the
+   * backend may queue it, and then wake waiting processes in turn, one per release, instead
+   * of every watcher at once.
+   */
+  wait?: boolean;
+}
+
 /** A counting semaphore kept natively by the backend. */
 export interface NativeSemaphore {
   /** One try at a permit for `identity`, lasting `leaseDurationMs` unless renewed. */
-  tryAcquire(identity: string, leaseDurationMs: number, options?: LockCallOptions): Promise<NativeAttempt>;
-  /** Push notifications: `onChange` whenever a permit may have come free; `onHealth` as for {@link ResourceLock.watch}. */
+  tryAcquire(identity: string, leaseDurationMs: number, options?: NativeTryOptions): Promise<NativeAttempt>;
+  /**
+   * Push notifications: `onChange` when a permit may have come free for this process's
+   * waiter; `onHealth` as for {@link ResourceLock.watch}. A backend that wakes waiters in
+   * turn keeps a refused waiter queued for at least twice `leaseDurationMs` after its last
+   * try, and a waiter tries again within a lease duration in any case (so one that missed its
+   * turn is late, never stuck).
+   */
   watch(handlers: WatchHandlers): () => void;
 }
 

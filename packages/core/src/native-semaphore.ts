@@ -40,7 +40,7 @@ export class NativeSemaphorePermits {
   async tryAcquire(): Promise<LockHandle | undefined> {
     if (this.queue.length > 0) return undefined;
     const started = this.context.clock.now();
-    const attempt = await this.attempt(undefined);
+    const attempt = await this.attempt(undefined, false);
     return attempt.granted ? this.grant(attempt, started) : undefined;
   }
 
@@ -48,9 +48,9 @@ export class NativeSemaphorePermits {
     this.waiting.close();
   }
 
-  private attempt(signal: AbortSignal | undefined): Promise<NativeAttempt> {
+  private attempt(signal: AbortSignal | undefined, wait: boolean): Promise<NativeAttempt> {
     const identity = `${this.context.identity}/${++this.sequence}`;
-    return this.waiting.call((s) => this.store.tryAcquire(identity, this.context.leaseDurationMs, { signal: s }), signal);
+    return this.waiting.call((s) => this.store.tryAcquire(identity, this.context.leaseDurationMs, { signal: s, wait }), signal);
   }
 
   private async contend(signal: AbortSignal | undefined): Promise<LockHandle> {
@@ -62,7 +62,7 @@ export class NativeSemaphorePermits {
       let waitMs: number;
       try {
         const started = clock.now();
-        const attempt = await this.attempt(signal);
+        const attempt = await this.attempt(signal, true);
         if (attempt.granted) return this.grant(attempt, started);
         // Watching starts with the first refusal (an uncontended acquire costs one call); the
         // watch coming up wakes this waiter, which then looks again.

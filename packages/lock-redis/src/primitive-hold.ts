@@ -1,5 +1,6 @@
 import { BackendUnavailableError, LockConflictError, LockNotFoundError } from '@baton/core';
 import type { LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock } from '@baton/core';
+import type { RedisClient } from './options.ts';
 import type { PrimitiveScript } from './primitive-scripts.ts';
 import { runPrimitiveScript } from './primitive-scripts.ts';
 import type { RedisSession } from './session.ts';
@@ -23,7 +24,8 @@ export interface HoldPlace {
   readonly keys: readonly string[];
   readonly channel: string;
   readonly renew: PrimitiveScript;
-  readonly release: PrimitiveScript;
+  /** A script taking (identity, channel, message), or a function of its own; either answers 'ok' or 'gone'. */
+  readonly release: PrimitiveScript | ((client: RedisClient, identity: string) => Promise<unknown>);
   readonly get: PrimitiveScript;
 }
 
@@ -73,7 +75,11 @@ export class PrimitiveHold implements ResourceLock {
     const { session, keys, channel, renew, release } = this.place;
     if (record.holderIdentity === '') {
       return session.exec(this.describe(), 'release', options?.signal, async (client) => {
-        this.expect(await runPrimitiveScript(client, release, keys, [this.identity, channel, RELEASED_MESSAGE]));
+        this.expect(
+          typeof release === 'function'
+            ? await release(client, this.identity)
+            : await runPrimitiveScript(client, release, keys, [this.identity, channel, RELEASED_MESSAGE]),
+        );
         return { record: { ...record, fencingToken: this.token }, version: this.version };
       });
     }

@@ -21,25 +21,63 @@ local function backstop(key, ms)
 end
 `;
 
+/** Lua that wakes the longest-queued waiter of the set `waiters` with `message`, lapsed entries dropped. */
+function wakeOne(waiters: string, message: string): string {
+  return `redis.call('ZREMRANGEBYSCORE', ${waiters}, '-inf', now)
+local first = redis.call('ZRANGE', ${waiters}, 0, 0)
+if #first > 0 then
+  redis.call('ZREM', ${waiters}, first[1])
+  redis.call('PUBLISH', first[1], ${message})
+end
+return 'ok'
+`;
+}
+
 /**
  * One try at a permit.
  * KEYS[1] the semaphore hash (fields `permits`, `token`; never expires: the token counter)
  * KEYS[2] the holder set (member: holder identity, score: expiry on the server's clock)
+ * KEYS[3] the waiter set (member: a waiting process's wake channel, score: when the entry lapses)
  * ARGV[1] identity   ARGV[2] lease duration ms   ARGV[3] permits   ARGV[4] backstop expiry ms
- * Expired holders are dropped first. Returns {'ok', token} | {'full', ms until the first
- * holder expires} | {'shape', the stored permit count}.
+ * ARGV[5] the caller's wake channel ('' when it will not wait)   ARGV[6] how long its entry lasts, ms
+ * Expired holders are dropped first. Refused, a caller that will wait is queued (or requeued
+ * at the back) in the waiter set; granted, it leaves it. Returns {'ok', token, 1 when others
+ * wait} | {'full', ms until the first holder expires} | {'shape', the stored permit count}.
  */
 export const SEMAPHORE_ACQUIRE_LUA = `${NOW_LUA}
 local permits = redis.call('HGET', KEYS[1], 'permits')
 if permits and permits ~= ARGV[3] then return {'shape', permits} end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then return {'full', first_expiry(KEYS[2])} end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then
+  if ARGV[5] ~= '' then
+    redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), ARGV[5])
+    backstop(KEYS[3], ARGV[6])
+  end
+  return {'full', first_expiry(KEYS[2])}
+end
 if not permits then redis.call('HSET', KEYS[1], 'permits', ARGV[3]) end
 local token = redis.call('HINCRBY', KEYS[1], 'token', 1)
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 backstop(KEYS[2], ARGV[4])
-return {'ok', tostring(token)}
+if ARGV[5] ~= '' then redis.call('ZREM', KEYS[3], ARGV[5]) end
+return {'ok', tostring(token), tostring(redis.call('EXISTS', KEYS[3]))}
 `;
+
+/**
+ * Releases a permit and wakes ONE waiting process (the longest queued, lapsed entries
+ * dropped), not all of them: the others would only be refused. (Uncontended, a release is a
+ * plain ZREM instead: see redis-semaphore.ts.)
+ * KEYS[1] the holder set   KEYS[2] the waiter set   ARGV[1] identity   ARGV[3] message
+ * Returns 'ok' | 'gone'.
+ */
+export const SEMAPHORE_RELEASE_LUA = `${NOW_LUA}
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 'gone' end
+${wakeOne('KEYS[2]', 'ARGV[3]')}`;
+
+/** After a plain ZREM found waiters: wakes one. KEYS[1] the waiter set   ARGV[1] message. */
+export const SEMAPHORE_WAKE_LUA = `${NOW_LUA}
+${wakeOne('KEYS[1]', 'ARGV[1]')}`;
+
 
 /**
  * Renews one member of a holder set (a permit, a read).
