@@ -14,14 +14,12 @@ import {
   HOLDER_RELEASE_LUA,
   HOLDER_RENEW_LUA,
   SEMAPHORE_ACQUIRE_LUA,
-  SEMAPHORE_RELEASE_LUA,
   SEMAPHORE_WAKE_LUA,
 } from './scripts/semaphore.lua.ts';
 
 /** The scripts of the native semaphore and reader-writer lock, by name. */
 const SOURCES = {
   semaphoreAcquire: SEMAPHORE_ACQUIRE_LUA,
-  semaphoreRelease: SEMAPHORE_RELEASE_LUA,
   semaphoreWake: SEMAPHORE_WAKE_LUA,
   holderRenew: HOLDER_RENEW_LUA,
   holderRelease: HOLDER_RELEASE_LUA,

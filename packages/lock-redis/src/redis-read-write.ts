@@ -80,7 +80,7 @@ export class RedisReadWrite implements NativeReadWrite {
     options: LockCallOptions | undefined,
     granted: (status: unknown, reply: unknown[]) => T | undefined,
   ): Promise<T | { granted: false; retryInMs: number }> {
-    const { hash, holders, channel } = this.keys;
+    const { hash, holders } = this.keys;
     return this.session.exec(
       this.description,
       what,
@@ -96,7 +96,7 @@ export class RedisReadWrite implements NativeReadWrite {
         }
         throw new BackendUnavailableError(`${this.description}: unexpected reply from Redis: ${JSON.stringify(reply)}`);
       },
-      channel,
+      // No channel: core's waiter notes the wake-ups it has seen before each try.
     );
   }
 }

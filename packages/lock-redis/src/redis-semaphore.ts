@@ -33,14 +33,18 @@ export function count(value: unknown, what: string, lock: string): number {
 
 /**
  * A counting semaphore in Redis: one script takes a permit (dropping expired holders, taking
- * one if fewer than `permits` hold, bumping the semaphore's token counter), one renews and one
- * releases a permit. Expiry is judged by the server's clock alone. See `NativePrimitives` for
- * the rules.
+ * one if fewer than `permits` hold, bumping the semaphore's token counter), one renews a
+ * permit, and a release is a plain ZREM. Expiry is judged by the server's clock alone. See
+ * `NativePrimitives` for the rules.
  *
  * Waking: each semaphore object (one per name and process) has a wake channel of its own. A
- * refused try that will wait queues that channel in the semaphore's waiter set; a release
- * publishes to the longest-queued one only, so a release costs one wake-up and one try, not
- * one per waiting process (which would all but one be refused).
+ * refused try that will wait queues that channel in the semaphore's waiter set. A release
+ * that finds waiters owes a wake-up, paid one turn of the event loop later unless this object
+ * has started another try by then (that try takes the permit, or finds it taken: either way
+ * nobody needed waking). The wake script then wakes as many of the longest-queued waiters as
+ * permits are free, each on its own channel. So a process that releases and acquires again at
+ * once costs two calls, like a polling peer, and a release costs at most one wake-up and one
+ * try, never one per waiting process.
  */
 export class RedisSemaphore implements NativeSemaphore {
   private readonly session: RedisSession;
@@ -48,10 +52,11 @@ export class RedisSemaphore implements NativeSemaphore {
   private readonly permits: string;
   private readonly description: string;
   private readonly place: HoldPlace;
-  /** For a permit granted while nobody waited: released without a script (see {@link RedisSemaphore.releaseQuietly}). */
-  private readonly uncontended: HoldPlace;
   /** This object's wake channel (see the class comment). */
   private readonly wakeChannel: string;
+  /** Releases that found waiters, not yet answered by a try of ours or a wake script. */
+  private owedWakes = 0;
+  private settling = false;
 
   constructor(session: RedisSession, name: string, permits: number) {
     this.session = session;
@@ -62,16 +67,17 @@ export class RedisSemaphore implements NativeSemaphore {
     this.place = {
       session,
       description: this.description,
-      keys: [this.keys.holders, this.keys.waiters],
+      keys: [this.keys.holders],
       channel: this.keys.channel,
       renew: 'holderRenew',
-      release: 'semaphoreRelease',
+      release: (client, identity) => this.release(client, identity),
       get: 'holderGet',
     };
-    this.uncontended = { ...this.place, release: (client, identity) => this.releaseQuietly(client, identity) };
   }
 
   tryAcquire(identity: string, leaseDurationMs: number, options?: NativeTryOptions): Promise<NativeAttempt> {
+    // This try answers one owed wake-up (see the class comment).
+    if (this.owedWakes > 0) this.owedWakes--;
     const backstop = String(Math.ceil(leaseDurationMs * this.session.options.expiryFactor));
     const { hash, holders, waiters } = this.keys;
     const wake = options?.wait ? this.wakeChannel : '';
@@ -86,8 +92,7 @@ export class RedisSemaphore implements NativeSemaphore {
         const [status, detail] = (Array.isArray(reply) ? reply : []) as [string, unknown];
         switch (status) {
           case 'ok': {
-            const place = (reply as unknown[])[2] === '1' ? this.place : this.uncontended;
-            const hold = new PrimitiveHold(place, identity, count(detail, 'token counter', this.description), leaseDurationMs);
+            const hold = new PrimitiveHold(this.place, identity, count(detail, 'token counter', this.description), leaseDurationMs);
             return { granted: true, hold, snapshot: hold.snapshot };
           }
           case 'full':
@@ -98,28 +103,45 @@ export class RedisSemaphore implements NativeSemaphore {
             throw new BackendUnavailableError(`${this.description}: unexpected reply from Redis: ${JSON.stringify(reply)}`);
         }
       },
-      this.wakeChannel,
+      // No channel: a wake-up that arrives during a try need not wait for its reply (core's
+      // waiter notes the wake-ups it has seen before each try, so none is lost either way).
     );
-  }
-
-  /**
-   * Releases a permit granted while nobody waited, without a script (a Lua call costs several
-   * plain commands): ZREM, and in the same transaction whether anyone waits now. Only then is
-   * one woken (a second call). A waiter that queued after the ZREM had tried after the permit
-   * was free, so it was refused by others, not by this permit.
-   */
-  private async releaseQuietly(client: RedisClient, identity: string): Promise<unknown> {
-    const { holders, waiters } = this.keys;
-    const replies = await client.multi().zrem(holders, identity).exists(waiters).exec();
-    const [[removeError, removed] = [], [existsError, waiting] = []] = replies ?? [];
-    if (removeError || existsError) throw removeError ?? existsError;
-    if (removed === 0) return 'gone';
-    if (waiting === 1) return runPrimitiveScript(client, 'semaphoreWake', [waiters], [RELEASED_MESSAGE]);
-    return 'ok';
   }
 
   /** Wake-ups for this object's waiter (its own channel). */
   watch(handlers: WatchHandlers): () => void {
     return this.session.watch(this.wakeChannel, this.description, handlers);
+  }
+
+  /**
+   * Releases a permit without a script (a Lua call costs several plain commands): ZREM, then
+   * (sent with it, run right after it) whether anyone waits. A waiter that queued after the
+   * ZREM had tried after the permit was free, so it was refused by others, not by this permit;
+   * one dequeued in between was woken by someone else.
+   */
+  private async release(client: RedisClient, identity: string): Promise<unknown> {
+    const { holders, waiters } = this.keys;
+    const [removed, waiting] = await Promise.all([client.zrem(holders, identity), client.exists(waiters)]);
+    if (removed === 0) return 'gone';
+    if (waiting === 1) this.oweWake();
+    return 'ok';
+  }
+
+  /** Pays owed wake-ups one event-loop turn from now, unless tries of ours answered them first. */
+  private oweWake(): void {
+    this.owedWakes++;
+    if (this.settling) return;
+    this.settling = true;
+    setImmediate(() => {
+      this.settling = false;
+      const owed = this.owedWakes;
+      this.owedWakes = 0;
+      if (owed === 0) return;
+      const { holders, waiters } = this.keys;
+      // Best effort: a wake-up lost here leaves waiters to their own next try (within a lease).
+      this.session
+        .exec(this.description, 'wake', undefined, (c) => runPrimitiveScript(c, 'semaphoreWake', [holders, waiters], [this.permits, String(owed), RELEASED_MESSAGE]))
+        .catch((error: unknown) => this.session.options.logger.warn({ lock: this.description, error: String(error) }, 'could not wake the waiters'));
+    });
   }
 }

@@ -21,18 +21,6 @@ local function backstop(key, ms)
 end
 `;
 
-/** Lua that wakes the longest-queued waiter of the set `waiters` with `message`, lapsed entries dropped. */
-function wakeOne(waiters: string, message: string): string {
-  return `redis.call('ZREMRANGEBYSCORE', ${waiters}, '-inf', now)
-local first = redis.call('ZRANGE', ${waiters}, 0, 0)
-if #first > 0 then
-  redis.call('ZREM', ${waiters}, first[1])
-  redis.call('PUBLISH', first[1], ${message})
-end
-return 'ok'
-`;
-}
-
 /**
  * One try at a permit.
  * KEYS[1] the semaphore hash (fields `permits`, `token`; never expires: the token counter)
@@ -41,8 +29,8 @@ return 'ok'
  * ARGV[1] identity   ARGV[2] lease duration ms   ARGV[3] permits   ARGV[4] backstop expiry ms
  * ARGV[5] the caller's wake channel ('' when it will not wait)   ARGV[6] how long its entry lasts, ms
  * Expired holders are dropped first. Refused, a caller that will wait is queued (or requeued
- * at the back) in the waiter set; granted, it leaves it. Returns {'ok', token, 1 when others
- * wait} | {'full', ms until the first holder expires} | {'shape', the stored permit count}.
+ * at the back) in the waiter set; granted, it leaves it. Returns {'ok', token} | {'full', ms
+ * until the first holder expires} | {'shape', the stored permit count}.
  */
 export const SEMAPHORE_ACQUIRE_LUA = `${NOW_LUA}
 local permits = redis.call('HGET', KEYS[1], 'permits')
@@ -60,24 +48,30 @@ local token = redis.call('HINCRBY', KEYS[1], 'token', 1)
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 backstop(KEYS[2], ARGV[4])
 if ARGV[5] ~= '' then redis.call('ZREM', KEYS[3], ARGV[5]) end
-return {'ok', tostring(token), tostring(redis.call('EXISTS', KEYS[3]))}
+return {'ok', tostring(token)}
 `;
 
 /**
- * Releases a permit and wakes ONE waiting process (the longest queued, lapsed entries
- * dropped), not all of them: the others would only be refused. (Uncontended, a release is a
- * plain ZREM instead: see redis-semaphore.ts.)
- * KEYS[1] the holder set   KEYS[2] the waiter set   ARGV[1] identity   ARGV[3] message
- * Returns 'ok' | 'gone'.
+ * Wakes waiting processes after releases that found waiters (a release itself is a plain
+ * ZREM: see redis-semaphore.ts): up to ARGV[2] of the longest-queued ones, no more than there
+ * are free permits now, lapsed entries dropped. Each is dequeued; it queues again if refused.
+ * KEYS[1] the holder set   KEYS[2] the waiter set
+ * ARGV[1] permits   ARGV[2] how many releases this answers   ARGV[3] message
+ * Returns how many were woken.
  */
-export const SEMAPHORE_RELEASE_LUA = `${NOW_LUA}
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 'gone' end
-${wakeOne('KEYS[2]', 'ARGV[3]')}`;
-
-/** After a plain ZREM found waiters: wakes one. KEYS[1] the waiter set   ARGV[1] message. */
 export const SEMAPHORE_WAKE_LUA = `${NOW_LUA}
-${wakeOne('KEYS[1]', 'ARGV[1]')}`;
-
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local free = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
+local n = math.min(free, tonumber(ARGV[2]))
+if n <= 0 then return 0 end
+local first = redis.call('ZRANGE', KEYS[2], 0, n - 1)
+for _, channel in ipairs(first) do
+  redis.call('ZREM', KEYS[2], channel)
+  redis.call('PUBLISH', channel, ARGV[3])
+end
+return #first
+`;
 
 /**
  * Renews one member of a holder set (a permit, a read).
