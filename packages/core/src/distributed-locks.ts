@@ -110,7 +110,7 @@ export class DistributedLocks {
     if (semaphore && semaphore.permits !== permits) {
       throw new ConfigError('permits', `semaphore "${name}" already has ${semaphore.permits} permits in this process, not ${permits}`);
     }
-    if (!semaphore) this.semaphores.set(name, (semaphore = new DistributedSemaphore(name, permits, this.context, this.native?.semaphore(name, permits))));
+    if (!semaphore) this.semaphores.set(name, (semaphore = new DistributedSemaphore(name, permits, this.context, this.native?.semaphore?.(name, permits))));
     return semaphore;
   }
 
@@ -130,7 +130,7 @@ export class DistributedLocks {
     if (lock && lock.maxReaders !== maxReaders) {
       throw new ConfigError('maxReaders', `reader-writer lock "${name}" already has maxReaders ${lock.maxReaders} in this process, not ${maxReaders}`);
     }
-    if (!lock) this.rwLocks.set(name, (lock = new DistributedReadWriteLock(name, maxReaders, this.context, this.native?.readWrite(name, maxReaders))));
+    if (!lock) this.rwLocks.set(name, (lock = new DistributedReadWriteLock(name, maxReaders, this.context, this.native?.readWrite?.(name, maxReaders))));
     return lock;
   }
 

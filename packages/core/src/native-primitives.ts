@@ -82,8 +82,8 @@ export interface NativeReadWrite {
 /**
  * Optional capability of a {@link ResourceLockFactory}: semaphores and reader-writer locks the
  * backend keeps natively (a Redis script, PostgreSQL advisory locks) instead of as N slot
- * records. `DistributedLocks.semaphore()` and `readWrite()` use it when the factory offers
- * it; otherwise they build both from the factory's locks.
+ * records. `DistributedLocks.semaphore()` and `readWrite()` use each one the factory offers;
+ * otherwise they build it from the factory's locks.
  *
  * Rules every implementation keeps (checked by `@baton/contract`'s semaphore and
  * reader-writer sections run on the native paths):
@@ -98,10 +98,14 @@ export interface NativeReadWrite {
  *   releases it (and notifies waiters); either throws `LockNotFoundError` once the unit is
  *   gone. `get` returns the unit as held, or `null` once gone. `create` is refused
  *   (`LockConflictError`). `onSessionLost` as for any lock; `close` releases nothing.
- * - Every process must use the same count for a name: a different one is a `ConfigError`.
+ * - Every process must use the same count for a name: a different one is a `ConfigError`
+ *   (a backend whose primitive has no count, like PostgreSQL's shared locks for readers, may
+ *   ignore it).
  * - Calls settle when `signal` aborts; faults are `BackendUnavailableError`.
  */
 export interface NativePrimitives {
-  semaphore(name: string, permits: number): NativeSemaphore;
-  readWrite(name: string, maxReaders: number): NativeReadWrite;
+  /** Absent: semaphores are built from the factory's locks. */
+  semaphore?(name: string, permits: number): NativeSemaphore;
+  /** Absent: reader-writer locks are built from the factory's locks. */
+  readWrite?(name: string, maxReaders: number): NativeReadWrite;
 }
