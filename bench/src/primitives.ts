@@ -5,7 +5,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadDriver } from './backends/index.ts';
-import { measureReadWrite, measureSemaphores } from './bench/primitives.ts';
+import { measureNativeSemaphore, measureReadWrite, measureSemaphores } from './bench/primitives.ts';
 import type { Figure, PrimitiveOptions, PrimitiveResults } from './bench/primitives.ts';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
@@ -32,6 +32,10 @@ for (const backend of ['redis', 'postgres'] as const) {
     if (backend === 'redis') {
       log('semaphore: baton vs redis-semaphore');
       results.semaphore = await measureSemaphores(driver, server, runId, options);
+    }
+    if (backend === 'postgres') {
+      log('semaphore on postgres: native vs slot records');
+      results.postgresSemaphore = await measureNativeSemaphore(driver, server, runId, options);
     }
     log(`reader-writer vs mutex on ${backend}`);
     results.readWrite.push(await measureReadWrite(driver, server, runId, options));
@@ -65,6 +69,24 @@ const md = [
   '',
   `Ratios baton / redis-semaphore: ${JSON.stringify(sem.ratios)}`,
   '',
+  ...(results.postgresSemaphore
+    ? [
+        `## Semaphore acquire+release on PostgreSQL (permits ${results.postgresSemaphore.permits}): native against slot records`,
+        '',
+        'One caller, one after another:',
+        '',
+        header,
+        ...results.postgresSemaphore.uncontended.map(row),
+        '',
+        `Contended: ${results.postgresSemaphore.workers} workers, each with its own factory, for ${options.windowMs} ms:`,
+        '',
+        header,
+        ...results.postgresSemaphore.contended.map(row),
+        '',
+        `Ratios native / slot records: ${JSON.stringify(results.postgresSemaphore.ratios)}`,
+        '',
+      ]
+    : []),
   '## Reader-writer against the mutex, one caller',
   '',
   ...results.readWrite.flatMap((r) => [`### ${r.backend}`, '', header, ...r.figures.map(row), '', `Ratios: ${JSON.stringify(r.ratios)}`, '']),

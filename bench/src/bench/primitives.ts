@@ -156,6 +156,8 @@ function batonSide(driver: BackendDriver, server: BackendServer, name: string, u
 
 export interface PrimitiveResults {
   semaphore?: { permits: number; workers: number; uncontended: Figure[]; contended: Figure[]; ratios: Record<string, number> };
+  /** The native semaphore against the slot records on PostgreSQL (no peer there). */
+  postgresSemaphore?: { permits: number; workers: number; uncontended: Figure[]; contended: Figure[]; ratios: Record<string, number> };
   readWrite: Array<{ backend: string; figures: Figure[]; ratios: Record<string, number> }>;
 }
 
@@ -206,6 +208,34 @@ export async function measureSemaphores(driver: BackendDriver, server: BackendSe
       contendedP99BatonOverPeer: ratio(contendedFigures[0]!.latency.p99, contendedFigures[1]!.latency.p99),
       uncontendedOpsSlotsOverPeer: ratio(uncontended[2]!.operationsPerSecond, uncontended[1]!.operationsPerSecond),
       contendedOpsSlotsOverPeer: ratio(contendedFigures[2]!.operationsPerSecond, contendedFigures[1]!.operationsPerSecond),
+    },
+  };
+}
+
+/** The native semaphore against baton's slot records on one backend (PostgreSQL: advisory-lock slots in one statement). */
+export async function measureNativeSemaphore(driver: BackendDriver, server: BackendServer, runId: string, options: PrimitiveOptions): Promise<NonNullable<PrimitiveResults['postgresSemaphore']>> {
+  const { permits, workers } = options;
+  const side = (tag: string, native: boolean): Side =>
+    batonSide(
+      driver,
+      server,
+      `baton semaphore (@baton/lock-${driver.name}, ${native ? 'native' : 'slot records'})`,
+      (locks) => async () => {
+        const permit = await locks.semaphore(`prims-${runId}-${tag}`, { permits }).acquire();
+        return () => permit.release();
+      },
+      native,
+    );
+  const uncontended = await sequential([side('pu0', true), side('pu1', false)], options.cycles);
+  const contendedFigures = await contended([side('pc0', true), side('pc1', false)], workers, options.windowMs);
+  return {
+    permits,
+    workers,
+    uncontended,
+    contended: contendedFigures,
+    ratios: {
+      uncontendedOpsNativeOverSlots: ratio(uncontended[0]!.operationsPerSecond, uncontended[1]!.operationsPerSecond),
+      contendedOpsNativeOverSlots: ratio(contendedFigures[0]!.operationsPerSecond, contendedFigures[1]!.operationsPerSecond),
     },
   };
 }

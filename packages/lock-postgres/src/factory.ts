@@ -46,7 +46,7 @@ export class PostgresLockFactory implements ResourceLockFactory {
   private readonly feed: ChangeFeed;
   /** The operations the locks call, and the advisory locks this process holds. */
   private readonly store: LockStore;
-  /** Native reader-writer locks on advisory locks: what `DistributedLocks.readWrite` uses. */
+  /** Native semaphores and reader-writer locks on advisory locks: what `DistributedLocks` uses for them. */
   readonly primitives: PostgresPrimitives;
   private closed = false;
   private closing: Promise<void> | undefined;

@@ -1,4 +1,4 @@
-import type { Clock, Logger, NativePrimitives, NativeReadWrite, WatchHandlers } from '@baton/core';
+import type { Clock, Logger, NativePrimitives, NativeReadWrite, NativeSemaphore, WatchHandlers } from '@baton/core';
 import type pg from 'pg';
 import { ListenConnection } from './listen-connection.ts';
 import { notifyChannel, quoteIdentifier } from './keys.ts';
@@ -7,6 +7,10 @@ import { PostgresReadWrite } from './postgres-read-write.ts';
 import type { LocalReadWrite, ReadWriteHost } from './postgres-read-write.ts';
 import { buildReadWriteStatements } from './read-write-sql.ts';
 import type { ReadWriteStatements } from './read-write-sql.ts';
+import { PostgresSemaphore } from './postgres-semaphore.ts';
+import type { SemaphoreHost } from './postgres-semaphore.ts';
+import { buildSemaphoreStatements } from './semaphore-sql.ts';
+import type { SemaphoreStatements } from './semaphore-sql.ts';
 import type { SessionConnection } from './session.ts';
 
 /** What {@link PostgresPrimitives} takes from its factory. */
@@ -25,15 +29,16 @@ export interface PrimitivesSettings {
 }
 
 /**
- * The native reader-writer locks a {@link PostgresLockFactory} offers core
+ * The native semaphores and reader-writer locks a {@link PostgresLockFactory} offers core
  * (`ResourceLockFactory.primitives`): advisory locks on the factory's session connections
- * (see `PostgresReadWrite`), woken over a LISTEN connection of their own (channel
- * `baton:<schema>.<table>.read-write`), opened while anything waits. No native semaphore:
- * `DistributedLocks.semaphore()` builds those from the factory's locks.
+ * (see `PostgresSemaphore`, `PostgresReadWrite`), woken over a LISTEN connection of their own
+ * (channel `baton:<schema>.<table>.read-write`), opened while anything waits.
  */
-export class PostgresPrimitives implements NativePrimitives, ReadWriteHost {
+export class PostgresPrimitives implements NativePrimitives, ReadWriteHost, SemaphoreHost {
   readonly clock: Clock;
   readonly statements: ReadWriteStatements;
+  readonly semaphoreStatements: SemaphoreStatements;
+  private readonly slotBooks = new Map<bigint, Set<bigint>>();
   readonly channel: string;
   private readonly settings: PrimitivesSettings;
   private readonly locals = new Map<bigint, LocalReadWrite>();
@@ -47,6 +52,7 @@ export class PostgresPrimitives implements NativePrimitives, ReadWriteHost {
     this.settings = settings;
     this.clock = settings.clock;
     this.statements = buildReadWriteStatements(settings.table);
+    this.semaphoreStatements = buildSemaphoreStatements(settings.table);
     this.channel = notifyChannel(settings.table.schema, `${settings.table.table}.read-write`);
     this.listen = new ListenConnection({
       clientConfig: settings.clientConfig,
@@ -68,6 +74,16 @@ export class PostgresPrimitives implements NativePrimitives, ReadWriteHost {
         for (const set of this.watchers.values()) for (const handlers of [...set]) handlers.onHealth?.(healthy);
       },
     });
+  }
+
+  semaphore(name: string, permits: number): NativeSemaphore {
+    return new PostgresSemaphore(this, name, permits);
+  }
+
+  localSlots(key: bigint): Set<bigint> {
+    let book = this.slotBooks.get(key);
+    if (book === undefined) this.slotBooks.set(key, (book = new Set()));
+    return book;
   }
 
   readWrite(name: string, maxReaders: number): NativeReadWrite {

@@ -1,8 +1,8 @@
 import { AbortedError, LockNotFoundError } from '@baton/core';
 import type { Clock, LockCallOptions, NativeAttempt, NativeReadWrite, NativeWriteAttempt, WatchHandlers } from '@baton/core';
 import { toLockError } from './errors.ts';
-import { ReadWriteHold } from './read-write-hold.ts';
-import type { HoldSite } from './read-write-hold.ts';
+import { AdvisoryHold } from './advisory-hold.ts';
+import type { HoldSite } from './advisory-hold.ts';
 import type { ReadWriteStatements } from './read-write-sql.ts';
 import type { SessionConnection } from './session.ts';
 
@@ -90,7 +90,7 @@ export class PostgresReadWrite implements NativeReadWrite {
       this.local.readers--;
       return { granted: false, retryInMs: Number.POSITIVE_INFINITY };
     }
-    const hold = new ReadWriteHold(this.site(session, generation, undefined, slot), identity, Number(row.result), leaseDurationMs);
+    const hold = new AdvisoryHold(this.site(session, generation, undefined, slot), identity, Number(row.result), leaseDurationMs);
     return this.handOver(hold, options);
   }
 
@@ -114,7 +114,7 @@ export class PostgresReadWrite implements NativeReadWrite {
     }
     const writer = { identity, session, generation, data: row.data };
     this.writer = writer;
-    const hold = new ReadWriteHold(this.site(session, generation, writer), identity, Number(row.token), leaseDurationMs);
+    const hold = new AdvisoryHold(this.site(session, generation, writer), identity, Number(row.token), leaseDurationMs);
     const granted = await this.handOver(hold, options);
     return { ...granted, readers: row.data ? 0 : 1, retryInMs: Number.POSITIVE_INFINITY };
   }
@@ -140,7 +140,7 @@ export class PostgresReadWrite implements NativeReadWrite {
   }
 
   /** A grant whose caller gave up meanwhile is given back at once (its statement ran regardless). */
-  private async handOver(hold: ReadWriteHold, options: LockCallOptions | undefined): Promise<Extract<NativeAttempt, { granted: true }>> {
+  private async handOver(hold: AdvisoryHold, options: LockCallOptions | undefined): Promise<Extract<NativeAttempt, { granted: true }>> {
     if (options?.signal?.aborted) {
       await hold.close();
       throw new AbortedError(`${this.description}: aborted`, { cause: options.signal.reason });

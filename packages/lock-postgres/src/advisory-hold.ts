@@ -2,7 +2,7 @@ import { LockConflictError, LockNotFoundError } from '@baton/core';
 import type { Clock, LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, TimerHandle } from '@baton/core';
 import type { SessionConnection } from './session.ts';
 
-/** What a {@link ReadWriteHold} needs from its lock. */
+/** What a {@link AdvisoryHold} needs from its lock. */
 export interface HoldSite {
   readonly session: SessionConnection;
   /** The session connection's generation the advisory locks were taken on. */
@@ -20,13 +20,13 @@ export interface HoldSite {
 }
 
 /**
- * A read or a write of the native reader-writer lock as a {@link ResourceLock} (the rules are
- * `NativePrimitives`'): `update` naming the holder renews (a statement on the session, which
+ * A unit of a native primitive held on a session connection's advisory locks (a permit, a
+ * read, a write) as a {@link ResourceLock} (the rules are `NativePrimitives`'): `update` naming the holder renews (a statement on the session, which
  * proves the advisory locks still held), with an empty holder releases. It never outlives a
  * lease its holder stopped renewing: `leaseDurationMs` after the last renewal, its advisory
  * locks are given back even if nobody releases it.
  */
-export class ReadWriteHold implements ResourceLock {
+export class AdvisoryHold implements ResourceLock {
   readonly identity: string;
   private readonly site: HoldSite;
   private record: LeaderElectionRecord;
@@ -58,7 +58,7 @@ export class ReadWriteHold implements ResourceLock {
   }
 
   create(): Promise<LockSnapshot> {
-    return Promise.reject(new LockConflictError(`${this.describe()}: a read or write is never created, only granted`));
+    return Promise.reject(new LockConflictError(`${this.describe()}: a unit of a primitive is never created, only granted`));
   }
 
   async update(record: LeaderElectionRecord, _expectedVersion: string, _options?: LockCallOptions): Promise<LockSnapshot> {
