@@ -154,6 +154,21 @@ function batonSide(driver: BackendDriver, server: BackendServer, name: string, u
   };
 }
 
+/** baton's semaphore `name` on the driver's factory: native, or built from slot records. */
+function semaphoreSide(driver: BackendDriver, server: BackendServer, name: string, permits: number, native: boolean): Side {
+  const label = `baton semaphore (@baton/lock-${driver.name}, ${native ? 'native' : 'slot records'})`;
+  return batonSide(
+    driver,
+    server,
+    label,
+    (locks) => async () => {
+      const permit = await locks.semaphore(name, { permits }).acquire();
+      return () => permit.release();
+    },
+    native,
+  );
+}
+
 export interface PrimitiveResults {
   semaphore?: { permits: number; workers: number; uncontended: Figure[]; contended: Figure[]; ratios: Record<string, number> };
   /** The native semaphore against the slot records on PostgreSQL (no peer there). */
@@ -165,17 +180,7 @@ export interface PrimitiveResults {
 export async function measureSemaphores(driver: BackendDriver, server: BackendServer, runId: string, options: PrimitiveOptions): Promise<NonNullable<PrimitiveResults['semaphore']>> {
   const { permits, workers } = options;
   const key = (tag: string): string => `prims-${runId}-${tag}`;
-  const baton = (tag: string, native = true): Side =>
-    batonSide(
-      driver,
-      server,
-      native ? 'baton semaphore (@baton/lock-redis, native)' : 'baton semaphore (@baton/lock-redis, slot records)',
-      (locks) => async () => {
-        const permit = await locks.semaphore(key(tag), { permits }).acquire();
-        return () => permit.release();
-      },
-      native,
-    );
+  const baton = (tag: string, native = true): Side => semaphoreSide(driver, server, key(tag), permits, native);
   const peer = (tag: string): Side => ({
     name: 'redis-semaphore 5.8.0 (Semaphore)',
     async open() {
@@ -215,17 +220,7 @@ export async function measureSemaphores(driver: BackendDriver, server: BackendSe
 /** The native semaphore against baton's slot records on one backend (PostgreSQL: advisory-lock slots in one statement). */
 export async function measureNativeSemaphore(driver: BackendDriver, server: BackendServer, runId: string, options: PrimitiveOptions): Promise<NonNullable<PrimitiveResults['postgresSemaphore']>> {
   const { permits, workers } = options;
-  const side = (tag: string, native: boolean): Side =>
-    batonSide(
-      driver,
-      server,
-      `baton semaphore (@baton/lock-${driver.name}, ${native ? 'native' : 'slot records'})`,
-      (locks) => async () => {
-        const permit = await locks.semaphore(`prims-${runId}-${tag}`, { permits }).acquire();
-        return () => permit.release();
-      },
-      native,
-    );
+  const side = (tag: string, native: boolean): Side => semaphoreSide(driver, server, `prims-${runId}-${tag}`, permits, native);
   const uncontended = await sequential([side('pu0', true), side('pu1', false)], options.cycles);
   const contendedFigures = await contended([side('pc0', true), side('pc1', false)], workers, options.windowMs);
   return {

@@ -1,9 +1,8 @@
 import { withDeadline } from './deadline.ts';
 import type { MutexContext } from './distributed-mutex.ts';
 import { LockLostError } from './errors.ts';
-import { HeldLease } from './held-lease.ts';
 import { jitteredRetryMs } from './jitter.ts';
-import { LazyAbort } from './lazy-abort.ts';
+import { startLease } from './lock-slots.ts';
 import type { SlotLease } from './lock-slots.ts';
 import type { NativeAttempt } from './native-primitives.ts';
 import type { WatchHandlers } from './resource-lock.ts';
@@ -63,26 +62,8 @@ export class NativeWaiting {
 
   /** Starts renewing a granted unit. `label` names it in errors and logs. */
   hold(grant: NativeGrant, writeStart: number, label: string): SlotLease {
-    const { clock, leaseDurationMs, renewDeadlineMs, retryPeriodMs, logger } = this.context;
     const lock = grant.hold;
-    const ended = new LazyAbort();
-    const stopSession = lock.onSessionLost?.((reason) => lease.lose(`session lost: ${reason.message}`));
-    const lease: HeldLease = new HeldLease(
-      {
-        lock,
-        clock,
-        leaseDurationMs,
-        renewDeadlineMs,
-        retryPeriodMs,
-        onLost: (reason) => {
-          ended.abort(() => new LockLostError(`${label} lost: ${reason}`));
-          logger.warn({ lock: label, reason }, 'lock lost');
-        },
-        onError: (error, message) => logger.warn({ lock: label, error: String(error) }, message),
-      },
-      grant.snapshot,
-      writeStart,
-    );
+    const { lease, ended, stopSession } = startLease(this.context, lock, grant.snapshot, writeStart, label);
     const onReleased = (): void => {
       stopSession?.();
       void lock.close?.();
