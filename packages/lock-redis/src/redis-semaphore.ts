@@ -44,7 +44,9 @@ export function count(value: unknown, what: string, lock: string): number {
  * nobody needed waking). The wake script then wakes as many of the longest-queued waiters as
  * permits are free, each on its own channel. So a process that releases and acquires again at
  * once costs two calls, like a polling peer, and a release costs at most one wake-up and one
- * try, never one per waiting process.
+ * try, never one per waiting process. The price is fairness: such a process keeps getting the
+ * permit ahead of queued waiters, who try again when woken by another release or when their
+ * own wait (at most a lease duration) ends; permits are not handed out in turn.
  */
 export class RedisSemaphore implements NativeSemaphore {
   private readonly session: RedisSession;
