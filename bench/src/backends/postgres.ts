@@ -150,7 +150,7 @@ export const postgresDriver: BackendDriver = {
       applicationName: `${String(info.appPrefix)}-${options.label ?? 'x'}`.slice(0, 50),
       sessionTimeout: sessionTimeoutFor(options.timings),
     });
-    return { lock: (name, identity) => factory.lock(name, identity), close: () => factory.close() };
+    return { lock: (name, identity) => factory.lock(name, identity), close: () => factory.close(), primitives: factory.primitives };
   },
   meter,
 };

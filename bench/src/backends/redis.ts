@@ -118,7 +118,7 @@ export const redisDriver: BackendDriver = {
       connection: { host: String(info.host), port: Number(info.port) },
       connectionName: `${LABEL_PREFIX}${options.label ?? 'x'}`,
     });
-    return { lock: (name, identity) => factory.lock(name, identity), close: () => factory.close() };
+    return { lock: (name, identity) => factory.lock(name, identity), close: () => factory.close(), primitives: factory.primitives };
   },
   meter,
 };

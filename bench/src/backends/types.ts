@@ -1,4 +1,4 @@
-import type { LeaseTimings, ResourceLock } from '@baton/core';
+import type { LeaseTimings, NativePrimitives, ResourceLock } from '@baton/core';
 
 export type BackendName = 'lease' | 'endpoints' | 'redis' | 'postgres' | 'etcd';
 
@@ -65,6 +65,8 @@ export interface FactoryOptions {
 export interface LockFactoryHandle {
   lock(name: string, identity: string): ResourceLock;
   close(): Promise<void>;
+  /** The factory's native semaphores and reader-writer locks, when it has them. */
+  primitives?: NativePrimitives;
 }
 
 /** Everything the harness and the benches need to know about one backend. */

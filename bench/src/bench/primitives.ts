@@ -44,61 +44,105 @@ interface Side {
   open(): Promise<{ acquire: Acquirer; close(): Promise<void> }>;
 }
 
-async function sequential(side: Side, cycles: number): Promise<Figure> {
-  const client = await side.open();
-  try {
-    for (let i = 0; i < Math.max(5, cycles / 10); i++) await (await client.acquire())();
-    const latencies: number[] = [];
-    const started = now();
-    for (let i = 0; i < cycles; i++) {
-      const t = now();
-      await (await client.acquire())();
-      latencies.push(now() - t);
-    }
-    const seconds = (now() - started) / 1000;
-    return { name: side.name, operations: cycles, operationsPerSecond: round(cycles / seconds, 0), latency: summarize(latencies) };
-  } finally {
-    await client.close();
-  }
+/**
+ * How many alternating rounds a measurement is cut into: the sides take turns, round after
+ * round, so a change of load on the shared machine falls on all of them alike.
+ */
+const ROUNDS = 10;
+
+type Opened = Awaited<ReturnType<Side['open']>>;
+
+/** What one side measured so far. */
+interface Tally {
+  side: Side;
+  latencies: number[];
+  ms: number;
+  error?: string;
 }
 
-async function contended(side: Side, workers: number, windowMs: number): Promise<Figure> {
-  const clients = await Promise.all(Array.from({ length: workers }, () => side.open()));
+function figure(t: Tally): Figure {
+  const operations = t.latencies.length;
+  return {
+    name: t.side.name,
+    operations,
+    operationsPerSecond: t.ms > 0 ? round(operations / (t.ms / 1000), 0) : 0,
+    latency: summarize(t.latencies),
+    ...(t.error ? { error: t.error } : {}),
+  };
+}
+
+/** Runs `turn` for every side in every round (sides in turn), then closes what was opened. */
+async function alternate(sides: Side[], clientsPerSide: number, turn: (clients: Opened[], tally: Tally) => Promise<void>): Promise<Figure[]> {
+  const tallies: Tally[] = sides.map((side) => ({ side, latencies: [], ms: 0 }));
+  const opened: Opened[][] = [];
   try {
-    const latencies: number[] = [];
+    for (const tally of tallies) {
+      opened.push(
+        await Promise.all(Array.from({ length: clientsPerSide }, () => tally.side.open())).catch((error: unknown) => {
+          tally.error = String(error);
+          return [];
+        }),
+      );
+    }
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [k, tally] of tallies.entries()) {
+        if (tally.error) continue;
+        await turn(opened[k]!, tally).catch((error: unknown) => {
+          tally.error = String(error);
+        });
+      }
+    }
+  } finally {
+    await Promise.all(opened.flat().map((client) => client.close().catch(() => {})));
+  }
+  return tallies.map(figure);
+}
+
+/** One caller per side, acquiring and releasing one after another; `cycles` per side in all. */
+function sequential(sides: Side[], cycles: number): Promise<Figure[]> {
+  const perRound = Math.max(1, Math.round(cycles / ROUNDS));
+  return alternate(sides, 1, async ([client], tally) => {
+    for (let i = 0; i < Math.max(2, perRound / 10); i++) await (await client!.acquire())(); // warm
     const started = now();
-    const until = started + windowMs;
+    for (let i = 0; i < perRound; i++) {
+      const t = now();
+      await (await client!.acquire())();
+      tally.latencies.push(now() - t);
+    }
+    tally.ms += now() - started;
+  });
+}
+
+/** `workers` callers per side, each with its own client, all acquiring and releasing for `windowMs` per side in all. */
+function contended(sides: Side[], workers: number, windowMs: number): Promise<Figure[]> {
+  return alternate(sides, workers, async (clients, tally) => {
+    const started = now();
+    const until = started + windowMs / ROUNDS;
     await Promise.all(
       clients.map(async (client) => {
         while (now() < until) {
           const t = now();
           await (await client.acquire())();
-          latencies.push(now() - t);
+          tally.latencies.push(now() - t);
         }
       }),
     );
-    const seconds = (now() - started) / 1000;
-    return { name: side.name, operations: latencies.length, operationsPerSecond: round(latencies.length / seconds, 0), latency: summarize(latencies) };
-  } finally {
-    await Promise.all(clients.map((c) => c.close()));
-  }
+    tally.ms += now() - started;
+  });
 }
 
-async function attempt(what: () => Promise<Figure>, name: string): Promise<Figure> {
-  try {
-    return await what();
-  } catch (error) {
-    return { name, operations: 0, operationsPerSecond: 0, latency: summarize([]), error: String(error) };
-  }
-}
-
-/** baton on the driver's factory: a new factory and DistributedLocks per client. */
-function batonSide(driver: BackendDriver, server: BackendServer, name: string, use: (locks: DistributedLocks) => Acquirer): Side {
+/**
+ * baton on the driver's factory: a new factory and DistributedLocks per client. `native`:
+ * with the factory's native semaphores and reader-writer locks when it has them; otherwise
+ * built from its locks (slot records).
+ */
+function batonSide(driver: BackendDriver, server: BackendServer, name: string, use: (locks: DistributedLocks) => Acquirer, native = true): Side {
   return {
     name,
     async open() {
       const factory: LockFactoryHandle = await driver.openFactory(server.connectInfo(), { timings: DEFAULTS, label: 'primitives' });
-      const locks = new DistributedLocks({ lockFor: (n, id) => factory.lock(n, id) });
+      const primitives = native ? factory.primitives : undefined;
+      const locks = new DistributedLocks({ factory: { lock: (n, id) => factory.lock(n, id), close: () => factory.close(), primitives } });
       return {
         acquire: use(locks),
         async close() {
@@ -110,8 +154,25 @@ function batonSide(driver: BackendDriver, server: BackendServer, name: string, u
   };
 }
 
+/** baton's semaphore `name` on the driver's factory: native, or built from slot records. */
+function semaphoreSide(driver: BackendDriver, server: BackendServer, name: string, permits: number, native: boolean): Side {
+  const label = `baton semaphore (@baton/lock-${driver.name}, ${native ? 'native' : 'slot records'})`;
+  return batonSide(
+    driver,
+    server,
+    label,
+    (locks) => async () => {
+      const permit = await locks.semaphore(name, { permits }).acquire();
+      return () => permit.release();
+    },
+    native,
+  );
+}
+
 export interface PrimitiveResults {
   semaphore?: { permits: number; workers: number; uncontended: Figure[]; contended: Figure[]; ratios: Record<string, number> };
+  /** The native semaphore against the slot records on PostgreSQL (no peer there). */
+  postgresSemaphore?: { permits: number; workers: number; uncontended: Figure[]; contended: Figure[]; ratios: Record<string, number> };
   readWrite: Array<{ backend: string; figures: Figure[]; ratios: Record<string, number> }>;
 }
 
@@ -119,11 +180,7 @@ export interface PrimitiveResults {
 export async function measureSemaphores(driver: BackendDriver, server: BackendServer, runId: string, options: PrimitiveOptions): Promise<NonNullable<PrimitiveResults['semaphore']>> {
   const { permits, workers } = options;
   const key = (tag: string): string => `prims-${runId}-${tag}`;
-  const baton = (tag: string): Side =>
-    batonSide(driver, server, 'baton semaphore (@baton/lock-redis)', (locks) => async () => {
-      const permit = await locks.semaphore(key(tag), { permits }).acquire();
-      return () => permit.release();
-    });
+  const baton = (tag: string, native = true): Side => semaphoreSide(driver, server, key(tag), permits, native);
   const peer = (tag: string): Side => ({
     name: 'redis-semaphore 5.8.0 (Semaphore)',
     async open() {
@@ -141,11 +198,9 @@ export async function measureSemaphores(driver: BackendDriver, server: BackendSe
       };
     },
   });
-  const uncontended = [await attempt(() => sequential(baton('u0'), options.cycles), 'baton'), await attempt(() => sequential(peer('u1'), options.cycles), 'peer')];
-  const contendedFigures = [
-    await attempt(() => contended(baton('c0'), workers, options.windowMs), 'baton'),
-    await attempt(() => contended(peer('c1'), workers, options.windowMs), 'peer'),
-  ];
+  // Native and peer (the figures compared), and baton's slot records for reference, taking turns.
+  const uncontended = await sequential([baton('u0'), peer('u1'), baton('u2', false)], options.cycles);
+  const contendedFigures = await contended([baton('c0'), peer('c1'), baton('c2', false)], workers, options.windowMs);
   return {
     permits,
     workers,
@@ -155,6 +210,27 @@ export async function measureSemaphores(driver: BackendDriver, server: BackendSe
       uncontendedOpsBatonOverPeer: ratio(uncontended[0]!.operationsPerSecond, uncontended[1]!.operationsPerSecond),
       uncontendedP50BatonOverPeer: ratio(uncontended[0]!.latency.p50, uncontended[1]!.latency.p50),
       contendedOpsBatonOverPeer: ratio(contendedFigures[0]!.operationsPerSecond, contendedFigures[1]!.operationsPerSecond),
+      contendedP99BatonOverPeer: ratio(contendedFigures[0]!.latency.p99, contendedFigures[1]!.latency.p99),
+      uncontendedOpsSlotsOverPeer: ratio(uncontended[2]!.operationsPerSecond, uncontended[1]!.operationsPerSecond),
+      contendedOpsSlotsOverPeer: ratio(contendedFigures[2]!.operationsPerSecond, contendedFigures[1]!.operationsPerSecond),
+    },
+  };
+}
+
+/** The native semaphore against baton's slot records on one backend (PostgreSQL: advisory-lock slots in one statement). */
+export async function measureNativeSemaphore(driver: BackendDriver, server: BackendServer, runId: string, options: PrimitiveOptions): Promise<NonNullable<PrimitiveResults['postgresSemaphore']>> {
+  const { permits, workers } = options;
+  const side = (tag: string, native: boolean): Side => semaphoreSide(driver, server, `prims-${runId}-${tag}`, permits, native);
+  const uncontended = await sequential([side('pu0', true), side('pu1', false)], options.cycles);
+  const contendedFigures = await contended([side('pc0', true), side('pc1', false)], workers, options.windowMs);
+  return {
+    permits,
+    workers,
+    uncontended,
+    contended: contendedFigures,
+    ratios: {
+      uncontendedOpsNativeOverSlots: ratio(uncontended[0]!.operationsPerSecond, uncontended[1]!.operationsPerSecond),
+      contendedOpsNativeOverSlots: ratio(contendedFigures[0]!.operationsPerSecond, contendedFigures[1]!.operationsPerSecond),
     },
   };
 }
@@ -176,8 +252,7 @@ export async function measureReadWrite(driver: BackendDriver, server: BackendSer
       return () => held.release();
     }),
   ];
-  const figures: Figure[] = [];
-  for (const side of sides) figures.push(await attempt(() => sequential(side, options.cycles), side.name));
+  const figures = await sequential(sides, options.cycles);
   const [mutex, read, write] = figures;
   return {
     backend: driver.name,

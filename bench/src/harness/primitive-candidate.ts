@@ -43,7 +43,8 @@ const locks = new DistributedLocks({
   leaseDuration: timings.leaseDurationMs,
   renewDeadline: timings.renewDeadlineMs,
   retryPeriod: timings.retryPeriodMs,
-  lockFor: (name, id) => factory.lock(name, id),
+  // The factory as is: its native semaphores and reader-writer locks when it has them.
+  factory: { lock: (name, id) => factory.lock(name, id), close: () => factory.close(), primitives: factory.primitives },
 });
 const name = env('BATON_LOCK');
 const stop = new AbortController();

@@ -2,6 +2,7 @@ import { afterAll, afterEach, describe } from '@jest/globals';
 import { describeChildProcessContract } from './child-process-contract.ts';
 import { describeDistributedLocksContract } from './distributed-locks-contract.ts';
 import { describeElectorContract } from './elector-contract.ts';
+import { describeNativePrimitivesContract } from './native-primitives-contract.ts';
 import { describePrimitivesContract } from './primitives-contract.ts';
 import { describeReadWriteContract } from './rw-contract.ts';
 import { describeSemaphoreContract } from './semaphore-contract.ts';
@@ -11,7 +12,8 @@ import type { ContractTarget } from './target.ts';
 /**
  * Registers the whole contract suite for one backend: the lock primitives (watch and the fast
  * path among them), electors racing on top of it, distributed locks, semaphores and
- * reader-writer locks. Call it at the top
+ * reader-writer locks (built from the target's locks, and again on its factory's native
+ * primitives when it offers them). Call it at the top
  * level of an adapter's test file.
  */
 export function describeResourceLockContract(target: ContractTarget): void {
@@ -27,7 +29,6 @@ export function describeResourceLockContract(target: ContractTarget): void {
     describeSemaphoreContract(suite);
     describeReadWriteContract(suite);
     describeChildProcessContract(suite);
-    describeSemaphoreContract(suite);
-    describeReadWriteContract(suite);
+    describeNativePrimitivesContract(suite);
   });
 }

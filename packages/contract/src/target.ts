@@ -1,4 +1,4 @@
-import type { ResourceLock } from '@baton/core';
+import type { ResourceLock, ResourceLockFactory } from '@baton/core';
 
 /** What an adapter hands to {@link describeResourceLockContract}. */
 export interface ContractTarget {
@@ -46,6 +46,12 @@ export interface ContractTarget {
    * case (default the target's). Omit for an in-process backend.
    */
   childProcessLock?(): ChildProcessLock | Promise<ChildProcessLock>;
+  /**
+   * A new factory as a separate process would have it, for backends whose factory offers
+   * native semaphores and reader-writer locks (`ResourceLockFactory.primitives`): the
+   * semaphore and reader-writer sections then run a second time, on those. Closed by the suite.
+   */
+  createFactory?(): ResourceLockFactory;
   /** Elector timings suited to the backend, in ms. Default: lease 1200, renewDeadline 800, retry 200. */
   timings?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
   /** Runs after the whole suite (close shared clients, drop tables). */

@@ -9,7 +9,9 @@ import type { AcquireOptions, MutexContext } from './distributed-mutex.ts';
 import { runHolding, type LockHandle } from './lock-handle.ts';
 import type { Logger } from './logger.ts';
 import { silentLogger } from './logger.ts';
-import type { ResourceLock, ResourceLockFactory } from './resource-lock.ts';
+import type { NativePrimitives } from './native-primitives.ts';
+import type { ResourceLock } from './resource-lock.ts';
+import type { ResourceLockFactory } from './resource-lock-factory.ts';
 import { DistributedSemaphore } from './distributed-semaphore.ts';
 import type { SemaphoreOptions } from './distributed-semaphore.ts';
 import { DEFAULT_MAX_READERS, DistributedReadWriteLock } from './read-write-lock.ts';
@@ -63,6 +65,8 @@ export class DistributedLocks {
   private readonly mutexes = new Map<string, DistributedMutex>();
   private readonly semaphores = new Map<string, DistributedSemaphore>();
   private readonly rwLocks = new Map<string, DistributedReadWriteLock>();
+  /** The factory's native semaphores and reader-writer locks, when it has them. */
+  private readonly native: NativePrimitives | undefined;
 
   /** @throws ConfigError when an option is invalid. */
   constructor(options: DistributedLocksOptions) {
@@ -70,6 +74,7 @@ export class DistributedLocks {
     if (options.identity !== undefined && (typeof options.identity !== 'string' || options.identity === '')) {
       throw new ConfigError('identity', 'must be a non-empty string');
     }
+    this.native = options.factory?.primitives;
     this.context = {
       ...resolveTimings(options),
       lockFor,
@@ -105,7 +110,7 @@ export class DistributedLocks {
     if (semaphore && semaphore.permits !== permits) {
       throw new ConfigError('permits', `semaphore "${name}" already has ${semaphore.permits} permits in this process, not ${permits}`);
     }
-    if (!semaphore) this.semaphores.set(name, (semaphore = new DistributedSemaphore(name, permits, this.context)));
+    if (!semaphore) this.semaphores.set(name, (semaphore = new DistributedSemaphore(name, permits, this.context, this.native?.semaphore?.(name, permits))));
     return semaphore;
   }
 
@@ -125,7 +130,7 @@ export class DistributedLocks {
     if (lock && lock.maxReaders !== maxReaders) {
       throw new ConfigError('maxReaders', `reader-writer lock "${name}" already has maxReaders ${lock.maxReaders} in this process, not ${maxReaders}`);
     }
-    if (!lock) this.rwLocks.set(name, (lock = new DistributedReadWriteLock(name, maxReaders, this.context)));
+    if (!lock) this.rwLocks.set(name, (lock = new DistributedReadWriteLock(name, maxReaders, this.context, this.native?.readWrite?.(name, maxReaders))));
     return lock;
   }
 

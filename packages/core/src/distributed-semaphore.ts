@@ -2,6 +2,8 @@ import type { AcquireOptions, MutexContext } from './distributed-mutex.ts';
 import { LockHandle, runHolding } from './lock-handle.ts';
 import { LockSlots } from './lock-slots.ts';
 import type { SlotAcquisition, SlotLease, WonSlot } from './lock-slots.ts';
+import type { NativeSemaphore } from './native-primitives.ts';
+import { NativeSemaphorePermits } from './native-semaphore.ts';
 import { TokenCounter } from './token-counter.ts';
 import { abandonable, FailureBudget, LocalQueue, Waker } from './waiting.ts';
 
@@ -25,6 +27,10 @@ export interface SemaphoreOptions {
  * Waiters in one process are served first come, first served; only the first contends. A
  * waiter wakes on the slots' watches (a release is taken at once), and otherwise at the
  * earliest observed expiry, or by polling while a watch is down.
+ *
+ * On a factory that offers {@link NativePrimitives} the semaphore is the backend's own
+ * instead (one operation per acquire and per release; see {@link NativeSemaphorePermits}),
+ * with the same guarantees. Every process using a name must use the same kind.
  */
 export class DistributedSemaphore {
   readonly name: string;
@@ -34,10 +40,12 @@ export class DistributedSemaphore {
   private readonly slots: LockSlots;
   private readonly tokens: TokenCounter;
   private readonly queue = new LocalQueue();
+  private readonly native: NativeSemaphorePermits | undefined;
 
   /** @internal Use {@link DistributedLocks.semaphore}. */
-  constructor(name: string, permits: number, context: MutexContext) {
+  constructor(name: string, permits: number, context: MutexContext, native?: NativeSemaphore) {
     this.name = name;
+    this.native = native && new NativeSemaphorePermits(name, context, native);
     this.permits = permits;
     this.context = context;
     this.waker = new Waker(context.clock);
@@ -56,6 +64,7 @@ export class DistributedSemaphore {
    * ConfigError when another process uses this name with a different permit count.
    */
   acquire(options: AcquireOptions = {}): Promise<LockHandle> {
+    if (this.native) return this.native.acquire(options);
     return abandonable(this.context.clock, `a permit of semaphore "${this.name}"`, options, (signal) =>
       this.queue.run(signal, () => this.contend(signal)),
     );
@@ -66,6 +75,7 @@ export class DistributedSemaphore {
    * @returns a permit, or `undefined` when every slot is held (or a local waiter is ahead).
    */
   async tryAcquire(): Promise<LockHandle | undefined> {
+    if (this.native) return this.native.tryAcquire();
     if (this.queue.length > 0) return undefined;
     const early = this.issueEarly(undefined);
     const acquisition = this.slots.beginAcquisition();
@@ -88,6 +98,7 @@ export class DistributedSemaphore {
 
   /** Stops watching the backend; held permits are unaffected. */
   close(): void {
+    this.native?.close();
     this.slots.close();
     this.tokens.close();
   }

@@ -41,12 +41,13 @@ export type { LeaderCallbacks, LeaderElectorConfig, LeaseTimings, ResolvedElecto
 export { JITTER_FACTOR, jitteredRetryMs } from './jitter.ts';
 export type {
   ResourceLock,
-  ResourceLockFactory,
   AcquireIfFreeResult,
   LockSnapshot,
   LockCallOptions,
   WatchHandlers,
 } from './resource-lock.ts';
+export type { ResourceLockFactory } from './resource-lock-factory.ts';
+export type { NativePrimitives, NativeSemaphore, NativeReadWrite, NativeAttempt, NativeWriteAttempt, NativeTryOptions } from './native-primitives.ts';
 export type { LeaderElectionRecord } from './record.ts';
 export { validateRecord, sameRecord, nextTermRecord, newTermOver } from './record.ts';
 export { Contender } from './contender.ts';

@@ -129,26 +129,8 @@ export class LockSlots {
 
   /** Starts renewing a won slot. `label` names it in errors and logs. */
   hold(won: WonSlot, label: string): SlotLease {
-    const { clock, leaseDurationMs, renewDeadlineMs, retryPeriodMs, logger } = this.context;
     const { lock, index } = won;
-    const ended = new LazyAbort();
-    const stopSession = lock.onSessionLost?.((reason) => lease.lose(`session lost: ${reason.message}`));
-    const lease: HeldLease = new HeldLease(
-      {
-        lock,
-        clock,
-        leaseDurationMs,
-        renewDeadlineMs,
-        retryPeriodMs,
-        onLost: (reason) => {
-          ended.abort(() => new LockLostError(`${label} lost: ${reason}`));
-          logger.warn({ lock: label, reason }, 'lock lost');
-        },
-        onError: (error, message) => logger.warn({ lock: label, error: String(error) }, message),
-      },
-      won.snapshot,
-      won.writeStart,
-    );
+    const { lease, ended, stopSession } = startLease(this.context, lock, won.snapshot, won.writeStart, label);
     const onReleased = (released: LockSnapshot | undefined): void => {
       stopSession?.();
       // The next local waiter can write on top of our release without reading first.
@@ -240,4 +222,38 @@ export class LockSlots {
     this.readers ??= Promise.all(this.names.map((name) => this.context.lockFor(name, `${this.context.identity}/read`)));
     return this.readers;
   }
+}
+
+/**
+ * Starts holding `lock` as acquired (`snapshot`, its write sent at `writeStart`): a renewed
+ * lease whose loss, or the loss of the lock's session, aborts `ended` and is logged under
+ * `label`. Shared by slots and native primitives' units.
+ */
+export function startLease(
+  context: MutexContext,
+  lock: ResourceLock,
+  snapshot: LockSnapshot,
+  writeStart: number,
+  label: string,
+): { lease: HeldLease; ended: LazyAbort; stopSession: (() => void) | undefined } {
+  const { clock, leaseDurationMs, renewDeadlineMs, retryPeriodMs, logger } = context;
+  const ended = new LazyAbort();
+  const stopSession = lock.onSessionLost?.((reason) => lease.lose(`session lost: ${reason.message}`));
+  const lease: HeldLease = new HeldLease(
+    {
+      lock,
+      clock,
+      leaseDurationMs,
+      renewDeadlineMs,
+      retryPeriodMs,
+      onLost: (reason) => {
+        ended.abort(() => new LockLostError(`${label} lost: ${reason}`));
+        logger.warn({ lock: label, reason }, 'lock lost');
+      },
+      onError: (error, message) => logger.warn({ lock: label, error: String(error) }, message),
+    },
+    snapshot,
+    writeStart,
+  );
+  return { lease, ended, stopSession };
 }

@@ -6,9 +6,9 @@ import type {
   LockCallOptions,
   LockSnapshot,
   ResourceLock,
-  ResourceLockFactory,
   WatchHandlers,
 } from './resource-lock.ts';
+import type { ResourceLockFactory } from './resource-lock-factory.ts';
 
 /** How a {@link MemoryLockStore} misbehaves, for tests. */
 export type MemoryFault =

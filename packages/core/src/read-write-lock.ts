@@ -1,10 +1,11 @@
 import { withDeadline } from './deadline.ts';
 import { DistributedMutex } from './distributed-mutex.ts';
 import type { AcquireOptions, MutexContext } from './distributed-mutex.ts';
-import type { HeldLease } from './held-lease.ts';
-import type { LazyAbort } from './lazy-abort.ts';
 import { LeaseObserver } from './lease-observer.ts';
 import { LockHandle, runHolding } from './lock-handle.ts';
+import type { NativeReadWrite } from './native-primitives.ts';
+import { NativeReadWriteLock } from './native-read-write.ts';
+import { ReadHandle } from './read-handle.ts';
 import { LockSlots } from './lock-slots.ts';
 import type { SlotAcquisition, WonSlot } from './lock-slots.ts';
 import type { LockSnapshot, ResourceLock } from './resource-lock.ts';
@@ -22,23 +23,7 @@ export interface ReadWriteOptions {
 
 export const DEFAULT_MAX_READERS = 8;
 
-/**
- * A read held on a {@link DistributedReadWriteLock}. Its `fencingToken` is its
- * {@link ReadHandle.writeEpoch}: the writer record's token when this read was granted, the
- * same for every read granted between two writers. Every write term granted after this read
- * carries a larger token; the epoch may also count a writer that took the writer record and
- * gave up waiting for readers before writing.
- */
-export class ReadHandle extends LockHandle {
-  /** The writer record's token when this read was granted (0: no writer yet). Any later write term carries a larger one. */
-  readonly writeEpoch: number;
-
-  /** @internal */
-  constructor(name: string, lease: HeldLease, ended: LazyAbort, onReleased: (released: LockSnapshot | undefined) => void, writeEpoch: number) {
-    super(name, lease, ended, onReleased, writeEpoch);
-    this.writeEpoch = writeEpoch;
-  }
-}
+export { ReadHandle };
 
 /**
  * A reader-writer lock across processes, on any backend: many readers or one writer.
@@ -59,6 +44,10 @@ export class ReadHandle extends LockHandle {
  *   the reads already held finish, then the writer runs. A stream of readers cannot starve a
  *   writer; a stream of writers can delay readers.
  * - Write tokens are the writer record's fencing tokens: strictly increasing per lock.
+ *
+ * On a factory that offers {@link NativePrimitives} the lock is the backend's own instead
+ * (see {@link NativeReadWriteLock}), with the same guarantees and the same writer preference.
+ * Every process using a name must use the same kind.
  */
 export class DistributedReadWriteLock {
   readonly name: string;
@@ -77,10 +66,12 @@ export class DistributedReadWriteLock {
   private writerWatcher: { lock: ResourceLock; stop: () => void } | undefined;
   private watchingWriter: Promise<void> | undefined;
   private writerWatchHealthy = false;
+  private readonly native: NativeReadWriteLock | undefined;
 
   /** @internal Use {@link DistributedLocks.readWrite}. */
-  constructor(name: string, maxReaders: number, context: MutexContext) {
+  constructor(name: string, maxReaders: number, context: MutexContext, native?: NativeReadWrite) {
     this.name = name;
+    this.native = native && new NativeReadWriteLock(name, context, native);
     this.maxReaders = maxReaders;
     this.context = context;
     this.waker = new Waker(context.clock);
@@ -101,6 +92,7 @@ export class DistributedReadWriteLock {
    * @throws LockTimeoutError, AbortedError, BackendUnavailableError, ConfigError (as the semaphore's).
    */
   acquireRead(options: AcquireOptions = {}): Promise<ReadHandle> {
+    if (this.native) return this.native.acquireRead(options);
     return abandonable(this.context.clock, `a read of "${this.name}"`, options, (signal) =>
       this.readQueue.run(signal, () => this.contendRead(signal)),
     );
@@ -108,6 +100,7 @@ export class DistributedReadWriteLock {
 
   /** One try, no waiting. @returns a read, or `undefined` when a writer holds or waits, or no reader slot is free. */
   async tryAcquireRead(): Promise<ReadHandle | undefined> {
+    if (this.native) return this.native.tryAcquireRead();
     if (this.readQueue.length > 0) return undefined;
     await this.checkShape(undefined);
     const acquisition = this.readers.beginAcquisition();
@@ -131,6 +124,7 @@ export class DistributedReadWriteLock {
    * @throws LockTimeoutError, AbortedError, BackendUnavailableError, ConfigError.
    */
   acquireWrite(options: AcquireOptions = {}): Promise<LockHandle> {
+    if (this.native) return this.native.acquireWrite(options);
     return abandonable(this.context.clock, `a write of "${this.name}"`, options, async (signal) => {
       await this.checkShape(signal);
       for (;;) {
@@ -142,6 +136,7 @@ export class DistributedReadWriteLock {
 
   /** One try, no waiting. @returns a write term, or `undefined` when a writer or a reader holds the lock. */
   async tryAcquireWrite(): Promise<LockHandle | undefined> {
+    if (this.native) return this.native.tryAcquireWrite();
     await this.checkShape(undefined);
     const held = await this.writer.tryAcquire();
     if (!held) return undefined;
@@ -155,6 +150,7 @@ export class DistributedReadWriteLock {
 
   /** Stops watching the backend; held reads and writes are unaffected. */
   close(): void {
+    this.native?.close();
     this.writer.close();
     this.readers.close();
     this.shape.close();

@@ -10,6 +10,7 @@ import { LockStore } from './lock-store.ts';
 import { DEFAULTS, resolveFactoryOptions, validateLockName } from './options.ts';
 import type { PostgresLockFactoryOptions, PostgresLockOptions, ResolvedFactoryOptions } from './options.ts';
 import { PostgresLock } from './postgres-lock.ts';
+import { PostgresPrimitives } from './postgres-primitives.ts';
 import { SessionConnection } from './session.ts';
 import { buildStatements } from './statements.ts';
 
@@ -45,6 +46,8 @@ export class PostgresLockFactory implements ResourceLockFactory {
   private readonly feed: ChangeFeed;
   /** The operations the locks call, and the advisory locks this process holds. */
   private readonly store: LockStore;
+  /** Native semaphores and reader-writer locks on advisory locks: what `DistributedLocks` uses for them. */
+  readonly primitives: PostgresPrimitives;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -70,7 +73,10 @@ export class PostgresLockFactory implements ResourceLockFactory {
         replyTimeoutMs: o.sessionTimeoutMs + DEFAULTS.sessionReplyMarginMs,
         logger: o.logger,
         clock: o.clock,
-        onLost: (generation, reason) => this.store.onSessionLost(session, generation, reason),
+        onLost: (generation, reason) => {
+          this.store.onSessionLost(session, generation, reason);
+          this.primitives.sessionLost(session, generation, reason);
+        },
       });
       return session;
     });
@@ -90,6 +96,19 @@ export class PostgresLockFactory implements ResourceLockFactory {
       heldHere: (name) => this.store.holds.live(name) !== undefined || this.store.holds.busy(name),
     });
     this.store = new LockStore({ options: o, table: this.table, pool: this.pool, statements, channel: this.channel, sessions: this.sessions, feed: this.feed });
+    this.primitives = new PostgresPrimitives({
+      table: this.table,
+      clock: o.clock,
+      logger: o.logger,
+      clientConfig: o.clientConfig,
+      applicationName: o.applicationName,
+      connectTimeoutMs: o.connectTimeoutMs,
+      operationTimeoutMs: o.operationTimeoutMs,
+      sessionFor: (key) => this.store.sessionFor(key),
+      ready: (signal) => this.store.ready(signal ?? new AbortController().signal),
+      keyOf: (name) => this.store.keyOf(name),
+      describe: (name) => this.store.describe(name),
+    });
   }
 
   /**
@@ -169,6 +188,7 @@ export class PostgresLockFactory implements ResourceLockFactory {
 
   private async shutdown(): Promise<void> {
     this.closed = true;
+    await this.primitives.close();
     await this.feed.close();
     await Promise.all(this.sessions.map((session) => session.close()));
     // Operations in flight fail now that the session is gone; let them finish before clearing up.

@@ -35,6 +35,8 @@ describeResourceLockContract({
   // renewal (NOTIFY delivery, up to ~90 ms late on a busy machine), so the bound it can check is
   // the timeout less that: 810, still above renewDeadline, which is what safety needs.
   takeoverBoundMs: 810,
+  // Native reader-writer locks on advisory locks, each factory a process of its own.
+  createFactory: () => new PostgresLockFactory(factoryOptions),
   childProcessLock: () => ({
     module: new URL('./contract-child.ts', import.meta.url),
     options: { poolConfig: { ...PG_CONFIG, max: 2 }, table, sessionTimeout: factoryOptions.sessionTimeout, holderCheckInterval: factoryOptions.holderCheckInterval },

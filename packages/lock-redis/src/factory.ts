@@ -2,6 +2,7 @@ import type { ResourceLockFactory } from '@baton/core';
 import { resolveFactoryOptions } from './options.ts';
 import type { RedisClient, RedisLockFactoryOptions } from './options.ts';
 import { RedisLock, SHARED_SESSION } from './redis-lock.ts';
+import { RedisPrimitives } from './redis-primitives.ts';
 import type { SharedSessionOption } from './redis-lock.ts';
 import { RedisSession } from './session.ts';
 
@@ -17,10 +18,13 @@ import { RedisSession } from './session.ts';
  */
 export class RedisLockFactory implements ResourceLockFactory {
   private readonly session: RedisSession;
+  /** Native semaphores and reader-writer locks (one script per try): what `DistributedLocks` uses for them. */
+  readonly primitives: RedisPrimitives;
 
   /** @throws ConfigError naming the bad option. */
   constructor(options: RedisLockFactoryOptions) {
     this.session = new RedisSession(resolveFactoryOptions(options));
+    this.primitives = new RedisPrimitives(this.session);
   }
 
   /** The command client (yours when you passed one in). */

@@ -1,5 +1,5 @@
 import { describeResourceLockContract } from '@baton/contract';
-import { RedisLock } from '../src/index.ts';
+import { RedisLock, RedisLockFactory } from '../src/index.ts';
 import { SHARED, adminClient, deleteKeys, testPrefix } from './support/env.ts';
 
 // The full @baton/contract suite against the shared redis-server on 127.0.0.1:6379. Every
@@ -27,6 +27,8 @@ describeResourceLockContract({
   },
   childProcessLock: () => ({ module: new URL('./support/contract-child.ts', import.meta.url), options: { connection: { ...SHARED }, keyPrefix } }),
   fastPath: true,
+  // Native semaphores and reader-writer locks (one script per try), each factory a process of its own.
+  createFactory: () => new RedisLockFactory({ connection: { ...SHARED }, connectionName, keyPrefix }),
   teardown: async () => {
     await deleteKeys(admin, keyPrefix);
     await admin.quit();
