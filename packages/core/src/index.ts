@@ -43,6 +43,8 @@ export type {
   ResourceLock,
   ResourceLockFactory,
   AcquireIfFreeResult,
+  AcquireWhenFreeOptions,
+  AcquireWhenFreeResult,
   LockSnapshot,
   LockCallOptions,
   WatchHandlers,
