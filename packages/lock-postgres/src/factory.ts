@@ -42,6 +42,8 @@ export class PostgresLockFactory implements ResourceLockFactory {
   private readonly ownsPool: boolean;
   private readonly channel: string;
   private readonly sessions: SessionConnection[];
+  /** Session connections on which distributed-lock waiters wait at the server (see `ServerWaits`). */
+  private readonly waitSessions: SessionConnection[];
   private readonly feed: ChangeFeed;
   /** The operations the locks call, and the advisory locks this process holds. */
   private readonly store: LockStore;
@@ -61,7 +63,7 @@ export class PostgresLockFactory implements ResourceLockFactory {
     }
     this.channel = notifyChannel(o.schema, o.table);
     const statements = buildStatements(this.table, quoteIdentifier(this.channel));
-    this.sessions = Array.from({ length: o.sessionConnections }, () => {
+    const newSession = (): SessionConnection => {
       const session: SessionConnection = new SessionConnection({
         clientConfig: o.clientConfig,
         applicationName: o.applicationName,
@@ -73,7 +75,9 @@ export class PostgresLockFactory implements ResourceLockFactory {
         onLost: (generation, reason) => this.store.onSessionLost(session, generation, reason),
       });
       return session;
-    });
+    };
+    this.sessions = Array.from({ length: o.sessionConnections }, newSession);
+    this.waitSessions = Array.from({ length: DEFAULTS.serverWaitConnections }, newSession);
     this.feed = new ChangeFeed({
       clientConfig: o.clientConfig,
       applicationName: o.applicationName,
@@ -89,7 +93,7 @@ export class PostgresLockFactory implements ResourceLockFactory {
       // Held here, or being acquired here (a read may see the hold committed before the call returns).
       heldHere: (name) => this.store.holds.live(name) !== undefined || this.store.holds.busy(name),
     });
-    this.store = new LockStore({ options: o, table: this.table, pool: this.pool, statements, channel: this.channel, sessions: this.sessions, feed: this.feed });
+    this.store = new LockStore({ options: o, table: this.table, pool: this.pool, statements, channel: this.channel, sessions: this.sessions, waitSessions: this.waitSessions, feed: this.feed });
   }
 
   /**
@@ -170,7 +174,7 @@ export class PostgresLockFactory implements ResourceLockFactory {
   private async shutdown(): Promise<void> {
     this.closed = true;
     await this.feed.close();
-    await Promise.all(this.sessions.map((session) => session.close()));
+    await Promise.all([...this.sessions, ...this.waitSessions].map((session) => session.close()));
     // Operations in flight fail now that the session is gone; let them finish before clearing up.
     await this.store.close();
     if (this.ownsPool) await this.pool.end().catch(() => {});
