@@ -8,7 +8,7 @@ import type { RecordRow } from './codec.ts';
 import { toLockError } from './errors.ts';
 import { HoldBook } from './holds.ts';
 import type { Hold } from './holds.ts';
-import { advisoryLockKey } from './keys.ts';
+import { keysOf } from './keys.ts';
 import type { TableName } from './keys.ts';
 import { validateLockName } from './options.ts';
 import type { ResolvedFactoryOptions } from './options.ts';
@@ -55,6 +55,7 @@ export class LockStore implements PostgresLockHost {
   readonly holds: HoldBook;
   private readonly settings: LockStoreSettings;
   private readonly waits: ServerWaits;
+  private readonly keys: (name: string) => bigint;
   private readonly locks = new Map<string, Set<PostgresLock>>();
   private schemaReady: Promise<void> | undefined;
   private closed = false;
@@ -62,6 +63,7 @@ export class LockStore implements PostgresLockHost {
   constructor(settings: LockStoreSettings) {
     this.settings = settings;
     const { options, statements } = settings;
+    this.keys = keysOf(settings.table.schema, settings.table.table);
     this.holds = new HoldBook({
       clock: options.clock,
       logger: options.logger,
@@ -73,7 +75,7 @@ export class LockStore implements PostgresLockHost {
   }
 
   keyOf(name: string): bigint {
-    return advisoryLockKey(name, this.settings.table.schema, this.settings.table.table);
+    return this.keys(name);
   }
 
   describe(name: string): string {
