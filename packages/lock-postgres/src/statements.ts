@@ -136,6 +136,18 @@ export interface Statements {
   readonly listen: string;
 }
 
+/**
+ * The SET list that starts a new term over the row `t` (`$2`–`$5` the new record's holder,
+ * lease and times): the transition counted, the token `max($7, stored + 1)`.
+ */
+const NEW_TERM_SET = `holder_identity = $2::text,
+    lease_duration_ms = $3::bigint,
+    acquire_time_ms = $4::bigint,
+    renew_time_ms = $5::bigint,
+    leader_transitions = t.leader_transitions + 1,
+    fencing_token = GREATEST($7::bigint, t.fencing_token + 1),
+    version = DEFAULT`;
+
 /** The NOTIFY payload of the row `r` (see {@link NOTIFY_WRITTEN}), as an expression. */
 const PAYLOAD = (r: string): string => `pg_catalog.json_build_object(
     'name', ${r}.name, 'version', ${r}.version::text, 'holderIdentity', ${r}.holder_identity,
@@ -240,13 +252,7 @@ inserted AS (
 ),
 updated AS (
   UPDATE ${T} AS t SET
-    holder_identity = $2::text,
-    lease_duration_ms = $3::bigint,
-    acquire_time_ms = $4::bigint,
-    renew_time_ms = $5::bigint,
-    leader_transitions = t.leader_transitions + 1,
-    fencing_token = GREATEST($7::bigint, t.fencing_token + 1),
-    version = DEFAULT
+    ${NEW_TERM_SET}
   FROM lk WHERE lk.locked AND t.name = $1::text AND t.holder_identity = '' AND ${VALID_ROW('t')}
   RETURNING t.*
 ),
@@ -270,13 +276,7 @@ LEFT JOIN LATERAL (SELECT ${PAYLOAD('r')} AS payload) p ON r.acquired`,
 ),
 written AS (
   UPDATE ${T} AS t SET
-    holder_identity = $2::text,
-    lease_duration_ms = $3::bigint,
-    acquire_time_ms = $4::bigint,
-    renew_time_ms = $5::bigint,
-    leader_transitions = t.leader_transitions + 1,
-    fencing_token = GREATEST($7::bigint, t.fencing_token + 1),
-    version = DEFAULT
+    ${NEW_TERM_SET}
   FROM lk WHERE t.name = $1::text AND ${VALID_ROW('t')}
   RETURNING t.*
 )
