@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { DistributedLocks } from '@baton/core';
+import type { ResourceLock } from '@baton/core';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { BackendDriver, LockFactoryHandle } from '../backends/types.ts';
@@ -38,17 +39,35 @@ export interface PeersResult {
   contenders: PeerFigures[];
 }
 
+/** A variant of baton's side: its name suffix, its settings, and what it changes on each lock. */
+interface BatonVariant {
+  label: string;
+  settings: string;
+  adapt(lock: ResourceLock): ResourceLock;
+}
+
+/**
+ * PostgreSQL's earlier handover, measured beside the current one: waiters sleep until the
+ * release's NOTIFY and then race, instead of waiting at the server (`acquireWhenFree` hidden).
+ */
+const NOTIFY_WAKE: BatonVariant = {
+  label: 'NOTIFY wake-up',
+  settings: 'as baton above, but acquireWhenFree hidden: a waiter sleeps until the release NOTIFY, then writes',
+  adapt: (lock) => new Proxy(lock, { get: (target, key) => (key === 'acquireWhenFree' ? undefined : Reflect.get(target, key, target)) }),
+};
+
 /** baton's DistributedLocks on one factory per worker (separate connections, as separate processes). */
-function batonContender(ctx: BenchContext, driver: BackendDriver): Contender {
+function batonContender(ctx: BenchContext, driver: BackendDriver, variant?: BatonVariant): Contender {
   const factories: LockFactoryHandle[] = [];
   const sets: DistributedLocks[] = [];
+  const adapt = variant?.adapt ?? ((lock: ResourceLock) => lock);
   return {
-    name: `baton (@baton/lock-${driver.name})`,
-    settings: 'DistributedLocks, default timings (lease 15 s, renew 10 s, retry 2 s), watch on',
+    name: `baton (@baton/lock-${driver.name}${variant ? `, ${variant.label}` : ''})`,
+    settings: variant?.settings ?? 'DistributedLocks, default timings (lease 15 s, renew 10 s, retry 2 s), watch on',
     async worker(index) {
       const factory = await driver.openFactory(ctx.server.connectInfo(), { timings: DEFAULTS, label: `peer${index}` });
       factories.push(factory);
-      const locks = new DistributedLocks({ lockFor: (name, id) => factory.lock(name, id), identity: `w${index}` });
+      const locks = new DistributedLocks({ lockFor: (name, id) => adapt(factory.lock(name, id)), identity: `w${index}` });
       sets.push(locks);
       return {
         async acquire(resource) {
@@ -314,7 +333,8 @@ export async function measurePeers(ctx: BenchContext, options: { cycles: number;
   const holdMs = 5;
   const rtt = backend === 'redis' ? await rttRedis(ctx, options.rttSamples) : backend === 'etcd' ? await rttEtcd(ctx, options.rttSamples) : await rttPostgres(ctx, options.rttSamples);
   const peers = backend === 'redis' ? redisPeers(ctx) : backend === 'etcd' ? etcdPeers(ctx) : postgresPeers(ctx);
-  const contenders = [batonContender(ctx, ctx.driver), ...peers];
+  const variants = backend === 'postgres' ? [batonContender(ctx, ctx.driver, NOTIFY_WAKE)] : [];
+  const contenders = [batonContender(ctx, ctx.driver), ...variants, ...peers];
   const figures: PeerFigures[] = [];
   for (const [i, contender] of contenders.entries()) {
     ctx.log(`    peers: ${contender.name}`);

@@ -190,6 +190,35 @@ export class Contender {
   }
 
   /**
+   * For a lock just found held by another holder, on a backend that offers
+   * `acquireWhenFree`: waits there up to `maxWaitMs` for the holder to let go and takes the
+   * lock in the same operation (the backend's exclusion grants it, so nothing is taken over
+   * that is still held). @returns the new term; `held` when it stayed held (attempt again);
+   * undefined when the backend could not wait now (wait the usual way). Lost races come back
+   * as `conflict`, other failures are thrown, as for {@link Contender.attempt}.
+   */
+  async attemptWhenFree(lock: ResourceLock, maxWaitMs: number, cancel?: AbortSignal): Promise<Attempt | undefined> {
+    const { clock, leaseDurationMs, retryPeriodMs } = this.options;
+    const record = nextTermRecord(this.observer.snapshot?.record ?? null, lock.identity, leaseDurationMs, clock.wallNow(), this.highestToken);
+    // The lease counts from when the wait was sent: conservative by up to maxWaitMs.
+    const writeStart = clock.now();
+    try {
+      const result = await withDeadline(clock, maxWaitMs + retryPeriodMs, (signal) => lock.acquireWhenFree!(record, { signal, maxWaitMs }), cancel);
+      if (result.acquired) {
+        this.observe(result.snapshot);
+        return this.won(result.snapshot, writeStart);
+      }
+      return result.waited ? HELD : undefined;
+    } catch (error) {
+      if (error instanceof LockConflictError || error instanceof LockNotFoundError) {
+        this.conflicts++;
+        return CONFLICT;
+      }
+      throw error;
+    }
+  }
+
+  /**
    * How long to wait before the next attempt: a lost race is retried at once a few times (to
    * read who won), then backs off; a failure waits the jittered retry period; a held lease
    * is tried again when its observed expiry comes — with a healthy watch exactly then (any

@@ -159,17 +159,34 @@ export class DistributedMutex {
     const lock = await this.newContenderLock();
     await this.startWatching();
     let failingSince: number | undefined;
+    /** Set after a held answer on a lock that can be waited on at the backend: the next step waits there. */
+    let waitThereMs = 0;
     try {
       for (;;) {
         if (signal?.aborted) throw signal.reason;
         let waitMs: number;
         try {
           this.woken = false;
-          const attempt = await this.contender.attempt(lock, signal);
-          if (attempt.acquired) return this.hold(lock, attempt.snapshot, attempt.writeStart);
-          waitMs = this.contender.delayAfter(attempt.outcome);
+          if (waitThereMs > 0) {
+            const waited = await this.contender.attemptWhenFree(lock, waitThereMs, signal);
+            waitThereMs = 0;
+            if (waited?.acquired) return this.hold(lock, waited.snapshot, waited.writeStart);
+            // Still held after the wait: attempt again at once. The backend could not wait
+            // (undefined): wait for the watch or the observed expiry instead.
+            waitMs = waited === undefined ? this.contender.delayAfter('held') : waited.outcome === 'held' ? 0 : this.contender.delayAfter(waited.outcome);
+          } else {
+            const attempt = await this.contender.attempt(lock, signal);
+            if (attempt.acquired) return this.hold(lock, attempt.snapshot, attempt.writeStart);
+            waitMs = this.contender.delayAfter(attempt.outcome);
+            if (attempt.outcome === 'held' && lock.acquireWhenFree !== undefined && this.contender.watchHealthy) {
+              // Wait at the backend: its exclusion hands the lock over the moment the holder lets go.
+              waitThereMs = Math.min(waitMs, this.context.retryPeriodMs);
+              waitMs = 0;
+            }
+          }
           failingSince = undefined;
         } catch (error) {
+          waitThereMs = 0;
           if (signal?.aborted) throw signal.reason;
           // Not transient: waiting longer would not help.
           if (error instanceof InvalidRecordError || error instanceof PermissionDeniedError) throw error;

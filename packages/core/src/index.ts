@@ -42,6 +42,8 @@ export { JITTER_FACTOR, jitteredRetryMs } from './jitter.ts';
 export type {
   ResourceLock,
   AcquireIfFreeResult,
+  AcquireWhenFreeOptions,
+  AcquireWhenFreeResult,
   LockSnapshot,
   LockCallOptions,
   WatchHandlers,

@@ -39,6 +39,23 @@ export type AcquireIfFreeResult =
   /** Someone holds the lock (possibly this identity): nothing was written; `snapshot` is what is stored. */
   | { readonly acquired: false; readonly snapshot: LockSnapshot };
 
+/** Options of {@link ResourceLock.acquireWhenFree}. */
+export interface AcquireWhenFreeOptions extends LockCallOptions {
+  /** How long the backend may wait for the holder to let go before answering `{ acquired: false, waited: true }`. */
+  maxWaitMs: number;
+}
+
+/** What {@link ResourceLock.acquireWhenFree} did. */
+export type AcquireWhenFreeResult =
+  /** The holder let go and this call took the lock: `snapshot` is the new term as stored. */
+  | { readonly acquired: true; readonly snapshot: LockSnapshot }
+  /**
+   * Nothing written. `waited`: the lock stayed held for `maxWaitMs` (or could not be written
+   * in the same operation), so the caller attempts again; `false`: the backend could not wait
+   * now (no connection to spare, held in this process), so the caller waits its usual way.
+   */
+  | { readonly acquired: false; readonly waited: boolean };
+
 /**
  * The storage a {@link LeaderElector} campaigns on. Implementations: `MemoryLock` (core),
  * `@baton/lock-lease`, `@baton/lock-endpoints`, `@baton/lock-redis`, `@baton/lock-postgres`.
@@ -86,6 +103,16 @@ export interface ResourceLock {
    * - Faults as for the other calls: `BackendUnavailableError`, settle when `signal` aborts.
    */
   acquireIfFree?(record: LeaderElectionRecord, options?: LockCallOptions): Promise<AcquireIfFreeResult>;
+  /**
+   * Optional, for backends whose mutual exclusion can be waited on at the server (a
+   * PostgreSQL advisory lock): waits there, for at most `maxWaitMs`, until the holder lets go
+   * — its release, or the end of its session — and then writes `record` (a new term naming
+   * this identity) in the same operation, so a handover needs no notification round trip.
+   * The waiter is granted the lock by the backend's own exclusion, so it never takes a lock
+   * whose holder still holds it; the new term's fencing token is above the stored one
+   * (`newTermOver`), and the write is as durable as `create`. Errors as for the other calls.
+   */
+  acquireWhenFree?(record: LeaderElectionRecord, options: AcquireWhenFreeOptions): Promise<AcquireWhenFreeResult>;
   /**
    * Optional: push notifications of changes, so followers react at once instead of polling.
    * @returns a function that stops the watch.

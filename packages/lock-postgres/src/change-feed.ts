@@ -350,12 +350,15 @@ export class ChangeFeed {
 
   // ---- delivery -----------------------------------------------------------------------------
 
+  /** `snapshot` was decoded for this delivery alone: the first watcher gets it, every other one a copy of its own. */
   private deliver(name: string, snapshot: LockSnapshot | null | undefined, skipIdentity?: string): void {
     const entry = this.watched.get(name);
     if (entry === undefined) return;
+    let given = false;
     for (const [handlers, identity] of entry.handlers) {
       if (identity === skipIdentity) continue;
-      this.call(handlers, 'onChange', snapshot === null || snapshot === undefined ? snapshot : structuredClone(snapshot));
+      this.call(handlers, 'onChange', snapshot === null || snapshot === undefined || !given ? snapshot : structuredClone(snapshot));
+      given = true;
     }
   }
 

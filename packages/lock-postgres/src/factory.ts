@@ -43,6 +43,8 @@ export class PostgresLockFactory implements ResourceLockFactory {
   private readonly ownsPool: boolean;
   private readonly channel: string;
   private readonly sessions: SessionConnection[];
+  /** Session connections on which distributed-lock waiters wait at the server (see `ServerWaits`). */
+  private readonly waitSessions: SessionConnection[];
   private readonly feed: ChangeFeed;
   /** The operations the locks call, and the advisory locks this process holds. */
   private readonly store: LockStore;
@@ -64,7 +66,7 @@ export class PostgresLockFactory implements ResourceLockFactory {
     }
     this.channel = notifyChannel(o.schema, o.table);
     const statements = buildStatements(this.table, quoteIdentifier(this.channel));
-    this.sessions = Array.from({ length: o.sessionConnections }, () => {
+    const newSession = (): SessionConnection => {
       const session: SessionConnection = new SessionConnection({
         clientConfig: o.clientConfig,
         applicationName: o.applicationName,
@@ -79,7 +81,9 @@ export class PostgresLockFactory implements ResourceLockFactory {
         },
       });
       return session;
-    });
+    };
+    this.sessions = Array.from({ length: o.sessionConnections }, newSession);
+    this.waitSessions = Array.from({ length: DEFAULTS.serverWaitConnections }, newSession);
     this.feed = new ChangeFeed({
       clientConfig: o.clientConfig,
       applicationName: o.applicationName,
@@ -95,7 +99,7 @@ export class PostgresLockFactory implements ResourceLockFactory {
       // Held here, or being acquired here (a read may see the hold committed before the call returns).
       heldHere: (name) => this.store.holds.live(name) !== undefined || this.store.holds.busy(name),
     });
-    this.store = new LockStore({ options: o, table: this.table, pool: this.pool, statements, channel: this.channel, sessions: this.sessions, feed: this.feed });
+    this.store = new LockStore({ options: o, table: this.table, pool: this.pool, statements, channel: this.channel, sessions: this.sessions, waitSessions: this.waitSessions, feed: this.feed });
     this.primitives = new PostgresPrimitives({
       table: this.table,
       clock: o.clock,
@@ -190,7 +194,7 @@ export class PostgresLockFactory implements ResourceLockFactory {
     this.closed = true;
     await this.primitives.close();
     await this.feed.close();
-    await Promise.all(this.sessions.map((session) => session.close()));
+    await Promise.all([...this.sessions, ...this.waitSessions].map((session) => session.close()));
     // Operations in flight fail now that the session is gone; let them finish before clearing up.
     await this.store.close();
     if (this.ownsPool) await this.pool.end().catch(() => {});

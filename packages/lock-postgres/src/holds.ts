@@ -68,6 +68,12 @@ export class HoldBook {
     return this.chains.has(name);
   }
 
+  /** True while any hold lives on `session`'s open connection. */
+  holdsOn(session: SessionConnection): boolean {
+    for (const hold of this.holds.values()) if (hold.session === session && hold.generation === session.liveGeneration) return true;
+    return false;
+  }
+
   /** Names held on a live session right now. */
   heldNames(): string[] {
     return [...this.holds].filter(([, hold]) => hold.generation === hold.session.liveGeneration).map(([name]) => name);

@@ -34,6 +34,26 @@ export function advisoryLockKey(name: string, schema = 'public', table = 'baton_
   return createHash('sha256').update(`baton:${schema}.${table}:${name}`, 'utf8').digest().readBigInt64BE(0);
 }
 
+/** Names whose key {@link keysOf} remembers; past it the memo starts over (a hash is cheap, just not free). */
+const REMEMBERED_KEYS = 4_096;
+
+/**
+ * {@link advisoryLockKey} for one table, remembering recent names: a distributed lock makes a
+ * lock object, and so asks for the key, on every acquisition.
+ */
+export function keysOf(schema: string, table: string): (name: string) => bigint {
+  const memo = new Map<string, bigint>();
+  return (name) => {
+    let key = memo.get(name);
+    if (key === undefined) {
+      if (memo.size >= REMEMBERED_KEYS) memo.clear();
+      key = advisoryLockKey(name, schema, table);
+      memo.set(name, key);
+    }
+    return key;
+  };
+}
+
 /** PostgreSQL's channel-name limit (NAMEDATALEN − 1), in bytes. */
 const MAX_CHANNEL_BYTES = 63;
 

@@ -1,5 +1,5 @@
 import { BackendUnavailableError, LockConflictError, LockLostError, LockNotFoundError, validateRecord } from '@baton/core';
-import type { AcquireIfFreeResult, LeaderElectionRecord, LockCallOptions, LockSnapshot, WatchHandlers } from '@baton/core';
+import type { AcquireIfFreeResult, AcquireWhenFreeOptions, AcquireWhenFreeResult, LeaderElectionRecord, LockCallOptions, LockSnapshot, WatchHandlers } from '@baton/core';
 import type pg from 'pg';
 import { abortError, settleOnAbort, withCallSignal } from './abort.ts';
 import type { ChangeFeed } from './change-feed.ts';
@@ -8,12 +8,13 @@ import type { RecordRow } from './codec.ts';
 import { toLockError } from './errors.ts';
 import { HoldBook } from './holds.ts';
 import type { Hold } from './holds.ts';
-import { advisoryLockKey } from './keys.ts';
+import { keysOf } from './keys.ts';
 import type { TableName } from './keys.ts';
 import { validateLockName } from './options.ts';
 import type { ResolvedFactoryOptions } from './options.ts';
 import type { PostgresLock, PostgresLockHost } from './postgres-lock.ts';
 import { ensureSchema } from './schema.ts';
+import { ServerWaits } from './server-wait.ts';
 import { chooseSession } from './session.ts';
 import type { SessionConnection } from './session.ts';
 import { prepared } from './statements.ts';
@@ -40,6 +41,8 @@ export interface LockStoreSettings {
   statements: Statements;
   channel: string;
   sessions: readonly SessionConnection[];
+  /** Connections kept for waits at the server (see {@link ServerWaits}). */
+  waitSessions: readonly SessionConnection[];
   feed: ChangeFeed;
 }
 
@@ -51,6 +54,8 @@ export interface LockStoreSettings {
 export class LockStore implements PostgresLockHost {
   readonly holds: HoldBook;
   private readonly settings: LockStoreSettings;
+  private readonly waits: ServerWaits;
+  private readonly keys: (name: string) => bigint;
   private readonly locks = new Map<string, Set<PostgresLock>>();
   private schemaReady: Promise<void> | undefined;
   private closed = false;
@@ -58,16 +63,19 @@ export class LockStore implements PostgresLockHost {
   constructor(settings: LockStoreSettings) {
     this.settings = settings;
     const { options, statements } = settings;
+    this.keys = keysOf(settings.table.schema, settings.table.table);
     this.holds = new HoldBook({
       clock: options.clock,
       logger: options.logger,
       unlockStatement: statements.unlock,
       describe: (name) => this.describe(name),
     });
+    const { waitSessions: sessions, channel, feed } = settings;
+    this.waits = new ServerWaits({ sessions, statements, channel, feed, holds: this.holds, clock: options.clock, ready: (signal) => this.ready(signal) });
   }
 
   keyOf(name: string): bigint {
-    return advisoryLockKey(name, this.settings.table.schema, this.settings.table.table);
+    return this.keys(name);
   }
 
   describe(name: string): string {
@@ -169,6 +177,12 @@ export class LockStore implements PostgresLockHost {
       const r = validateRecord(record, lock.describe());
       return this.holds.serialize(lock.name, () => this.acquireOnSession(lock, r, signal));
     });
+  }
+
+  acquireWhenFree(lock: PostgresLock, record: LeaderElectionRecord, options: AcquireWhenFreeOptions): Promise<AcquireWhenFreeResult> {
+    // Bounded by the call's own deadline, with room for the write after the wait.
+    const maxWaitMs = Math.min(options.maxWaitMs, this.settings.options.operationTimeoutMs / 2);
+    return this.call(lock, options, (signal) => this.waits.acquireWhenFree(lock, validateRecord(record, lock.describe()), maxWaitMs, signal));
   }
 
   watch(lock: PostgresLock, handlers: WatchHandlers): () => void {

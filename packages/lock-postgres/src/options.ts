@@ -99,6 +99,11 @@ export const DEFAULTS = {
   sessionConnections: 1,
   /** Session connections opened on demand when `sessionConnections` is not given. */
   maxAdaptiveSessions: 4,
+  /**
+   * Connections on which distributed-lock waiters wait at the server for a held lock
+   * (`acquireWhenFree`); waiters beyond them wait for the release's NOTIFY instead.
+   */
+  serverWaitConnections: 2,
   holderCheckIntervalMs: 250,
   operationTimeoutMs: 5_000,
   connectTimeoutMs: 5_000,

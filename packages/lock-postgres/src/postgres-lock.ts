@@ -1,5 +1,5 @@
 import { BackendUnavailableError, LockLostError } from '@baton/core';
-import type { AcquireIfFreeResult, LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
+import type { AcquireIfFreeResult, AcquireWhenFreeOptions, AcquireWhenFreeResult, LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
 
 /**
  * What a {@link PostgresLock} asks of the factory that made it (its record store and its
@@ -18,6 +18,7 @@ export interface PostgresLockHost {
   create(lock: PostgresLock, record: LeaderElectionRecord, options: LockCallOptions | undefined): Promise<LockSnapshot>;
   update(lock: PostgresLock, record: LeaderElectionRecord, expectedVersion: string, options: LockCallOptions | undefined): Promise<LockSnapshot>;
   acquireIfFree(lock: PostgresLock, record: LeaderElectionRecord, options: LockCallOptions | undefined): Promise<AcquireIfFreeResult>;
+  acquireWhenFree(lock: PostgresLock, record: LeaderElectionRecord, options: AcquireWhenFreeOptions): Promise<AcquireWhenFreeResult>;
   watch(lock: PostgresLock, handlers: WatchHandlers): () => void;
   /** True while `lock`'s identity holds its advisory lock on the live session. */
   isHeldBy(lock: PostgresLock): boolean;
@@ -35,6 +36,7 @@ export interface PostgresLockHost {
  *   on the same connection, so a successful renewal proves the advisory lock is still held.
  * - `acquireIfFree` (the fast path) is one statement too: it writes only over an absent or
  *   released record, and only when it took the advisory lock.
+ * - `acquireWhenFree` blocks in `pg_advisory_lock` and writes the new term once granted.
  * - A write that clears the holder (release) gives the advisory lock back in the same statement.
  * - `watch` is LISTEN/NOTIFY plus the factory's holder checks; `onSessionLost` fires the
  *   moment the session connection holding this lock is gone.
@@ -91,6 +93,14 @@ export class PostgresLock implements ResourceLock {
    */
   acquireIfFree(record: LeaderElectionRecord, options?: LockCallOptions): Promise<AcquireIfFreeResult> {
     return this.closed ? this.refuse() : this.host.acquireIfFree(this, record, options);
+  }
+
+  /**
+   * Waits at the server (on a connection of the factory's kept for it) until the holder lets
+   * go, and writes the new term in the same statement (see the README, "Handover").
+   */
+  acquireWhenFree(record: LeaderElectionRecord, options: AcquireWhenFreeOptions): Promise<AcquireWhenFreeResult> {
+    return this.closed ? this.refuse() : this.host.acquireWhenFree(this, record, options);
   }
 
   watch(handlers: WatchHandlers): () => void {

@@ -114,7 +114,12 @@ export class SessionConnection {
         [ms],
       );
       try {
-        await client.query(`SELECT pg_catalog.set_config('idle_session_timeout', $1, false)`, [ms]);
+        // client_connection_check_interval: a statement blocked in a lock wait whose client
+        // went away (an abandoned wait at the server) ends within a second, not when granted.
+        await client.query(
+          `SELECT pg_catalog.set_config('idle_session_timeout', $1, false), pg_catalog.set_config('client_connection_check_interval', '1000', false)`,
+          [ms],
+        );
       } catch (error) {
         if ((error as { code?: string }).code !== UNDEFINED_OBJECT) throw error;
         // PostgreSQL < 14: fall back to TCP keepalives, which catch a dead host but not a paused process.
@@ -180,10 +185,18 @@ export class SessionConnection {
   }
 
   /** Closes the connection at once; its advisory locks go with it. */
-  private drop(client: pg.Client): void {
+  private drop(client: pg.Client, why = 'the session connection did not answer in time and was dropped'): void {
     if (this.client !== client) return;
-    this.markGone?.(new BackendUnavailableError('the session connection did not answer in time and was dropped'));
+    this.markGone?.(new BackendUnavailableError(why));
     client.end().catch(() => {});
+  }
+
+  /**
+   * Ends the open connection at once: a statement blocked on the server (a wait for an
+   * advisory lock) cannot be withdrawn any other way. Its advisory locks go with it.
+   */
+  abandon(why: string): void {
+    if (this.client !== undefined) this.drop(this.client, why);
   }
 
   /** Closes the connection (releasing every advisory lock it holds). */

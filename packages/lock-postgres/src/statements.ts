@@ -115,6 +115,19 @@ export interface Statements {
    * `acquired`, and the written or stored record columns (null when there is no record).
    */
   readonly acquireIfFree: string;
+  /**
+   * The wait at the server (`acquireWhenFree`), ONE statement: blocks in
+   * `pg_advisory_lock($9)` for at most `$10` ms (`lock_timeout`, this transaction only; a
+   * timeout is SQLSTATE 55P03 and takes nothing). Granted — the holder released it or its
+   * session ended — it writes the new term `$2`–`$7` over the record `$1` whatever it names
+   * (transition counted, token `max($7, stored + 1)`), committing synchronously like every
+   * acquisition. The statement's snapshot predates the grant, so the UPDATE matches the row
+   * by name only and PostgreSQL re-reads its newest version after the wait (READ COMMITTED
+   * re-check): the holder's release, or its last renewal, is what gets overwritten. A row
+   * gone or corrupt by then is not written and the advisory lock is given back. `$8`
+   * channel. → one row: the written record columns (null when nothing was written).
+   */
+  readonly acquireWhenFree: string;
   /** `$1` key → `locked`: took the session-level advisory lock. */
   readonly tryLock: string;
   /** `$1` key → `unlocked`. */
@@ -122,6 +135,18 @@ export interface Statements {
   /** `LISTEN` on the table's channel. */
   readonly listen: string;
 }
+
+/**
+ * The SET list that starts a new term over the row `t` (`$2`–`$5` the new record's holder,
+ * lease and times): the transition counted, the token `max($7, stored + 1)`.
+ */
+const NEW_TERM_SET = `holder_identity = $2::text,
+    lease_duration_ms = $3::bigint,
+    acquire_time_ms = $4::bigint,
+    renew_time_ms = $5::bigint,
+    leader_transitions = t.leader_transitions + 1,
+    fencing_token = GREATEST($7::bigint, t.fencing_token + 1),
+    version = DEFAULT`;
 
 /** The NOTIFY payload of the row `r` (see {@link NOTIFY_WRITTEN}), as an expression. */
 const PAYLOAD = (r: string): string => `pg_catalog.json_build_object(
@@ -227,13 +252,7 @@ inserted AS (
 ),
 updated AS (
   UPDATE ${T} AS t SET
-    holder_identity = $2::text,
-    lease_duration_ms = $3::bigint,
-    acquire_time_ms = $4::bigint,
-    renew_time_ms = $5::bigint,
-    leader_transitions = t.leader_transitions + 1,
-    fencing_token = GREATEST($7::bigint, t.fencing_token + 1),
-    version = DEFAULT
+    ${NEW_TERM_SET}
   FROM lk WHERE lk.locked AND t.name = $1::text AND t.holder_identity = '' AND ${VALID_ROW('t')}
   RETURNING t.*
 ),
@@ -248,6 +267,24 @@ SELECT l.locked, COALESCE(r.acquired, false) AS acquired, ${RECORD_COLUMNS('r')}
   CASE WHEN l.locked AND r.acquired IS NOT TRUE THEN pg_catalog.pg_advisory_unlock($9::bigint) END AS unlocked
 FROM lk l LEFT JOIN answer r ON true
 LEFT JOIN LATERAL (SELECT ${PAYLOAD('r')} AS payload) p ON r.acquired`,
+
+    acquireWhenFree: `WITH lk AS MATERIALIZED (
+  -- $6 (the transitions the caller counted) is unused: the stored count + 1 is the new term's.
+  SELECT true AS locked, $6::bigint AS transitions_asked FROM (
+    SELECT pg_catalog.pg_advisory_lock($9::bigint) AS granted
+    FROM (SELECT pg_catalog.set_config('lock_timeout', $10::text, true) AS lock_timeout OFFSET 0) cfg OFFSET 0) g
+),
+written AS (
+  UPDATE ${T} AS t SET
+    ${NEW_TERM_SET}
+  FROM lk WHERE t.name = $1::text AND ${VALID_ROW('t')}
+  RETURNING t.*
+)
+SELECT ${RECORD_COLUMNS('r')},
+  CASE WHEN r.name IS NOT NULL THEN ${NOTIFY_PAYLOAD('$8')} END AS notified,
+  CASE WHEN r.name IS NULL THEN pg_catalog.pg_advisory_unlock($9::bigint) END AS unlocked
+FROM lk l LEFT JOIN written r ON true
+LEFT JOIN LATERAL (SELECT ${PAYLOAD('r')} AS payload) p ON r.name IS NOT NULL`,
 
     tryLock: `SELECT pg_catalog.pg_try_advisory_lock($1::bigint) AS locked`,
     unlock: `SELECT pg_catalog.pg_advisory_unlock($1::bigint) AS unlocked`,

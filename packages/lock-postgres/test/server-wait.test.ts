@@ -1,0 +1,147 @@
+/**
+ * Distributed-lock waiters that wait at the server (`acquireWhenFree`): blocked in
+ * `pg_advisory_lock` on a connection of their own, handed the lock by PostgreSQL the moment
+ * the holder lets go, with the new term written in the same statement.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { AbortedError, DistributedLocks } from '@baton/core';
+import type { LockHandle } from '@baton/core';
+import { waitFor, within } from '@baton/testkit';
+import type pg from 'pg';
+import { PostgresLockFactory } from '../src/index.ts';
+import { adminClient, advisoryHolder, Closer, dropTable, PG_CONFIG, uniqueAppName, uniqueTable } from './helpers.ts';
+
+const table = uniqueTable('baton_swait');
+let admin: pg.Client;
+const closer = new Closer();
+
+beforeAll(async () => {
+  admin = await adminClient();
+});
+afterEach(() => closer.closeAll());
+afterAll(async () => {
+  await dropTable(admin, table);
+  await admin.end();
+});
+
+interface Side {
+  app: string;
+  factory: PostgresLockFactory;
+  locks: DistributedLocks;
+}
+
+function side(identity: string, timings: { leaseDuration?: number; renewDeadline?: number; retryPeriod?: number; sessionTimeout?: number } = {}): Side {
+  const app = uniqueAppName(`sw-${identity}`);
+  const { sessionTimeout, ...lease } = timings;
+  const factory = closer.add(new PostgresLockFactory({ poolConfig: PG_CONFIG, table, applicationName: app, ...(sessionTimeout ? { sessionTimeout } : {}) }));
+  const locks = new DistributedLocks({ factory, identity, ...lease });
+  closer.defer(() => locks.close());
+  return { app, factory, locks };
+}
+
+/** The backend of `app` blocked on an advisory lock, with when its statement started. */
+async function blockedWait(app: string): Promise<{ pid: number; started: string } | undefined> {
+  const { rows } = await admin.query<{ pid: number; started: string }>(
+    `SELECT pid, query_start::text AS started FROM pg_stat_activity
+     WHERE application_name = $1 AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
+    [`${app}:session`],
+  );
+  return rows[0];
+}
+
+async function storedHolder(name: string): Promise<{ holder: string; token: number }> {
+  const { rows } = await admin.query<{ holder_identity: string; fencing_token: string }>(`SELECT holder_identity, fencing_token FROM "${table}" WHERE name = $1`, [name]);
+  return { holder: rows[0]!.holder_identity, token: Number(rows[0]!.fencing_token) };
+}
+
+describe('waiting at the server', () => {
+  test('a waiter blocks in pg_advisory_lock and holds the lock, with a larger token, once the holder releases', async () => {
+    const a = side('a');
+    const b = side('b');
+    const held = await a.locks.get('job').acquire();
+    const next = b.locks.get('job').acquire();
+    let waiting: { pid: number } | undefined;
+    await waitFor(async () => (waiting = await blockedWait(b.app)) !== undefined, 5_000, "b's wait at the server");
+    await held.release();
+    const taken = await within(next, 5_000, 'the handover');
+    closer.defer(() => taken.release());
+    expect(taken.fencingToken).toBeGreaterThan(held.fencingToken);
+    // The connection that waited is the one holding the lock, and the record names b.
+    expect(await advisoryHolder(admin, a.factory.keyOf('job'))).toBe(waiting!.pid);
+    expect(b.factory.sessionProcessId('job')).toBe(waiting!.pid);
+    expect(await storedHolder('job')).toEqual({ holder: expect.stringMatching(/^b\//), token: taken.fencingToken });
+  });
+
+  test("a holder whose session ends hands the lock to the waiter at once (crash detection stays the session's)", async () => {
+    const a = side('a');
+    const b = side('b');
+    const held = await a.locks.get('crash').acquire();
+    const next = b.locks.get('crash').acquire();
+    await waitFor(async () => (await blockedWait(b.app)) !== undefined, 5_000, "b's wait at the server");
+    const started = performance.now();
+    await admin.query('SELECT pg_terminate_backend($1)', [a.factory.sessionProcessId('crash')]);
+    const taken = await within(next, 5_000, 'the takeover');
+    closer.defer(() => taken.release());
+    // Long before the 15 s lease: the server granted the lock when the session ended.
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(taken.fencingToken).toBeGreaterThan(held.fencingToken);
+    await waitFor(() => held.signal.aborted, 5_000, "a's handle to hear of its lost session");
+  });
+
+  test('a wait that outlasts its bound starts again; the lock is still handed over', async () => {
+    const timings = { leaseDuration: 3_000, renewDeadline: 2_000, retryPeriod: 300, sessionTimeout: 2_200 };
+    const a = side('a', timings);
+    const b = side('b', timings);
+    const held = await a.locks.get('long').acquire();
+    const next = b.locks.get('long').acquire();
+    let first: { started: string } | undefined;
+    await waitFor(async () => (first = await blockedWait(b.app)) !== undefined, 5_000, "b's first wait");
+    // A later wait statement (the first one ran out after a retry period), a is still the holder.
+    await waitFor(async () => ((await blockedWait(b.app))?.started ?? first!.started) !== first!.started, 5_000, "b's next wait");
+    expect(held.isHeld()).toBe(true);
+    await held.release();
+    const taken = await within(next, 5_000, 'the handover');
+    closer.defer(() => taken.release());
+    expect(taken.fencingToken).toBeGreaterThan(held.fencingToken);
+  });
+
+  test('an abandoned wait ends its connection and never takes the lock', async () => {
+    const a = side('a');
+    const b = side('b');
+    const c = side('c');
+    const held = await a.locks.get('gave-up').acquire();
+    const stop = new AbortController();
+    const next = b.locks.get('gave-up').acquire({ signal: stop.signal });
+    await waitFor(async () => (await blockedWait(b.app)) !== undefined, 5_000, "b's wait at the server");
+    stop.abort();
+    await expect(within(next, 2_000, 'the abandoned acquire')).rejects.toBeInstanceOf(AbortedError);
+    await waitFor(async () => (await blockedWait(b.app)) === undefined, 5_000, "b's blocked statement to end");
+    await held.release();
+    const taken = await within(c.locks.get('gave-up').acquire(), 5_000, "c's acquisition");
+    closer.defer(() => taken.release());
+    expect(await storedHolder('gave-up')).toEqual({ holder: expect.stringMatching(/^c\//), token: taken.fencingToken });
+  });
+
+  test('three processes handing one lock around: never two holders, every token larger than the last', async () => {
+    const sides = [side('p'), side('q'), side('r')];
+    let holder: string | undefined;
+    let overlaps = 0;
+    const tokens: number[] = [];
+    await Promise.all(
+      sides.map(async ({ locks }, i) => {
+        for (let round = 0; round < 15; round++) {
+          const held: LockHandle = await locks.get('ring').acquire();
+          if (holder !== undefined) overlaps++;
+          holder = String(i);
+          tokens.push(held.fencingToken);
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          holder = undefined;
+          await held.release();
+        }
+      }),
+    );
+    expect(overlaps).toBe(0);
+    expect(tokens).toHaveLength(45);
+    for (let i = 1; i < tokens.length; i++) expect(tokens[i]).toBeGreaterThan(tokens[i - 1]!);
+  });
+});
