@@ -4,7 +4,8 @@ import { BackendUnavailableError } from './errors.ts';
 /**
  * Runs `call` with a signal that aborts after `ms` (on `clock`) or when `cancel` aborts, and
  * settles as soon as that signal aborts even if `call` ignores it, so a backend that hangs
- * can never hold the elector past its deadlines.
+ * can never hold the elector past its deadlines. (On every lock operation: one controller,
+ * one timer, and a listener only when there is a `cancel`.)
  */
 export function withDeadline<T>(
   clock: Clock,
@@ -13,28 +14,41 @@ export function withDeadline<T>(
   cancel?: AbortSignal,
 ): Promise<T> {
   const controller = new AbortController();
-  const timer = clock.setTimeout(
-    () => controller.abort(new BackendUnavailableError(`no answer from the backend within ${Math.round(ms)} ms`)),
-    ms,
-  );
-  const onCancel = (): void => controller.abort(cancel?.reason);
-  if (cancel?.aborted) onCancel();
-  else cancel?.addEventListener('abort', onCancel, { once: true });
-
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(controller.signal.reason);
-    if (controller.signal.aborted) onAbort();
-    else controller.signal.addEventListener('abort', onAbort, { once: true });
+    let settled = false;
+    const finish = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clock.clearTimeout(timer);
+      cancel?.removeEventListener('abort', onCancel);
+      return true;
+    };
+    const abort = (reason: unknown): void => {
+      if (!finish()) return;
+      controller.abort(reason);
+      reject(controller.signal.reason);
+    };
+    const onCancel = (): void => abort(cancel?.reason);
+    const timer = clock.setTimeout(() => abort(new BackendUnavailableError(`no answer from the backend within ${Math.round(ms)} ms`)), ms);
+    if (cancel?.aborted) {
+      abort(cancel.reason);
+      return;
+    }
+    cancel?.addEventListener('abort', onCancel, { once: true });
     let pending: Promise<T>;
     try {
       pending = call(controller.signal);
     } catch (error) {
       pending = Promise.reject(error);
     }
-    pending.then(resolve, reject).finally(() => controller.signal.removeEventListener('abort', onAbort));
-  }).finally(() => {
-    clock.clearTimeout(timer);
-    cancel?.removeEventListener('abort', onCancel);
+    pending.then(
+      (value) => {
+        if (finish()) resolve(value);
+      },
+      (error: unknown) => {
+        if (finish()) reject(error);
+      },
+    );
   });
 }
 

@@ -3,6 +3,7 @@ import type { Clock } from './clock.ts';
 import { resolveTimings } from './config.ts';
 import type { Duration } from './duration.ts';
 import { ConfigError } from './errors.ts';
+import { SharedTimerClock } from './shared-timer-clock.ts';
 import { defaultIdentity } from './identity.ts';
 import { DistributedMutex } from './distributed-mutex.ts';
 import type { AcquireOptions, MutexContext } from './distributed-mutex.ts';
@@ -74,7 +75,8 @@ export class DistributedLocks {
       ...resolveTimings(options),
       lockFor,
       identity: options.identity ?? defaultIdentity(),
-      clock: options.clock ?? systemClock,
+      // The hot path's timers (call bounds, renewals, deadlines) mostly never fire: they share one.
+      clock: new SharedTimerClock(options.clock ?? systemClock),
       random: options.random ?? Math.random,
       logger: options.logger ?? silentLogger,
     };

@@ -53,6 +53,8 @@ export class DistributedMutex {
   /** Set by every watch notification; a sleep that starts after one returns at once. */
   private woken = false;
   private watcher: { lock: ResourceLock; stop: () => void } | undefined;
+  /** Ends the watch once nobody in this process has waited for a lease duration (see {@link DistributedMutex.leaveTurn}). */
+  private unwatchTimer: TimerHandle | undefined;
 
   /** @internal Use {@link DistributedLocks.get}. */
   constructor(name: string, context: MutexContext) {
@@ -113,6 +115,7 @@ export class DistributedMutex {
 
   /** Stops watching the backend for this lock; held handles are unaffected. */
   close(): void {
+    this.cancelUnwatch();
     if (!this.watcher) return;
     const { stop, lock } = this.watcher;
     this.watcher = undefined;
@@ -149,7 +152,24 @@ export class DistributedMutex {
 
   private leaveTurn(): void {
     this.queue.shift();
-    this.queue[0]?.();
+    if (this.queue.length > 0) this.queue[0]!();
+    else if (this.watcher && this.unwatchTimer === undefined) {
+      // Nobody here waits any more. The watch stays a lease duration, so a lock that is
+      // contended again soon is not resubscribed (a round trip) on every wait; after that it
+      // goes, so an idle lock costs the backend nothing.
+      this.unwatchTimer = this.context.clock.setTimeout(() => {
+        this.unwatchTimer = undefined;
+        if (this.queue.length === 0) this.close();
+      }, this.context.leaseDurationMs);
+      // Only a bound: it must not keep a program alive.
+      (this.unwatchTimer as { unref?: () => unknown }).unref?.();
+    }
+  }
+
+  private cancelUnwatch(): void {
+    if (this.unwatchTimer === undefined) return;
+    this.context.clock.clearTimeout(this.unwatchTimer);
+    this.unwatchTimer = undefined;
   }
 
   // ---- contending --------------------------------------------------------------------
@@ -157,7 +177,7 @@ export class DistributedMutex {
   private async contend(signal: AbortSignal | undefined): Promise<LockHandle> {
     const { clock, renewDeadlineMs } = this.context;
     const lock = await this.newContenderLock();
-    await this.startWatching();
+    this.cancelUnwatch();
     let failingSince: number | undefined;
     try {
       for (;;) {
@@ -180,6 +200,10 @@ export class DistributedMutex {
           this.context.logger.warn({ lock: this.name, error: String(error) }, 'lock attempt failed; retrying');
           waitMs = this.contender.delayAfter('error');
         }
+        // Watched only while someone waits: an uncontended acquire sends nothing but its one
+        // write. A change between the missed attempt and the subscription is not lost: the
+        // watch reporting healthy wakes the sleep below, and the next attempt reads.
+        if (!this.watcher) await this.startWatching();
         if (waitMs > 0) await this.sleep(waitMs, signal);
       }
     } catch (error) {
@@ -251,7 +275,7 @@ export class DistributedMutex {
     });
   }
 
-  /** Watches the lock from the first wait on until {@link DistributedMutex.close}, so handovers need no resubscription. */
+  /** Watches the lock from the first wait on until a lease duration after the last (or {@link DistributedMutex.close}). */
   private async startWatching(): Promise<void> {
     if (this.watcher) return;
     const lock = await this.context.lockFor(this.name, `${this.context.identity}/watch`);

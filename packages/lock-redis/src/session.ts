@@ -9,6 +9,7 @@ import { isAuthError, isCredentialsError, mapRedisError } from './errors.ts';
 import { isClusterConnection } from './options.ts';
 import type { RedisClient, ResolvedFactoryOptions } from './options.ts';
 import { Reconnector } from './reconnector.ts';
+import { ReplyWatchdog } from './reply-watchdog.ts';
 import { SentinelWatch } from './sentinel-watch.ts';
 import { SharedSubscriber } from './subscriber.ts';
 
@@ -32,6 +33,8 @@ export class RedisSession implements CallOwner {
    */
   private setupError: BackendSetupError | undefined;
   private readonly deadlines: CallDeadlines;
+  /** `socketTimeout` of a command connection this session opened (see reply-watchdog.ts). */
+  private readonly watchdog: ReplyWatchdog | undefined;
   /** Calls waiting for the connection being opened. */
   private readonly waiting = new Set<AnyCall>();
   /** Calls not settled yet. */
@@ -55,6 +58,13 @@ export class RedisSession implements CallOwner {
       const delay = (typeof connection === 'object' && !isClusterConnection(connection) ? connection.retryStrategy : undefined) ?? undefined;
       this.reconnector = new Reconnector(this.client, { clock: options.clock, logger: options.logger, what: 'commands', delay });
     }
+    if (this.owned && !(this.client instanceof Cluster)) {
+      const client = this.client;
+      this.watchdog = new ReplyWatchdog(options.socketTimeoutMs, (silentMs) => {
+        options.logger.debug({ silentMs: Math.round(silentMs) }, 'Redis command connection silent; dropping it');
+        client.stream?.destroy(new Error(`Socket timeout. Expecting data, but didn't receive any in ${options.socketTimeoutMs}ms.`));
+      });
+    }
     if (this.owned && typeof connection === 'object' && !isClusterConnection(connection) && connection.sentinels?.length) {
       this.sentinelWatch = new SentinelWatch(connection, () => this.leaveDemotedMaster(), options);
     }
@@ -69,7 +79,7 @@ export class RedisSession implements CallOwner {
     this.listen('ready', () => {
       this.lastError = undefined;
       const refused = this.setupError;
-      for (const call of this.takeWaiting()) refused ? call.fail(refused) : call.run(this.client, this.mapError);
+      for (const call of this.takeWaiting()) refused ? call.fail(refused) : call.run(this.client, this.mapError, this.watchdog);
     });
     const down = (): void => {
       if (this.client.status === 'ready') return;
@@ -135,7 +145,7 @@ export class RedisSession implements CallOwner {
       case 'ready':
         this.deadlines.add(call);
         this.batchWrites(client);
-        call.run(client, this.mapError);
+        call.run(client, this.mapError, this.watchdog);
         break;
       case 'wait':
         // lazyConnect: connect now; errors arrive through the events.
@@ -171,6 +181,7 @@ export class RedisSession implements CallOwner {
     if (this.closed) return;
     this.closed = true;
     this.reconnector?.stop();
+    this.watchdog?.stop();
     this.deadlines.stop();
     for (const [event, listener] of this.listeners) this.client.off(event, listener);
     for (const call of this.takeWaiting()) call.fail(new BackendUnavailableError(`${call.lock}: ${call.what}: the Redis lock was closed`));
