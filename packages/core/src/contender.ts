@@ -78,6 +78,16 @@ export class Contender {
     this.observer = new LeaseObserver(options.clock);
   }
 
+  /** The highest fencing token seen on this lock (what the next term must exceed). */
+  get highestTokenSeen(): number {
+    return this.highestToken;
+  }
+
+  /** Carries over the highest token an earlier contender on this lock saw (see {@link Contender.highestTokenSeen}). */
+  rememberToken(token: number): void {
+    if (token > this.highestToken) this.highestToken = token;
+  }
+
   /** Whether the lock's watch was last reported up (see {@link Contender.setWatchHealthy}). */
   get watchHealthy(): boolean {
     return this.watchIsUp;

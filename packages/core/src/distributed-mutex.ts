@@ -31,7 +31,16 @@ export interface MutexContext extends LeaseTimings {
   clock: Clock;
   random: () => number;
   logger: Logger;
+  /**
+   * The mutex that serves `mutex.name` now, registering `mutex` again when nothing does: a
+   * mutex whose registry forgot it (see `idle`) and that is used again hands its calls on.
+   */
+  current?(mutex: DistributedMutex): DistributedMutex;
+  /** The mutex holds nothing, waits for nothing and watches nothing: it may be forgotten. */
+  idle?(mutex: DistributedMutex): void;
 }
+
+const NO_OPTIONS: AcquireOptions = Object.freeze({});
 
 /** The head of the local queue when it was empty: nobody waits on it, so no promise is made. */
 const TURN_TAKEN = (): void => {};
@@ -49,6 +58,8 @@ export class DistributedMutex {
   /** Local waiters; the first one contends. */
   private readonly queue: Array<() => void> = [];
   private sequence = 0;
+  /** Calls of acquire/tryAcquire under way, plus handles not released yet. */
+  private active = 0;
   private wake: (() => void) | undefined;
   /** Set by every watch notification; a sleep that starts after one returns at once. */
   private woken = false;
@@ -68,7 +79,29 @@ export class DistributedMutex {
    * @throws LockTimeoutError after `timeout`; AbortedError when `signal` aborts;
    * BackendUnavailableError when the backend has failed for longer than renewDeadline.
    */
-  async acquire(options: AcquireOptions = {}): Promise<LockHandle> {
+  async acquire(options: AcquireOptions = NO_OPTIONS): Promise<LockHandle> {
+    const current = this.context.current?.(this);
+    if (current !== undefined && current !== this) return current.acquire(options);
+    this.active++;
+    try {
+      return await this.acquireHere(options);
+    } finally {
+      this.active--;
+      this.maybeIdle();
+    }
+  }
+
+  private async acquireHere(options: AcquireOptions): Promise<LockHandle> {
+    // A wait that cannot be abandoned needs no controller, timer or listener.
+    if (options.timeout === undefined && options.signal === undefined) {
+      const turn = this.takeTurn(undefined);
+      if (turn) await turn;
+      try {
+        return await this.contend(undefined);
+      } finally {
+        this.leaveTurn();
+      }
+    }
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout');
     const { clock } = this.context;
     // Only a wait that can be abandoned pays for a controller, a timer and a listener.
@@ -100,17 +133,35 @@ export class DistributedMutex {
    * @throws BackendUnavailableError and other backend errors as they are.
    */
   async tryAcquire(): Promise<LockHandle | null> {
+    const current = this.context.current?.(this);
+    if (current !== undefined && current !== this) return current.tryAcquire();
     if (this.queue.length > 0) return null;
-    const lock = await this.newContenderLock();
+    this.active++;
     try {
-      const attempt = await this.contender.attempt(lock);
-      if (attempt.acquired) return this.hold(lock, attempt.snapshot, attempt.writeStart);
-    } catch (error) {
+      const lock = await this.newContenderLock();
+      try {
+        const attempt = await this.contender.attempt(lock);
+        if (attempt.acquired) return this.hold(lock, attempt.snapshot, attempt.writeStart);
+      } catch (error) {
+        await lock.close?.();
+        throw error;
+      }
       await lock.close?.();
-      throw error;
+      return null;
+    } finally {
+      this.active--;
+      this.maybeIdle();
     }
-    await lock.close?.();
-    return null;
+  }
+
+  /** The highest fencing token this mutex has seen (kept by its registry when it forgets the mutex). */
+  get highestTokenSeen(): number {
+    return this.contender.highestTokenSeen;
+  }
+
+  /** @internal Carries over what a forgotten mutex on the same name had seen. */
+  rememberToken(token: number): void {
+    this.contender.rememberToken(token);
   }
 
   /** Stops watching the backend for this lock; held handles are unaffected. */
@@ -159,11 +210,18 @@ export class DistributedMutex {
       // goes, so an idle lock costs the backend nothing.
       this.unwatchTimer = this.context.clock.setTimeout(() => {
         this.unwatchTimer = undefined;
-        if (this.queue.length === 0) this.close();
+        if (this.queue.length > 0) return;
+        this.close();
+        this.maybeIdle();
       }, this.context.leaseDurationMs);
       // Only a bound: it must not keep a program alive.
       (this.unwatchTimer as { unref?: () => unknown }).unref?.();
     }
+  }
+
+  /** Tells the registry when nothing here needs this object any more, so names used once do not pile up. */
+  private maybeIdle(): void {
+    if (this.active === 0 && this.queue.length === 0 && !this.watcher && this.unwatchTimer === undefined) this.context.idle?.(this);
   }
 
   private cancelUnwatch(): void {
@@ -176,7 +234,8 @@ export class DistributedMutex {
 
   private async contend(signal: AbortSignal | undefined): Promise<LockHandle> {
     const { clock, renewDeadlineMs } = this.context;
-    const lock = await this.newContenderLock();
+    const made = this.newContenderLock();
+    const lock = made instanceof Promise ? await made : made;
     this.cancelUnwatch();
     let failingSince: number | undefined;
     try {
@@ -232,17 +291,21 @@ export class DistributedMutex {
       written,
       writeStart,
     );
+    this.active++;
     return new LockHandle(this.name, lease, ended, (released) => {
+      this.active--;
       stopSession?.();
       if (released) {
         // The next local waiter can write on top of our release without reading first.
         this.contender.offer(released);
       }
       void lock.close?.();
+      this.maybeIdle();
     });
   }
 
-  private async newContenderLock(): Promise<ResourceLock> {
+  /** A lock under an identity of its own; a promise only when `lockFor` returns one. */
+  private newContenderLock(): ResourceLock | Promise<ResourceLock> {
     return this.context.lockFor(this.name, `${this.context.identity}/${++this.sequence}`);
   }
 

@@ -35,6 +35,8 @@ export class RedisSession implements CallOwner {
   private readonly deadlines: CallDeadlines;
   /** `socketTimeout` of a command connection this session opened (see reply-watchdog.ts). */
   private readonly watchdog: ReplyWatchdog | undefined;
+  /** The last lease duration's script arguments (see leaseArgs). */
+  private leaseArgCache: { ms: number; duration: string; expiry: string } | undefined;
   /** Calls waiting for the connection being opened. */
   private readonly waiting = new Set<AnyCall>();
   /** Calls not settled yet. */
@@ -89,6 +91,20 @@ export class RedisSession implements CallOwner {
     this.listen('end', down);
   }
 
+  /**
+   * A lease duration and the key expiry that goes with it (`expiryFactor` durations), as
+   * script arguments. Every lock of a process writes the same duration or few: the strings
+   * are made once, not per write.
+   */
+  leaseArgs(leaseDurationMs: number): { readonly duration: string; readonly expiry: string } {
+    let args = this.leaseArgCache;
+    if (args?.ms !== leaseDurationMs) {
+      const expiry = String(Math.min(Math.ceil(leaseDurationMs * this.options.expiryFactor), Number.MAX_SAFE_INTEGER));
+      this.leaseArgCache = args = { ms: leaseDurationMs, duration: String(leaseDurationMs), expiry };
+    }
+    return args;
+  }
+
   /** The shared subscriber, if a lock has been watched (for tests and diagnostics). */
   get sharedSubscriber(): SharedSubscriber | undefined {
     return this.subscriber;
@@ -122,9 +138,13 @@ export class RedisSession implements CallOwner {
     operation: (client: RedisClient) => Promise<T>,
     channel?: string,
   ): Promise<T> {
-    const call = new Call(this, lock, what, signal, operation, channel);
+    // Only a watched channel's messages can overtake the reply: a channel nobody watches
+    // (the uncontended case) costs no bookkeeping. A mutex starts watching only after its
+    // call has been answered, so a watch never begins under one of its own calls.
+    const busy = channel !== undefined && this.subscriber !== undefined && this.subscriber.watches(channel) ? channel : undefined;
+    const call = new Call(this, lock, what, signal, operation, busy);
     this.inFlight++;
-    if (channel !== undefined) this.busyChannels.set(channel, (this.busyChannels.get(channel) ?? 0) + 1);
+    if (busy !== undefined) this.busyChannels.set(busy, (this.busyChannels.get(busy) ?? 0) + 1);
     if (signal !== undefined) {
       if (signal.aborted) {
         this.aborted(call);
