@@ -86,11 +86,13 @@ export class DistributedLocks {
         const mapped = this.mutexes.get(mutex.name);
         if (mapped !== undefined) return mapped;
         this.mutexes.set(mutex.name, mutex);
+        mutex.forgotten = false;
         return mutex;
       },
       idle: (mutex) => {
         if (this.mutexes.get(mutex.name) !== mutex) return;
         this.mutexes.delete(mutex.name);
+        mutex.forgotten = true;
         this.forgotten.remember(mutex.name, mutex.highestTokenSeen);
       },
     };

@@ -60,6 +60,8 @@ export class DistributedMutex {
   private sequence = 0;
   /** Calls of acquire/tryAcquire under way, plus handles not released yet. */
   private active = 0;
+  /** @internal Set by the registry when it forgot this mutex (see `MutexContext.idle`); cleared when it takes it back. */
+  forgotten = false;
   private wake: (() => void) | undefined;
   /** Set by every watch notification; a sleep that starts after one returns at once. */
   private woken = false;
@@ -80,28 +82,30 @@ export class DistributedMutex {
    * BackendUnavailableError when the backend has failed for longer than renewDeadline.
    */
   async acquire(options: AcquireOptions = NO_OPTIONS): Promise<LockHandle> {
-    const current = this.context.current?.(this);
-    if (current !== undefined && current !== this) return current.acquire(options);
+    if (this.forgotten) {
+      const current = this.context.current?.(this) ?? this;
+      if (current !== this) return current.acquire(options);
+    }
     this.active++;
     try {
-      return await this.acquireHere(options);
+      // A wait that cannot be abandoned needs no controller, timer or listener.
+      if (options.timeout === undefined && options.signal === undefined) {
+        const turn = this.takeTurn(undefined);
+        if (turn) await turn;
+        try {
+          return await this.contend(undefined);
+        } finally {
+          this.leaveTurn();
+        }
+      }
+      return await this.acquireAbandonable(options);
     } finally {
       this.active--;
       this.maybeIdle();
     }
   }
 
-  private async acquireHere(options: AcquireOptions): Promise<LockHandle> {
-    // A wait that cannot be abandoned needs no controller, timer or listener.
-    if (options.timeout === undefined && options.signal === undefined) {
-      const turn = this.takeTurn(undefined);
-      if (turn) await turn;
-      try {
-        return await this.contend(undefined);
-      } finally {
-        this.leaveTurn();
-      }
-    }
+  private async acquireAbandonable(options: AcquireOptions): Promise<LockHandle> {
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout');
     const { clock } = this.context;
     // Only a wait that can be abandoned pays for a controller, a timer and a listener.
@@ -133,8 +137,10 @@ export class DistributedMutex {
    * @throws BackendUnavailableError and other backend errors as they are.
    */
   async tryAcquire(): Promise<LockHandle | null> {
-    const current = this.context.current?.(this);
-    if (current !== undefined && current !== this) return current.tryAcquire();
+    if (this.forgotten) {
+      const current = this.context.current?.(this) ?? this;
+      if (current !== this) return current.tryAcquire();
+    }
     if (this.queue.length > 0) return null;
     this.active++;
     try {
@@ -246,7 +252,12 @@ export class DistributedMutex {
           this.woken = false;
           const attempt = await this.contender.attempt(lock, signal);
           if (attempt.acquired) return this.hold(lock, attempt.snapshot, attempt.writeStart);
-          waitMs = this.contender.delayAfter(attempt.outcome);
+          // A lost race with the watch up: the winner's write will be pushed (every write is),
+          // and its snapshot says what to do next, so wait for it instead of reading at once —
+          // the other losers would read too, all of them in the winner's way. The retry period
+          // bounds the wait should the push never come.
+          waitMs =
+            attempt.outcome === 'conflict' && this.contender.watchHealthy ? this.contender.retryDelay() : this.contender.delayAfter(attempt.outcome);
           failingSince = undefined;
         } catch (error) {
           if (signal?.aborted) throw signal.reason;

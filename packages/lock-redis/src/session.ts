@@ -150,7 +150,9 @@ export class RedisSession implements CallOwner {
         this.aborted(call);
         return call.promise;
       }
-      signal.addEventListener('abort', call, { once: true });
+      // No `once`: the call removes its listener when it settles, aborted or not (and an
+      // options object makes each registration dearer).
+      signal.addEventListener('abort', call);
     }
     if (this.closed) {
       call.fail(new BackendUnavailableError(`${lock}: ${what}: the Redis lock was closed`));
@@ -215,7 +217,7 @@ export class RedisSession implements CallOwner {
   forget(call: AnyCall): void {
     this.inFlight--;
     this.deadlines.remove(call);
-    this.waiting.delete(call);
+    if (this.waiting.size > 0) this.waiting.delete(call);
     const { channel } = call;
     if (channel === undefined) return;
     const busy = (this.busyChannels.get(channel) ?? 1) - 1;
