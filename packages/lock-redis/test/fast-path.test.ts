@@ -2,9 +2,9 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { waitFor } from '@baton/contract';
 import { BackendUnavailableError, DistributedLocks } from '@baton/core';
 import type { Redis } from 'ioredis';
-import { RedisServerProcess, TcpProxy } from '@baton/testkit';
+import { TcpProxy } from '@baton/testkit';
 import { RedisLock, RedisLockFactory } from '../src/index.ts';
-import { adminClient, testPrefix } from './support/env.ts';
+import { dedicatedServer, testPrefix } from './support/env.ts';
 
 // The distributed locks' hot path on Redis: what an uncontended acquire+release sends (one
 // script each way, nothing else), when the watch exists (only while someone waits), and the
@@ -19,10 +19,7 @@ afterEach(async () => {
 });
 
 async function ownServer(): Promise<{ port: number; admin: Redis }> {
-  const server = await RedisServerProcess.start();
-  cleanups.push(() => server.stop());
-  const admin = adminClient(server.port);
-  cleanups.push(() => void admin.disconnect());
+  const { server, admin } = await dedicatedServer(cleanups);
   return { port: server.port, admin };
 }
 
