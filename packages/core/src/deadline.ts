@@ -1,5 +1,6 @@
 import type { Clock } from './clock.ts';
 import { BackendUnavailableError } from './errors.ts';
+import type { ResourceLock } from './resource-lock.ts';
 
 /**
  * Runs `call` with a signal that aborts after `ms` (on `clock`) or when `cancel` aborts, and
@@ -47,6 +48,51 @@ export function withDeadline<T>(
       },
       (error: unknown) => {
         if (finish()) reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Like {@link withDeadline} for a lock whose calls settle by themselves
+ * ({@link ResourceLock.boundsOwnCalls}) when there is nothing to cancel them with: the call
+ * gets no signal and the caller stops waiting at `ms`, leaving the call to settle on its own
+ * bound. No controller and no listener per call: the dearest part of a lock operation's
+ * bookkeeping. With a `cancel`, or a lock that does not bound its calls, it is withDeadline.
+ */
+export function withinDeadline<T>(
+  clock: Clock,
+  ms: number,
+  call: (signal: AbortSignal | undefined) => Promise<T>,
+  lock: Pick<ResourceLock, 'boundsOwnCalls'>,
+  cancel?: AbortSignal,
+): Promise<T> {
+  if (cancel !== undefined || lock.boundsOwnCalls !== true) return withDeadline(clock, ms, call, cancel);
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const timer = clock.setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      reject(new BackendUnavailableError(`no answer from the backend within ${Math.round(ms)} ms`));
+    }, ms);
+    let pending: Promise<T>;
+    try {
+      pending = call(undefined);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (value) => {
+        if (settled) return;
+        settled = true;
+        clock.clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clock.clearTimeout(timer);
+        reject(error);
       },
     );
   });

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from './clock.ts';
-import { withDeadline } from './deadline.ts';
+import { withinDeadline } from './deadline.ts';
 import { InvalidRecordError, LeaseExpiredError, LockConflictError, LockLostError, LockNotFoundError } from './errors.ts';
 import type { LeaderElectionRecord } from './record.ts';
 import type { LockSnapshot, ResourceLock } from './resource-lock.ts';
@@ -225,8 +225,8 @@ export class HeldLease {
   }
 
   /** Bounded by what is left of the renew deadline. */
-  private call<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    return withDeadline(this.options.clock, this.timeLeft(), fn);
+  private call<T>(fn: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    return withinDeadline(this.options.clock, this.timeLeft(), fn, this.options.lock);
   }
 
   private timeLeft(): number {

@@ -43,6 +43,8 @@ export class RedisLock implements ResourceLock {
   private readonly ownsSession: boolean;
   private readonly watches = new Set<() => void>();
   private readonly description: string;
+  /** Every call settles within `operationTimeout` (the session's deadlines), signal or not. */
+  readonly boundsOwnCalls = true;
   /** This lock's identity as a JSON string (for change messages), made on first use. */
   private identityJson: string | undefined;
 
