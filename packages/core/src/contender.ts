@@ -1,5 +1,5 @@
 import type { Clock } from './clock.ts';
-import { withDeadline } from './deadline.ts';
+import { withinDeadline } from './deadline.ts';
 import { LockConflictError, LockNotFoundError } from './errors.ts';
 import { jitteredRetryMs } from './jitter.ts';
 import { LeaseObserver } from './lease-observer.ts';
@@ -76,6 +76,16 @@ export class Contender {
   constructor(options: ContenderOptions) {
     this.options = options;
     this.observer = new LeaseObserver(options.clock);
+  }
+
+  /** The highest fencing token seen on this lock (what the next term must exceed). */
+  get highestTokenSeen(): number {
+    return this.highestToken;
+  }
+
+  /** Carries over the highest token an earlier contender on this lock saw (see {@link Contender.highestTokenSeen}). */
+  rememberToken(token: number): void {
+    if (token > this.highestToken) this.highestToken = token;
   }
 
   /** Whether the lock's watch was last reported up (see {@link Contender.setWatchHealthy}). */
@@ -156,12 +166,12 @@ export class Contender {
         if (lock.acquireIfFree !== undefined && !this.wouldTakeOver(identity)) {
           const record = nextTermRecord(this.observer.snapshot?.record ?? null, identity, leaseDurationMs, clock.wallNow(), this.highestToken);
           const writeStart = clock.now();
-          const result = await this.call((signal) => lock.acquireIfFree!(record, { signal }), cancel);
+          const result = await this.call(lock, (signal) => lock.acquireIfFree!(record, { signal }), cancel);
           this.observe(result.snapshot);
           if (result.acquired) return this.won(result.snapshot, writeStart);
           snapshot = result.snapshot; // judged below exactly like a read
         } else {
-          snapshot = await this.call((signal) => lock.get({ signal }), cancel);
+          snapshot = await this.call(lock, (signal) => lock.get({ signal }), cancel);
           this.observe(snapshot);
         }
         snapshot = this.takeOfferedDuringCall(snapshot);
@@ -174,6 +184,7 @@ export class Contender {
       const record = nextTermRecord(current?.record ?? null, identity, leaseDurationMs, clock.wallNow(), this.highestToken);
       const writeStart = clock.now();
       const written = await this.call(
+        lock,
         (signal) => (current === null ? lock.create(record, { signal }) : lock.update(record, current.version, { signal })),
         cancel,
       );
@@ -269,7 +280,7 @@ export class Contender {
   }
 
   /** A contender's backend call only affects how soon it may hold the lock: one retry period. */
-  private call<T>(fn: (signal: AbortSignal) => Promise<T>, cancel: AbortSignal | undefined): Promise<T> {
-    return withDeadline(this.options.clock, this.options.retryPeriodMs, fn, cancel);
+  private call<T>(lock: ResourceLock, fn: (signal: AbortSignal | undefined) => Promise<T>, cancel: AbortSignal | undefined): Promise<T> {
+    return withinDeadline(this.options.clock, this.options.retryPeriodMs, fn, lock, cancel);
   }
 }

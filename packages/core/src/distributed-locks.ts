@@ -3,6 +3,8 @@ import type { Clock } from './clock.ts';
 import { resolveTimings } from './config.ts';
 import type { Duration } from './duration.ts';
 import { ConfigError } from './errors.ts';
+import { ForgottenTokens } from './forgotten-tokens.ts';
+import { SharedTimerClock } from './shared-timer-clock.ts';
 import { defaultIdentity } from './identity.ts';
 import { DistributedMutex } from './distributed-mutex.ts';
 import type { AcquireOptions, MutexContext } from './distributed-mutex.ts';
@@ -63,6 +65,8 @@ export interface DistributedLocksOptions {
 export class DistributedLocks {
   private readonly context: MutexContext;
   private readonly mutexes = new Map<string, DistributedMutex>();
+  /** The highest tokens of mutexes forgotten while idle (see {@link ForgottenTokens}). */
+  private readonly forgotten = new ForgottenTokens();
   private readonly semaphores = new Map<string, DistributedSemaphore>();
   private readonly rwLocks = new Map<string, DistributedReadWriteLock>();
   /** The factory's native semaphores and reader-writer locks, when it has them. */
@@ -79,17 +83,40 @@ export class DistributedLocks {
       ...resolveTimings(options),
       lockFor,
       identity: options.identity ?? defaultIdentity(),
-      clock: options.clock ?? systemClock,
+      // The hot path's timers (call bounds, renewals, deadlines) mostly never fire: they share one.
+      clock: new SharedTimerClock(options.clock ?? systemClock),
       random: options.random ?? Math.random,
       logger: options.logger ?? silentLogger,
+      current: (mutex) => {
+        const mapped = this.mutexes.get(mutex.name);
+        if (mapped !== undefined) return mapped;
+        this.mutexes.set(mutex.name, mutex);
+        mutex.forgotten = false;
+        return mutex;
+      },
+      idle: (mutex) => {
+        if (this.mutexes.get(mutex.name) !== mutex) return;
+        this.mutexes.delete(mutex.name);
+        mutex.forgotten = true;
+        this.forgotten.remember(mutex.name, mutex.highestTokenSeen);
+      },
     };
   }
 
-  /** The mutex named `name` (the same object for the same name). */
+  /**
+   * The mutex named `name`: the same object for the same name while it is in use (held,
+   * waited for, or watched). An idle one is forgotten, so that a process using many names
+   * once does not keep them all; an old object still works (it hands its calls to the
+   * current one).
+   */
   get(name: string): DistributedMutex {
     checkName(name);
     let mutex = this.mutexes.get(name);
-    if (!mutex) this.mutexes.set(name, (mutex = new DistributedMutex(name, this.context)));
+    if (!mutex) {
+      this.mutexes.set(name, (mutex = new DistributedMutex(name, this.context)));
+      const token = this.forgotten.take(name);
+      if (token > 0) mutex.rememberToken(token);
+    }
     return mutex;
   }
 

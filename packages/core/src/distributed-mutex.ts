@@ -31,7 +31,16 @@ export interface MutexContext extends LeaseTimings {
   clock: Clock;
   random: () => number;
   logger: Logger;
+  /**
+   * The mutex that serves `mutex.name` now, registering `mutex` again when nothing does: a
+   * mutex whose registry forgot it (see `idle`) and that is used again hands its calls on.
+   */
+  current?(mutex: DistributedMutex): DistributedMutex;
+  /** The mutex holds nothing, waits for nothing and watches nothing: it may be forgotten. */
+  idle?(mutex: DistributedMutex): void;
 }
+
+const NO_OPTIONS: AcquireOptions = Object.freeze({});
 
 /** The head of the local queue when it was empty: nobody waits on it, so no promise is made. */
 const TURN_TAKEN = (): void => {};
@@ -49,10 +58,16 @@ export class DistributedMutex {
   /** Local waiters; the first one contends. */
   private readonly queue: Array<() => void> = [];
   private sequence = 0;
+  /** Calls of acquire/tryAcquire under way, plus handles not released yet. */
+  private active = 0;
+  /** @internal Set by the registry when it forgot this mutex (see `MutexContext.idle`); cleared when it takes it back. */
+  forgotten = false;
   private wake: (() => void) | undefined;
   /** Set by every watch notification; a sleep that starts after one returns at once. */
   private woken = false;
   private watcher: { lock: ResourceLock; stop: () => void } | undefined;
+  /** Ends the watch once nobody in this process has waited for a lease duration (see {@link DistributedMutex.leaveTurn}). */
+  private unwatchTimer: TimerHandle | undefined;
 
   /** @internal Use {@link DistributedLocks.get}. */
   constructor(name: string, context: MutexContext) {
@@ -66,7 +81,31 @@ export class DistributedMutex {
    * @throws LockTimeoutError after `timeout`; AbortedError when `signal` aborts;
    * BackendUnavailableError when the backend has failed for longer than renewDeadline.
    */
-  async acquire(options: AcquireOptions = {}): Promise<LockHandle> {
+  async acquire(options: AcquireOptions = NO_OPTIONS): Promise<LockHandle> {
+    if (this.forgotten) {
+      const current = this.context.current?.(this) ?? this;
+      if (current !== this) return current.acquire(options);
+    }
+    this.active++;
+    try {
+      // A wait that cannot be abandoned needs no controller, timer or listener.
+      if (options.timeout === undefined && options.signal === undefined) {
+        const turn = this.takeTurn(undefined);
+        if (turn) await turn;
+        try {
+          return await this.contend(undefined);
+        } finally {
+          this.leaveTurn();
+        }
+      }
+      return await this.acquireAbandonable(options);
+    } finally {
+      this.active--;
+      this.maybeIdle();
+    }
+  }
+
+  private async acquireAbandonable(options: AcquireOptions): Promise<LockHandle> {
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout');
     const { clock } = this.context;
     // Only a wait that can be abandoned pays for a controller, a timer and a listener.
@@ -98,21 +137,42 @@ export class DistributedMutex {
    * @throws BackendUnavailableError and other backend errors as they are.
    */
   async tryAcquire(): Promise<LockHandle | null> {
-    if (this.queue.length > 0) return null;
-    const lock = await this.newContenderLock();
-    try {
-      const attempt = await this.contender.attempt(lock);
-      if (attempt.acquired) return this.hold(lock, attempt.snapshot, attempt.writeStart);
-    } catch (error) {
-      await lock.close?.();
-      throw error;
+    if (this.forgotten) {
+      const current = this.context.current?.(this) ?? this;
+      if (current !== this) return current.tryAcquire();
     }
-    await lock.close?.();
-    return null;
+    if (this.queue.length > 0) return null;
+    this.active++;
+    try {
+      const lock = await this.newContenderLock();
+      try {
+        const attempt = await this.contender.attempt(lock);
+        if (attempt.acquired) return this.hold(lock, attempt.snapshot, attempt.writeStart);
+      } catch (error) {
+        await lock.close?.();
+        throw error;
+      }
+      await lock.close?.();
+      return null;
+    } finally {
+      this.active--;
+      this.maybeIdle();
+    }
+  }
+
+  /** The highest fencing token this mutex has seen (kept by its registry when it forgets the mutex). */
+  get highestTokenSeen(): number {
+    return this.contender.highestTokenSeen;
+  }
+
+  /** @internal Carries over what a forgotten mutex on the same name had seen. */
+  rememberToken(token: number): void {
+    this.contender.rememberToken(token);
   }
 
   /** Stops watching the backend for this lock; held handles are unaffected. */
   close(): void {
+    this.cancelUnwatch();
     if (!this.watcher) return;
     const { stop, lock } = this.watcher;
     this.watcher = undefined;
@@ -149,15 +209,40 @@ export class DistributedMutex {
 
   private leaveTurn(): void {
     this.queue.shift();
-    this.queue[0]?.();
+    if (this.queue.length > 0) this.queue[0]!();
+    else if (this.watcher && this.unwatchTimer === undefined) {
+      // Nobody here waits any more. The watch stays a lease duration, so a lock that is
+      // contended again soon is not resubscribed (a round trip) on every wait; after that it
+      // goes, so an idle lock costs the backend nothing.
+      this.unwatchTimer = this.context.clock.setTimeout(() => {
+        this.unwatchTimer = undefined;
+        if (this.queue.length > 0) return;
+        this.close();
+        this.maybeIdle();
+      }, this.context.leaseDurationMs);
+      // Only a bound: it must not keep a program alive.
+      (this.unwatchTimer as { unref?: () => unknown }).unref?.();
+    }
+  }
+
+  /** Tells the registry when nothing here needs this object any more, so names used once do not pile up. */
+  private maybeIdle(): void {
+    if (this.active === 0 && this.queue.length === 0 && !this.watcher && this.unwatchTimer === undefined) this.context.idle?.(this);
+  }
+
+  private cancelUnwatch(): void {
+    if (this.unwatchTimer === undefined) return;
+    this.context.clock.clearTimeout(this.unwatchTimer);
+    this.unwatchTimer = undefined;
   }
 
   // ---- contending --------------------------------------------------------------------
 
   private async contend(signal: AbortSignal | undefined): Promise<LockHandle> {
     const { clock, renewDeadlineMs } = this.context;
-    const lock = await this.newContenderLock();
-    await this.startWatching();
+    const made = this.newContenderLock();
+    const lock = made instanceof Promise ? await made : made;
+    this.cancelUnwatch();
     let failingSince: number | undefined;
     /** Set after a held answer on a lock that can be waited on at the backend: the next step waits there. */
     let waitThereMs = 0;
@@ -177,7 +262,12 @@ export class DistributedMutex {
           } else {
             const attempt = await this.contender.attempt(lock, signal);
             if (attempt.acquired) return this.hold(lock, attempt.snapshot, attempt.writeStart);
-            waitMs = this.contender.delayAfter(attempt.outcome);
+            // A lost race with the watch up: the winner's write will be pushed (every write is),
+            // and its snapshot says what to do next, so wait for it instead of reading at once —
+            // the other losers would read too, all of them in the winner's way. The retry period
+            // bounds the wait should the push never come.
+            waitMs =
+              attempt.outcome === 'conflict' && this.contender.watchHealthy ? this.contender.retryDelay() : this.contender.delayAfter(attempt.outcome);
             if (attempt.outcome === 'held' && lock.acquireWhenFree !== undefined && this.contender.watchHealthy) {
               // Wait at the backend: its exclusion hands the lock over the moment the holder lets go.
               waitThereMs = Math.min(waitMs, this.context.retryPeriodMs);
@@ -197,6 +287,10 @@ export class DistributedMutex {
           this.context.logger.warn({ lock: this.name, error: String(error) }, 'lock attempt failed; retrying');
           waitMs = this.contender.delayAfter('error');
         }
+        // Watched only while someone waits: an uncontended acquire sends nothing but its one
+        // write. A change between the missed attempt and the subscription is not lost: the
+        // watch reporting healthy wakes the sleep below, and the next attempt reads.
+        if (!this.watcher) await this.startWatching();
         if (waitMs > 0) await this.sleep(waitMs, signal);
       }
     } catch (error) {
@@ -225,17 +319,21 @@ export class DistributedMutex {
       written,
       writeStart,
     );
+    this.active++;
     return new LockHandle(this.name, lease, ended, (released) => {
+      this.active--;
       stopSession?.();
       if (released) {
         // The next local waiter can write on top of our release without reading first.
         this.contender.offer(released);
       }
       void lock.close?.();
+      this.maybeIdle();
     });
   }
 
-  private async newContenderLock(): Promise<ResourceLock> {
+  /** A lock under an identity of its own; a promise only when `lockFor` returns one. */
+  private newContenderLock(): ResourceLock | Promise<ResourceLock> {
     return this.context.lockFor(this.name, `${this.context.identity}/${++this.sequence}`);
   }
 
@@ -268,7 +366,7 @@ export class DistributedMutex {
     });
   }
 
-  /** Watches the lock from the first wait on until {@link DistributedMutex.close}, so handovers need no resubscription. */
+  /** Watches the lock from the first wait on until a lease duration after the last (or {@link DistributedMutex.close}). */
   private async startWatching(): Promise<void> {
     if (this.watcher) return;
     const lock = await this.context.lockFor(this.name, `${this.context.identity}/watch`);

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from './clock.ts';
-import { withDeadline } from './deadline.ts';
+import { withinDeadline } from './deadline.ts';
 import { InvalidRecordError, LeaseExpiredError, LockConflictError, LockLostError, LockNotFoundError } from './errors.ts';
 import type { LeaderElectionRecord } from './record.ts';
 import type { LockSnapshot, ResourceLock } from './resource-lock.ts';
@@ -44,7 +44,9 @@ export class HeldLease {
     this.record = acquired.record;
     this.version = acquired.version;
     this.lastWriteStart = writeStart;
-    this.armDeadline();
+    // The deadline timer is armed when the first renewal starts (retryPeriod < renewDeadline):
+    // a lease released before then — most locks — never pays for it. Until then the renewal
+    // timer stands guard: run late after a pause, it finds the lease invalid and loses it.
     this.scheduleRenew(options.retryPeriodMs);
   }
 
@@ -139,7 +141,8 @@ export class HeldLease {
    * was written) or the release write failed (then it expires on its own).
    */
   async release(): Promise<LockSnapshot | undefined> {
-    await this.settle();
+    this.clearTimers();
+    if (this.inflight) await this.settle();
     if (this.lost) return undefined;
     this.finished = true;
     const released: LeaderElectionRecord = { ...this.record, holderIdentity: '', renewTime: this.options.clock.wallNow() };
@@ -178,6 +181,7 @@ export class HeldLease {
         this.lose(`not renewed within renewDeadline (${this.options.renewDeadlineMs} ms)`);
         return;
       }
+      if (this.deadlineTimer === undefined) this.armDeadline();
       this.inflight = this.renew().finally(() => {
         this.inflight = undefined;
       });
@@ -221,8 +225,8 @@ export class HeldLease {
   }
 
   /** Bounded by what is left of the renew deadline. */
-  private call<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    return withDeadline(this.options.clock, this.timeLeft(), fn);
+  private call<T>(fn: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    return withinDeadline(this.options.clock, this.timeLeft(), fn, this.options.lock);
   }
 
   private timeLeft(): number {

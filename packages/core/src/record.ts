@@ -25,6 +25,15 @@ export interface LeaderElectionRecord {
   fencingToken: number;
 }
 
+/** The numeric fields of a record, and whether each must be positive. */
+const COUNTS: ReadonlyArray<readonly [keyof LeaderElectionRecord, boolean]> = [
+  ['leaseDurationMs', true],
+  ['acquireTime', false],
+  ['renewTime', false],
+  ['leaderTransitions', false],
+  ['fencingToken', false],
+];
+
 /**
  * Checks a record decoded by a backend, so corrupt data becomes a typed error at the edge
  * instead of a wrong decision in the elector.
@@ -37,14 +46,7 @@ export function validateRecord(value: unknown, lock: string): LeaderElectionReco
   }
   const r = value as Record<string, unknown>;
   if (typeof r.holderIdentity !== 'string') throw new InvalidRecordError(lock, 'holderIdentity is not a string');
-  const counts: Array<[keyof LeaderElectionRecord, boolean]> = [
-    ['leaseDurationMs', true],
-    ['acquireTime', false],
-    ['renewTime', false],
-    ['leaderTransitions', false],
-    ['fencingToken', false],
-  ];
-  for (const [field, positive] of counts) {
+  for (const [field, positive] of COUNTS) {
     const v = r[field];
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || (positive && v === 0)) {
       throw new InvalidRecordError(lock, `${field} must be a ${positive ? 'positive' : 'non-negative'} integer, got ${JSON.stringify(v)}`);

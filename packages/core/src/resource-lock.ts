@@ -124,6 +124,14 @@ export interface ResourceLock {
    * @returns a function that removes the listener.
    */
   onSessionLost?(listener: (reason: Error) => void): () => void;
+  /**
+   * Optional: `true` when every call of this lock settles within a bound of the lock's own (an
+   * operation timeout), signal or not. A caller that bounds a call only to move on (a
+   * contender's attempt, a held lease's renewal) then passes no signal unless it has one to
+   * cancel with, and stops waiting at its own deadline while the call settles by itself —
+   * sparing an AbortController and its listeners on every call.
+   */
+  readonly boundsOwnCalls?: boolean;
   /** Optional: closes connections this lock opened itself (clients passed in stay open). */
   close?(): Promise<void>;
 }

@@ -56,17 +56,29 @@ describe('distributed locks on a lock with acquireIfFree', () => {
       lockFor: (name, id) => {
         const lock = store.lock(name, id);
         mine.push(lock);
+        const watch = lock.watch.bind(lock);
+        lock.watch = (handlers) => {
+          watching.set(name, (watching.get(name) ?? 0) + 1);
+          const stop = watch(handlers);
+          return () => {
+            watching.set(name, watching.get(name)! - 1);
+            stop();
+          };
+        };
         return lock;
       },
     });
   };
+  /** Watches open per lock name, over every DistributedLocks of the test. */
+  const watching = new Map<string, number>();
+  const watcherCount = (name: string): number => watching.get(name) ?? 0;
   const callsOf = (identity: string) => {
     const sum = { get: 0, create: 0, update: 0, acquireIfFree: 0 };
     for (const lock of issued.get(identity) ?? []) for (const key of Object.keys(sum) as Array<keyof typeof sum>) sum[key] += lock.calls[key];
     return sum;
   };
 
-  test('uncontended: acquire is one call and release one; the next acquire writes on the release without reading', async () => {
+  test('uncontended: acquire is one call and release one, every time, and nothing is watched', async () => {
     const locks = locksFor('a');
     const first = await locks.get('job').acquire();
     expect(callsOf('a')).toEqual({ get: 0, create: 0, update: 0, acquireIfFree: 1 });
@@ -74,8 +86,49 @@ describe('distributed locks on a lock with acquireIfFree', () => {
     expect(callsOf('a')).toEqual({ get: 0, create: 0, update: 1, acquireIfFree: 1 });
     const second = await locks.get('job').acquire();
     await second.release();
-    expect(callsOf('a')).toEqual({ get: 0, create: 0, update: 3, acquireIfFree: 1 });
+    expect(callsOf('a')).toEqual({ get: 0, create: 0, update: 2, acquireIfFree: 2 });
     expect(second.fencingToken).toBe(first.fencingToken + 1);
+    expect(watcherCount('job')).toBe(0);
+    locks.close();
+  });
+
+  test('a waiter watches while it waits and stops a lease duration after the last wait', async () => {
+    const holder = locksFor('a');
+    const waiter = locksFor('b');
+    const held = await holder.get('job').acquire();
+    const waiting = waiter.get('job').acquire();
+    await env.clock.advance(0);
+    expect(watcherCount('job')).toBe(1);
+    await held.release();
+    const next = await waiting;
+    await next.release();
+    await env.clock.advance(LEASE - 1);
+    expect(watcherCount('job')).toBe(1);
+    await env.clock.advance(1);
+    expect(watcherCount('job')).toBe(0);
+    holder.close();
+    waiter.close();
+  });
+
+  test('an idle mutex is forgotten, and the next one on its name keeps its tokens growing', async () => {
+    const locks = locksFor('a');
+    const mutex = locks.get('job');
+    const held = await mutex.acquire();
+    expect(locks.get('job')).toBe(mutex);
+    await held.release();
+    const again = locks.get('job');
+    expect(again).not.toBe(mutex);
+    // The record vanishes (an expiry, an operator): the token still grows past what was seen.
+    env.store.delete('job');
+    const next = await again.acquire();
+    expect(next.fencingToken).toBe(held.fencingToken + 1);
+    // The old object still works: it hands its calls to the current one.
+    const waiting = mutex.acquire();
+    await next.release();
+    const third = await waiting;
+    expect(third.fencingToken).toBe(next.fencingToken + 1);
+    expect(locks.get('job')).toBe(again);
+    await third.release();
     locks.close();
   });
 

@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '@baton/core';
 import type { RedisClient } from './options.ts';
+import type { ReplyWatchdog } from './reply-watchdog.ts';
 import { unrefTimer } from './timers.ts';
 
 /** A call of any result type, as lists hold them. */
@@ -61,8 +62,11 @@ export class Call<T> {
     });
   }
 
-  /** Sends the operation on `client`; its outcome settles the call unless something else did first. */
-  run(client: RedisClient, mapError: (error: unknown, call: AnyCall) => unknown): void {
+  /**
+   * Sends the operation on `client`; its outcome settles the call unless something else did
+   * first. `watchdog` hears that the connection owes a reply, and when it came.
+   */
+  run(client: RedisClient, mapError: (error: unknown, call: AnyCall) => unknown, watchdog?: ReplyWatchdog): void {
     if (this.settled) return;
     let sent: Promise<T>;
     try {
@@ -71,9 +75,23 @@ export class Call<T> {
       this.fail(mapError(error, this));
       return;
     }
+    if (watchdog === undefined) {
+      sent.then(
+        (value) => this.succeed(value),
+        (error: unknown) => this.fail(mapError(error, this)),
+      );
+      return;
+    }
+    watchdog.sent();
     sent.then(
-      (value) => this.succeed(value),
-      (error: unknown) => this.fail(mapError(error, this)),
+      (value) => {
+        watchdog.answered();
+        this.succeed(value);
+      },
+      (error: unknown) => {
+        watchdog.answered();
+        this.fail(mapError(error, this));
+      },
     );
   }
 

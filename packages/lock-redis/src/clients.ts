@@ -18,7 +18,8 @@ function defaultsFor(options: ResolvedFactoryOptions, role: 'commands' | 'subscr
     connectTimeout: DEFAULTS.connectTimeoutMs,
     // How long a closing socket may linger; ioredis also arms this timer when the socket is already gone.
     disconnectTimeout: 200,
-    socketTimeout: options.socketTimeoutMs,
+    // The command connection's is the session's ReplyWatchdog (no timer per command).
+    ...(role === 'subscriber' ? { socketTimeout: options.socketTimeoutMs } : {}),
     connectionName: role === 'commands' ? options.connectionName : `${options.connectionName}-sub`,
   };
 }
@@ -91,7 +92,13 @@ export function openSubscriber(client: RedisClient, options: ResolvedFactoryOpti
     }));
   }
   const override: RedisOptions = owned
-    ? { connectionName: `${options.connectionName}-sub`, ...FAIL_FAST, lazyConnect: false }
+    ? {
+        // The command connection leaves socketTimeout to the session's watchdog; the subscriber keeps ioredis' own.
+        socketTimeout: (client.options as RedisOptions).socketTimeout ?? options.socketTimeoutMs,
+        connectionName: `${options.connectionName}-sub`,
+        ...FAIL_FAST,
+        lazyConnect: false,
+      }
     : { ...defaultsFor(options, 'subscriber'), ...FAIL_FAST, lazyConnect: false };
   return quiet(client.duplicate(override));
 }

@@ -31,6 +31,7 @@ const SURROGATE = /[\uD800-\uDFFF]/;
  * it), so the message names the holder exactly as the hash stores it.
  */
 export function jsonString(holder: string): string {
+  if (holder === '') return '""';
   return JSON.stringify(SURROGATE.test(holder) ? Buffer.from(holder, 'utf8').toString('utf8') : holder);
 }
 

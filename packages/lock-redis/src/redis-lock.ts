@@ -15,6 +15,8 @@ import { runScript } from './scripts.ts';
 import type { AcquireReply, ScriptReply } from './scripts.ts';
 import { RedisSession } from './session.ts';
 
+const CLOSED: Promise<void> = Promise.resolve();
+
 /** How a factory hands its shared session to the locks it makes; not part of the public options. */
 export const SHARED_SESSION = Symbol('baton.lock-redis.session');
 
@@ -39,9 +41,12 @@ export class RedisLock implements ResourceLock {
   readonly keys: LockKeys;
   private readonly session: RedisSession;
   private readonly ownsSession: boolean;
-  private readonly expiryFactor: number;
   private readonly watches = new Set<() => void>();
   private readonly description: string;
+  /** Every call settles within `operationTimeout` (the session's deadlines), signal or not. */
+  readonly boundsOwnCalls = true;
+  /** This lock's identity as a JSON string (for change messages), made on first use. */
+  private identityJson: string | undefined;
 
   /** @throws ConfigError naming the bad option. */
   constructor(options: RedisLockOptions) {
@@ -52,7 +57,6 @@ export class RedisLock implements ResourceLock {
     this.name = options.name;
     this.identity = options.identity;
     this.keys = lockKeys(this.session.options.keyPrefix, options.name);
-    this.expiryFactor = this.session.options.expiryFactor;
     // Keys as the server sees them: a client's own ioredis `keyPrefix` goes in front.
     this.description = `redis ${this.session.client.options.keyPrefix ?? ''}${this.keys.record}`;
   }
@@ -137,24 +141,31 @@ export class RedisLock implements ResourceLock {
   }
 
   /** Stops this lock's watches; closes the connections only when the lock opened them itself. */
-  async close(): Promise<void> {
-    for (const stop of [...this.watches]) stop();
-    if (this.ownsSession) await this.session.close();
+  close(): Promise<void> {
+    if (this.watches.size > 0) for (const stop of [...this.watches]) stop();
+    // A factory's lock is closed after every acquisition: nothing to wait for then.
+    return this.ownsSession ? this.session.close() : CLOSED;
   }
 
-  /** The record as both scripts take it (ARGV after `expected`): the new version, its fields, the key expiry, the channel. */
-  private recordArgs(checked: LeaderElectionRecord, version: string): string[] {
+  /**
+   * The record as both scripts take it, after `leading` (write.lua's `expected`): the new
+   * version, its fields, the key expiry, the channel.
+   */
+  private recordArgs(checked: LeaderElectionRecord, version: string, ...leading: string[]): string[] {
+    const lease = this.session.leaseArgs(checked.leaseDurationMs);
+    const acquireTime = String(checked.acquireTime);
     return [
+      ...leading,
       version,
       checked.holderIdentity,
-      String(checked.leaseDurationMs),
-      String(checked.acquireTime),
-      String(checked.renewTime),
+      lease.duration,
+      acquireTime,
+      checked.renewTime === checked.acquireTime ? acquireTime : String(checked.renewTime),
       String(checked.leaderTransitions),
       String(checked.fencingToken),
-      this.expiryMs(checked),
+      lease.expiry,
       this.keys.channel,
-      jsonString(checked.holderIdentity),
+      checked.holderIdentity === this.identity ? (this.identityJson ??= jsonString(this.identity)) : jsonString(checked.holderIdentity),
     ];
   }
 
@@ -168,18 +179,13 @@ export class RedisLock implements ResourceLock {
     }
     const version = newVersion();
     const { keys } = this;
-    const args = [expected, ...this.recordArgs(checked, version)];
+    const args = this.recordArgs(checked, version, expected);
     return this.session.exec(this.description, what, options?.signal, (client) =>
       runScript(client, 'batonLockWrite', keys.record, keys.fence, args, (reply) =>
         this.written(reply, checked, version, expected === '' ? undefined : expected),
       ),
       keys.channel,
     );
-  }
-
-  /** The key's expiry: `expiryFactor` lease durations after this write. */
-  private expiryMs(record: LeaderElectionRecord): string {
-    return String(Math.min(Math.ceil(record.leaseDurationMs * this.expiryFactor), Number.MAX_SAFE_INTEGER));
   }
 
   private written(reply: unknown, record: LeaderElectionRecord, version: string, expected: string | undefined): LockSnapshot {

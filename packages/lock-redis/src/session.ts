@@ -9,6 +9,7 @@ import { isAuthError, isCredentialsError, mapRedisError } from './errors.ts';
 import { isClusterConnection } from './options.ts';
 import type { RedisClient, ResolvedFactoryOptions } from './options.ts';
 import { Reconnector } from './reconnector.ts';
+import { ReplyWatchdog } from './reply-watchdog.ts';
 import { SentinelWatch } from './sentinel-watch.ts';
 import { SharedSubscriber } from './subscriber.ts';
 
@@ -32,6 +33,10 @@ export class RedisSession implements CallOwner {
    */
   private setupError: BackendSetupError | undefined;
   private readonly deadlines: CallDeadlines;
+  /** `socketTimeout` of a command connection this session opened (see reply-watchdog.ts). */
+  private readonly watchdog: ReplyWatchdog | undefined;
+  /** The last lease duration's script arguments (see leaseArgs). */
+  private leaseArgCache: { ms: number; duration: string; expiry: string } | undefined;
   /** Calls waiting for the connection being opened. */
   private readonly waiting = new Set<AnyCall>();
   /** Calls not settled yet. */
@@ -55,6 +60,13 @@ export class RedisSession implements CallOwner {
       const delay = (typeof connection === 'object' && !isClusterConnection(connection) ? connection.retryStrategy : undefined) ?? undefined;
       this.reconnector = new Reconnector(this.client, { clock: options.clock, logger: options.logger, what: 'commands', delay });
     }
+    if (this.owned && !(this.client instanceof Cluster)) {
+      const client = this.client;
+      this.watchdog = new ReplyWatchdog(options.socketTimeoutMs, (silentMs) => {
+        options.logger.debug({ silentMs: Math.round(silentMs) }, 'Redis command connection silent; dropping it');
+        client.stream?.destroy(new Error(`Socket timeout. Expecting data, but didn't receive any in ${options.socketTimeoutMs}ms.`));
+      });
+    }
     if (this.owned && typeof connection === 'object' && !isClusterConnection(connection) && connection.sentinels?.length) {
       this.sentinelWatch = new SentinelWatch(connection, () => this.leaveDemotedMaster(), options);
     }
@@ -69,7 +81,7 @@ export class RedisSession implements CallOwner {
     this.listen('ready', () => {
       this.lastError = undefined;
       const refused = this.setupError;
-      for (const call of this.takeWaiting()) refused ? call.fail(refused) : call.run(this.client, this.mapError);
+      for (const call of this.takeWaiting()) refused ? call.fail(refused) : call.run(this.client, this.mapError, this.watchdog);
     });
     const down = (): void => {
       if (this.client.status === 'ready') return;
@@ -77,6 +89,20 @@ export class RedisSession implements CallOwner {
     };
     this.listen('close', down);
     this.listen('end', down);
+  }
+
+  /**
+   * A lease duration and the key expiry that goes with it (`expiryFactor` durations), as
+   * script arguments. Every lock of a process writes the same duration or few: the strings
+   * are made once, not per write.
+   */
+  leaseArgs(leaseDurationMs: number): { readonly duration: string; readonly expiry: string } {
+    let args = this.leaseArgCache;
+    if (args?.ms !== leaseDurationMs) {
+      const expiry = String(Math.min(Math.ceil(leaseDurationMs * this.options.expiryFactor), Number.MAX_SAFE_INTEGER));
+      this.leaseArgCache = args = { ms: leaseDurationMs, duration: String(leaseDurationMs), expiry };
+    }
+    return args;
   }
 
   /** The shared subscriber, if a lock has been watched (for tests and diagnostics). */
@@ -112,15 +138,21 @@ export class RedisSession implements CallOwner {
     operation: (client: RedisClient) => Promise<T>,
     channel?: string,
   ): Promise<T> {
-    const call = new Call(this, lock, what, signal, operation, channel);
+    // Only a watched channel's messages can overtake the reply: a channel nobody watches
+    // (the uncontended case) costs no bookkeeping. A mutex starts watching only after its
+    // call has been answered, so a watch never begins under one of its own calls.
+    const busy = channel !== undefined && this.subscriber !== undefined && this.subscriber.watches(channel) ? channel : undefined;
+    const call = new Call(this, lock, what, signal, operation, busy);
     this.inFlight++;
-    if (channel !== undefined) this.busyChannels.set(channel, (this.busyChannels.get(channel) ?? 0) + 1);
+    if (busy !== undefined) this.busyChannels.set(busy, (this.busyChannels.get(busy) ?? 0) + 1);
     if (signal !== undefined) {
       if (signal.aborted) {
         this.aborted(call);
         return call.promise;
       }
-      signal.addEventListener('abort', call, { once: true });
+      // No `once`: the call removes its listener when it settles, aborted or not (and an
+      // options object makes each registration dearer).
+      signal.addEventListener('abort', call);
     }
     if (this.closed) {
       call.fail(new BackendUnavailableError(`${lock}: ${what}: the Redis lock was closed`));
@@ -135,7 +167,7 @@ export class RedisSession implements CallOwner {
       case 'ready':
         this.deadlines.add(call);
         this.batchWrites(client);
-        call.run(client, this.mapError);
+        call.run(client, this.mapError, this.watchdog);
         break;
       case 'wait':
         // lazyConnect: connect now; errors arrive through the events.
@@ -171,6 +203,7 @@ export class RedisSession implements CallOwner {
     if (this.closed) return;
     this.closed = true;
     this.reconnector?.stop();
+    this.watchdog?.stop();
     this.deadlines.stop();
     for (const [event, listener] of this.listeners) this.client.off(event, listener);
     for (const call of this.takeWaiting()) call.fail(new BackendUnavailableError(`${call.lock}: ${call.what}: the Redis lock was closed`));
@@ -184,7 +217,7 @@ export class RedisSession implements CallOwner {
   forget(call: AnyCall): void {
     this.inFlight--;
     this.deadlines.remove(call);
-    this.waiting.delete(call);
+    if (this.waiting.size > 0) this.waiting.delete(call);
     const { channel } = call;
     if (channel === undefined) return;
     const busy = (this.busyChannels.get(channel) ?? 1) - 1;

@@ -101,6 +101,11 @@ export class SharedSubscriber {
     return () => this.unwatch(channel, watcher);
   }
 
+  /** Whether `channel` has watchers (or is being subscribed for some). */
+  watches(channel: string): boolean {
+    return this.channels.size > 0 && this.channels.has(channel);
+  }
+
   /** Whether a keep-alive timer is armed (for tests). */
   get keepAliveArmed(): boolean {
     return this.keepAlive !== undefined;

@@ -4,7 +4,7 @@ import { BackendUnavailableError, FakeClock } from '@baton/core';
 import type { Redis } from 'ioredis';
 import { RedisLock, RedisLockFactory } from '../src/index.ts';
 import type { RedisLockOptions } from '../src/index.ts';
-import { adminClient, testPrefix } from './support/env.ts';
+import { dedicatedServer, testPrefix } from './support/env.ts';
 import { RedisServerProcess, TcpProxy } from '@baton/testkit';
 
 // Every timer of the adapter runs on its `clock` option: call timeouts, reconnect backoff and
@@ -18,13 +18,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function server(): Promise<{ server: RedisServerProcess; admin: Redis }> {
-  const s = await RedisServerProcess.start();
-  cleanups.push(() => s.stop());
-  const admin = adminClient(s.port);
-  cleanups.push(() => void admin.disconnect());
-  return { server: s, admin };
-}
+const server = (): Promise<{ server: RedisServerProcess; admin: Redis }> => dedicatedServer(cleanups);
 
 function lockOn(port: number, clock: FakeClock, extra: Partial<RedisLockOptions> = {}): RedisLock {
   const lock = new RedisLock({ connection: { host: '127.0.0.1', port }, keyPrefix, name: 'clocked', identity: 'a', clock, ...extra });

@@ -2,6 +2,7 @@ import { LeaderElector } from '@baton/core';
 import type { Clock, LeaderTerm, ResourceLock } from '@baton/core';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { RedisServerProcess } from '@baton/testkit';
 
 /** The shared server every test may use (never restarted by tests). */
 export const SHARED = { host: '127.0.0.1', port: 6379 } as const;
@@ -27,6 +28,15 @@ export async function deleteKeys(client: Redis, prefix: string): Promise<void> {
 /** An admin connection for a test to inspect or tamper with the server. */
 export function adminClient(port: number = SHARED.port): Redis {
   return new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 50, 500) });
+}
+
+/** A redis-server of the test's own and an admin connection to it, both ended by `cleanups`. */
+export async function dedicatedServer(cleanups: Array<() => Promise<void> | void>): Promise<{ server: RedisServerProcess; admin: Redis }> {
+  const server = await RedisServerProcess.start();
+  cleanups.push(() => server.stop());
+  const admin = adminClient(server.port);
+  cleanups.push(() => void admin.disconnect());
+  return { server, admin };
 }
 
 /** One candidate process: an elector on a lock, with everything it did recorded. */
