@@ -1,5 +1,5 @@
 import type { Clock } from './clock.ts';
-import { withinDeadline } from './deadline.ts';
+import { withDeadline, withinDeadline } from './deadline.ts';
 import { LockConflictError, LockNotFoundError } from './errors.ts';
 import { jitteredRetryMs } from './jitter.ts';
 import { LeaseObserver } from './lease-observer.ts';
@@ -214,6 +214,8 @@ export class Contender {
     // The lease counts from when the wait was sent: conservative by up to maxWaitMs.
     const writeStart = clock.now();
     try {
+      // Always with a signal of its own, whatever boundsOwnCalls says: a wait at the backend is
+      // abandoned by aborting it.
       const result = await withDeadline(clock, maxWaitMs + retryPeriodMs, (signal) => lock.acquireWhenFree!(record, { signal, maxWaitMs }), cancel);
       if (result.acquired) {
         this.observe(result.snapshot);
