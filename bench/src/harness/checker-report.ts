@@ -83,6 +83,7 @@ export function expectationFailures(result: CheckResult, kinds: readonly FaultKi
   if (kinds.includes('pause') && s.longSidecarPauses > 0) {
     expect(s.sidecars.handovers.pause.count >= 1, `${s.longSidecarPauses} pause(s) of a leading baton run were long enough for a takeover, yet no command took over during one`);
   }
+  if (s.sidecarsSpawned > 0) expect(s.sidecars.commands >= 1, 'no baton run command ever ran');
   // The synchronous lease check: a guarded leader woken from a pause writes nothing more.
   expect(s.afterResumedPause.guarded.sent === 0, `${s.afterResumedPause.guarded.sent} write(s) sent by guarded leaders after a resumed pause`);
   expect((s.longestGapAfterFaults?.ms ?? 0) <= s.leaderlessBoundMs, 'leaderless past the bound after the faults');

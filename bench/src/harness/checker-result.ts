@@ -25,6 +25,8 @@ export interface CheckSummary {
   longLeaderPauses: number;
   /** The same for a leading `baton run` (SIGSTOP of baton, not of its command). */
   longSidecarPauses: number;
+  /** `baton run` processes the harness started (restarts included). */
+  sidecarsSpawned: number;
   clock: ClockSummary;
   /** How long a leader woken from SIGSTOP may keep believing it leads before it notices. */
   wakeBoundMs: number;

@@ -187,6 +187,12 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
       // The last library slots are the unguarded ones.
       const slot: Slot = { index: i, kind, unguarded: kind === 'library' && i >= n - unguarded, identity: kind === 'library' ? `c${i}` : `s${i}`, proxy, child: undefined, leading: null, paused: false, killed: false };
       slots.push(slot);
+    }
+    // Sidecars first, and one of them leads before the others start: even a short run then
+    // has a `baton run` command as its first leader, the first target of its faults.
+    const order = [...slots.filter((s) => s.kind === 'sidecar'), ...slots.filter((s) => s.kind === 'library')];
+    for (const slot of order) {
+      if (slot.kind === 'library' && sidecars > 0 && leader() === undefined) await waitUntil(() => leader() !== undefined, 'a baton run to lead first', 60_000);
       spawnCandidate(slot);
     }
     await waitUntil(() => leader() !== undefined, 'the first leader', 60_000);
