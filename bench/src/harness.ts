@@ -10,7 +10,10 @@
 //   --profile NAME     ci (short: ~16 s of faults, lease 1.5 s) or release (default; lease 2 s)
 //   --minutes M        length of the fault phase (default: 1 for release, ~0.4 for ci)
 //   --seed N           the fault schedule's seed (default: random, printed)
-//   --candidates N     candidate processes (default 5)
+//   --candidates N     library candidate processes (profile: 4)
+//   --unguarded N      of which write without term.assertLeading(), the fencing probe (profile: 1)
+//   --sidecars N       `baton run` candidates beside them (profile: ci 1, release 2)
+//   --calm F           scale the calm between faults (default 1; 0.5 = denser, more compounding)
 //   --kinds LIST       fault kinds (default all): kill,pause,proxy-cut,proxy-delay,proxy-drop,backend-restart
 //   --lease/--renew/--retry MS   timings (override the profile)
 //   --dir DIR          keep the run's files there (default: a temp dir, printed)
@@ -35,8 +38,11 @@ const { values } = parseArgs({
     profile: { type: 'string', default: 'release' },
     minutes: { type: 'string' },
     seed: { type: 'string' },
-    candidates: { type: 'string', default: '5' },
+    candidates: { type: 'string' },
+    unguarded: { type: 'string' },
+    sidecars: { type: 'string' },
     kinds: { type: 'string' },
+    calm: { type: 'string' },
     lease: { type: 'string' },
     renew: { type: 'string' },
     retry: { type: 'string' },
@@ -49,7 +55,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  process.stdout.write('usage: pnpm harness [--backend all|lease,endpoints,redis,postgres] [--profile ci|release] [--minutes M] [--seed N] [--candidates N] [--kinds k1,k2] [--dir DIR] [--pg-shared]\n');
+  process.stdout.write('usage: pnpm harness [--backend all|lease,endpoints,redis,postgres] [--profile ci|release] [--minutes M] [--seed N] [--candidates N] [--unguarded N] [--sidecars N] [--calm F] [--kinds k1,k2] [--dir DIR] [--pg-shared]\n');
   process.exit(0);
 }
 
@@ -71,11 +77,14 @@ let failed = false;
 for (const backend of parseBackends(values.backend)) {
   const run = await runHarness({
     backend,
-    candidates: Number(values.candidates),
+    candidates: Number(values.candidates ?? profile.candidates),
+    unguarded: Number(values.unguarded ?? profile.unguarded),
+    sidecars: Number(values.sidecars ?? profile.sidecars),
     seed,
     faultPhaseMs,
     timings,
     kinds,
+    calm: values.calm === undefined ? 1 : Number(values.calm),
     dedicatedPostgres: !values['pg-shared'],
     ...(values.dir ? { dir: join(values.dir, backend) } : {}),
     log: (line) => process.stdout.write(`${line}\n`),
@@ -86,5 +95,5 @@ for (const backend of parseBackends(values.backend)) {
   results.push({ backend, dir: run.dir, ok: run.result.ok && failures.length === 0, failures, violations: run.result.violations, summary: { ...run.result.summary, terms: run.result.summary.terms.length } });
   failed ||= failures.length > 0;
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ seed, timings, faultPhaseMs, results }, null, 2));
+if (values.json) writeFileSync(values.json, JSON.stringify({ seed, timings, faultPhaseMs, calm: values.calm === undefined ? 1 : Number(values.calm), results }, null, 2));
 process.exit(failed ? 1 : 0);

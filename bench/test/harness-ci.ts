@@ -14,7 +14,7 @@ export const CI_TIMEOUT_MS = 150_000;
 
 /** The title every backend's CI harness test carries: what the checker actually establishes. */
 export const CI_TITLE =
-  'no two running leaders overlap beyond the measured clock tolerance, a paused leader wakes fenced off, every write is inside its term and on both records, under kill, pause, proxy faults and a backend restart';
+  'no two running actors (library leaders, baton run commands) overlap beyond the measured clock tolerance, a paused guarded leader writes nothing more, the fence refuses stale writes, every write is inside its term and on both records, under kill, pause, proxy faults and a backend restart';
 
 export async function harnessCi(backend: BackendName): Promise<void> {
   const seed = process.env.BATON_HARNESS_SEED ? Number(process.env.BATON_HARNESS_SEED) : SEEDS[backend];
@@ -24,12 +24,17 @@ export async function harnessCi(backend: BackendName): Promise<void> {
   const report = `${formatReport(result)}\nhistory: ${run.historyFile}`;
   // Every count: no violation of any kind, no crash, each fault kind injected, leadership
   // moved, writes accepted, clocks measured, no resumed-stale write accepted, a long leader
-  // pause seen as resumed-stale, the leaderless bound kept.
+  // pause seen as resumed-stale, a baton run command run (and taking over from a long pause
+  // of a leading baton), no write by a guarded leader after a resumed pause, the leaderless
+  // bound kept.
   const failures = expectationFailures(result, FAULT_KINDS);
   if (failures.length > 0) throw new Error(`harness on ${backend} failed: ${failures.join('; ')}\n${report}`);
   const s = result.summary;
   expect(result.violations).toEqual([]);
   expect(s.writes.fromResumedStale.accepted).toBe(0);
+  expect(s.afterResumedPause.guarded.sent).toBe(0);
+  // The sidecar leads first (run.ts), so its command always runs and is the first fault's likely target.
+  expect(s.sidecars.commands).toBeGreaterThanOrEqual(1);
   expect(s.resumedStale.every((r) => r.writesAccepted === 0 && r.awakeMs <= s.wakeBoundMs + s.clock.toleranceMs)).toBe(true);
   // The tolerance stays small beside what is checked with it (terms of hundreds of ms).
   expect(s.clock.toleranceMs).toBeLessThan(PROFILES.ci.timings.retryPeriodMs / 5);

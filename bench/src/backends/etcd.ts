@@ -132,5 +132,6 @@ export const etcdDriver: BackendDriver = {
       },
     };
   },
+  batonFlags: (info) => ['--backend', 'etcd', '--url', String(info.url)],
   meter,
 };

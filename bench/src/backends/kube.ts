@@ -1,4 +1,6 @@
 import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { KubeConfig } from '@kubernetes/client-node';
 import { LeaseLockFactory } from '@baton/lock-lease';
@@ -121,6 +123,11 @@ function driver(name: 'lease' | 'endpoints'): BackendDriver {
           ? new LeaseLockFactory({ kubeConfig, namespace: 'default', events: false })
           : new AnnotationLockFactory({ kubeConfig, namespace: 'default', kind: 'endpoints', events: false });
       return { lock: (lockName, identity) => factory.lock(lockName, identity), close: () => factory.close() };
+    },
+    batonFlags(info: ConnectInfo, dir: string): string[] {
+      const caFile = join(dir, 'kube-ca.pem');
+      writeFileSync(caFile, Buffer.from(String(info.caData), 'base64'));
+      return ['--backend', name, '--url', String(info.server), '--token', String(info.adminToken), '--certificate-authority', caFile, '--namespace', 'default'];
     },
   };
 }

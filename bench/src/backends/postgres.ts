@@ -152,5 +152,7 @@ export const postgresDriver: BackendDriver = {
     });
     return { lock: (name, identity) => factory.lock(name, identity), close: () => factory.close(), primitives: factory.primitives };
   },
+  // The runtime's own sessionTimeout (leaseDuration − retryPeriod): what `baton run` users get.
+  batonFlags: (info) => ['--backend', 'postgres', '--url', String(info.url), '--postgres-table', String(info.table)],
   meter,
 };

@@ -120,5 +120,6 @@ export const redisDriver: BackendDriver = {
     });
     return { lock: (name, identity) => factory.lock(name, identity), close: () => factory.close(), primitives: factory.primitives };
   },
+  batonFlags: (info) => ['--backend', 'redis', '--url', `redis://${String(info.host)}:${Number(info.port)}`],
   meter,
 };

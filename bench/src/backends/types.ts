@@ -82,6 +82,11 @@ export interface BackendDriver {
   /** In any process: a lock factory from {@link BackendServer.connectInfo}'s output. */
   openFactory(info: ConnectInfo, options: FactoryOptions): Promise<LockFactoryHandle>;
   /**
+   * The `baton run` flags that open the same locks as {@link openFactory} from
+   * {@link BackendServer.connectInfo}'s output (files it needs, a CA, go into `dir`).
+   */
+  batonFlags(info: ConnectInfo, dir: string): string[];
+  /**
    * In-process request counters by factory label, for backends whose server cannot tell
    * clients apart: counts every command the adapter's client library sends.
    */

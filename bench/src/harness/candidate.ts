@@ -7,7 +7,7 @@
 //   BATON_BACKEND, BATON_CONNECT (JSON from BackendServer.connectInfo), BATON_LOCK,
 //   BATON_IDENTITY, BATON_SLOT, BATON_TIMINGS (JSON LeaseTimings), BATON_WATCH (1|0),
 //   BATON_LABEL, and optionally BATON_RESOURCE (URL), BATON_HISTORY (file),
-//   BATON_WRITE_INTERVAL (ms, default 50).
+//   BATON_WRITE_INTERVAL (ms, default 50), BATON_GUARD (1 = guarded, the default | 0).
 // Stops gracefully (release on cancel) on SIGTERM/SIGINT.
 import { appendFileSync } from 'node:fs';
 import { LeaderElector } from '@baton/core';
@@ -15,6 +15,7 @@ import type { LeaseTimings, LeaderTerm } from '@baton/core';
 import { loadDriver } from '../backends/index.ts';
 import type { ConnectInfo } from '../backends/types.ts';
 import { measureClockOffset, now, sleep } from '../lib/clock.ts';
+import { postWrite } from './write-client.ts';
 
 const env = (name: string, fallback?: string): string => {
   const value = process.env[name] ?? fallback;
@@ -28,6 +29,14 @@ const historyFile = process.env.BATON_HISTORY;
 const resourceUrl = process.env.BATON_RESOURCE;
 const writeIntervalMs = Number(env('BATON_WRITE_INTERVAL', '50'));
 const timings = JSON.parse(env('BATON_TIMINGS')) as LeaseTimings;
+/**
+ * Guarded (the default): every write is preceded by `term.assertLeading()`, the synchronous
+ * check users are told to put before each unit of leader-only work. Unguarded: writes go out
+ * until the term's signal aborts, as code that only watches the signal would — kept as a
+ * probe, so the fence still meets stale writes (a leader woken from SIGSTOP writes once
+ * before its overdue timers end the term).
+ */
+const guarded = env('BATON_GUARD', '1') !== '0';
 
 function record(ev: string, fields: Record<string, unknown> = {}): void {
   const line = `${JSON.stringify({ src: 'candidate', t: now(), pid: process.pid, slot, identity, ev, ...fields })}\n`;
@@ -73,33 +82,30 @@ let errors = 0;
 
 async function lead(term: LeaderTerm): Promise<void> {
   const { fencingToken: token, signal } = term;
-  record('start', { token });
+  record('start', { token, mode: guarded ? 'guarded' : 'unguarded' });
   signal.addEventListener('abort', () => record('stop', { token, reason: String((signal.reason as Error)?.message ?? signal.reason) }), { once: true });
   if (!resourceUrl) {
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     return;
   }
   while (!signal.aborted) {
+    if (guarded) {
+      try {
+        term.assertLeading();
+      } catch (e) {
+        // The lease check refused this unit of work (typically right after SIGCONT, before
+        // the overdue timers ran): no write; the term's signal aborts moments later.
+        record('guard', { token, message: String((e as Error)?.message ?? e) });
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        return;
+      }
+    }
     const mySeq = ++seq;
     const sentAt = now();
-    let accepted: boolean | null = null;
-    let error: string | undefined;
     // On record before it leaves: a SIGKILL while the write is in flight loses nothing.
     record('send', { token, seq: mySeq });
-    try {
-      // Deliberately not aborted with the term, nor guarded by term.isLeading(): a write in
-      // flight when the term ends still arrives, and a leader woken from SIGSTOP writes once
-      // before its timers run, as an unguarded real leader would. Fencing must catch both.
-      const response = await fetch(resourceUrl, {
-        method: 'POST',
-        body: JSON.stringify({ pid: process.pid, identity, token, seq: mySeq }),
-        signal: AbortSignal.timeout(2_000),
-      });
-      accepted = ((await response.json()) as { accepted: boolean }).accepted;
-    } catch (e) {
-      error = String((e as Error)?.message ?? e);
-    }
-    record('write', { token, seq: mySeq, sentAt, accepted, ...(error ? { error } : {}) });
+    const outcome = await postWrite(resourceUrl, { pid: process.pid, identity, token, seq: mySeq });
+    record('write', { token, seq: mySeq, sentAt, ...outcome });
     await sleep(writeIntervalMs, signal);
   }
 }

@@ -25,7 +25,18 @@ export function formatReport(result: CheckResult, options: { maxTerms?: number }
       `${s.writes.fromResumedStale.rejected} rejected by fencing, ${s.writes.fromResumedStale.accepted} accepted; ` +
       `longest belief after waking ${maxAwake.toFixed(1)} ms (bound ${s.wakeBoundMs} ms)`,
   );
+  const p = s.afterResumedPause;
+  lines.push(
+    `writes after a resumed pause: guarded leaders ${p.guarded.sent} sent (${p.guarded.leaders} woke stale, ${p.guarded.refusedByGuard} writes refused by assertLeading()); ` +
+      `unguarded probe ${p.unguarded.sent} sent (${p.unguarded.leaders} woke stale; the fence must refuse them)`,
+  );
   lines.push(`writes: ${s.writes.accepted} accepted, ${s.writes.rejected} rejected by fencing, ${s.writes.unanswered} unanswered`);
+  const h = s.sidecars.handovers;
+  const gapOf = (x: { count: number; minGapMs: number | null }): string => `${x.count}${x.minGapMs === null ? '' : ` (narrowest gap ${x.minGapMs.toFixed(0)} ms)`}`;
+  lines.push(
+    `baton run: ${s.sidecars.commands} commands; handovers from a command after its baton was paused ${gapOf(h.pause)}, killed ${gapOf(h.kill)}, otherwise ${gapOf(h.other)}` +
+      `; leading baton paused long enough for a takeover: ${s.longSidecarPauses}`,
+  );
   const g = s.longestGap;
   const ga = s.longestGapAfterFaults;
   lines.push(`longest leaderless gap: ${g ? `${g.ms.toFixed(0)} ms` : '-'}; after faults stopped: ${ga ? `${ga.ms.toFixed(0)} ms` : '0 ms'} (bound ${s.leaderlessBoundMs} ms)`);
@@ -69,6 +80,12 @@ export function expectationFailures(result: CheckResult, kinds: readonly FaultKi
   if (kinds.includes('pause') && s.longLeaderPauses > 0) {
     expect(s.resumedStale.length >= 1, `${s.longLeaderPauses} leader pause(s) were long enough for a takeover, yet no successor began during one`);
   }
+  if (kinds.includes('pause') && s.longSidecarPauses > 0) {
+    expect(s.sidecars.handovers.pause.count >= 1, `${s.longSidecarPauses} pause(s) of a leading baton run were long enough for a takeover, yet no command took over during one`);
+  }
+  if (s.sidecarsSpawned > 0) expect(s.sidecars.commands >= 1, 'no baton run command ever ran');
+  // The synchronous lease check: a guarded leader woken from a pause writes nothing more.
+  expect(s.afterResumedPause.guarded.sent === 0, `${s.afterResumedPause.guarded.sent} write(s) sent by guarded leaders after a resumed pause`);
   expect((s.longestGapAfterFaults?.ms ?? 0) <= s.leaderlessBoundMs, 'leaderless past the bound after the faults');
   return failures;
 }

@@ -2,6 +2,8 @@ import type { ClockSummary } from './checker-clock.ts';
 import type { ResumedStale, Term } from './checker-terms.ts';
 import type { Violation } from './checker-types.ts';
 import type { WriteCounts } from './checker-writes.ts';
+import type { WritesAfterResumedPause } from './checker-pauses.ts';
+import type { SidecarSummary } from './checker-sidecar.ts';
 import type { FaultKind } from './history.ts';
 
 /** What the checker found: the violations and the counts the report and the CI assertions use. */
@@ -21,6 +23,10 @@ export interface CheckSummary {
   faultsSkipped: number;
   /** SIGSTOPs of the leader long enough for a successor to start (lease + 3 retry periods + 1 s). */
   longLeaderPauses: number;
+  /** The same for a leading `baton run` (SIGSTOP of baton, not of its command). */
+  longSidecarPauses: number;
+  /** `baton run` processes the harness started (restarts included). */
+  sidecarsSpawned: number;
   clock: ClockSummary;
   /** How long a leader woken from SIGSTOP may keep believing it leads before it notices. */
   wakeBoundMs: number;
@@ -30,6 +36,10 @@ export interface CheckSummary {
   /** Leaders paused while a successor began (each pair once). */
   resumedStale: ResumedStale[];
   writes: WriteCounts;
+  /** What resumed-stale leaders sent after their successor began, guarded and unguarded. */
+  afterResumedPause: WritesAfterResumedPause;
+  /** `baton run` candidates: commands run and handovers away from them. */
+  sidecars: SidecarSummary;
   /** The longest time no unpaused process believed it led, over the whole run (the first election excluded). */
   longestGap: Gap | null;
   /** The longest such gap after the faults stopped. */

@@ -1,15 +1,22 @@
-import type { CandidateEvent, HarnessEvent, RunInfo } from './history.ts';
+import type { CandidateEvent, CandidateMode, HarnessEvent, RunInfo } from './history.ts';
 import type { Violation } from './checker-types.ts';
 
-/** One leadership term as a candidate believed it: from `start` until it saw the term end (or died). */
+/**
+ * One leadership term as a candidate believed it: from `start` until it saw the term end (or
+ * died). A sidecar's term is its command's life: from the command's start to its `stop` (on
+ * SIGTERM) or, when it was killed outright, its last recorded act (`last-act`).
+ */
 export interface Term {
   pid: number;
   slot: number;
   identity: string;
   token: number;
+  mode: CandidateMode;
+  /** Sidecar: the spawn id of the baton process that ran the command. */
+  host?: string;
   start: number;
   end: number;
-  endedBy: 'stop' | 'killed' | 'exited' | 'run-end';
+  endedBy: 'stop' | 'killed' | 'exited' | 'run-end' | 'last-act';
   /** Time within the term during which the process was SIGSTOPped. */
   pausedMs: number;
 }
@@ -88,7 +95,8 @@ export function buildTerms(
         violations.push({ kind: 'history', t: e.t, message: `pid ${e.pid} started term ${e.token} while term ${previous.token} was open` });
         close(previous, e.t, 'stop');
       }
-      open.set(e.pid, { pid: e.pid, slot: e.slot, identity: e.identity, token: e.token, start: e.t, end: e.t, endedBy: 'stop', pausedMs: 0 });
+      const mode = e.mode ?? 'unguarded';
+      open.set(e.pid, { pid: e.pid, slot: e.slot, identity: e.identity, token: e.token, mode, ...(e.host === undefined ? {} : { host: e.host }), start: e.t, end: e.t, endedBy: 'stop', pausedMs: 0 });
     } else if (e.ev === 'stop') {
       const term = open.get(e.pid);
       if (term && term.token === e.token) close(term, e.t, 'stop');
@@ -96,8 +104,11 @@ export function buildTerms(
   }
   for (const term of [...open.values()]) {
     const death = deaths.get(term.pid);
+    // A sidecar's command is not the harness's child: when it left no `stop` it was killed
+    // (SIGKILL after the grace period), and its last recorded act is the last it did.
+    if (term.mode === 'sidecar') close(term, lastSeen.get(term.pid) ?? term.start, 'last-act');
     // A term logged just after the kill signal was sent (before it landed) ends at its last event.
-    if (death) close(term, death.how === 'killed' ? Math.max(death.t, lastSeen.get(term.pid) ?? death.t) : death.t, death.how);
+    else if (death) close(term, death.how === 'killed' ? Math.max(death.t, lastSeen.get(term.pid) ?? death.t) : death.t, death.how);
     else close(term, run.endAt, 'run-end');
   }
   return terms.sort((a, b) => a.start - b.start);
@@ -127,7 +138,10 @@ export function compareTerms(
     for (let j = i + 1; j < terms.length; j++) {
       const a = terms[i]!;
       const b = terms[j]!; // b.start >= a.start
-      if (b.start - a.start > toleranceMs ? b.token <= a.token : b.token === a.token) {
+      // One baton process may start its command again within one term (the watchdog stopped it
+      // at a deadline that a late renewal then moved): the same token, one after the other.
+      const restartedCommand = a.host !== undefined && a.host === b.host && a.token === b.token && b.start >= a.end - toleranceMs;
+      if (!restartedCommand && (b.start - a.start > toleranceMs ? b.token <= a.token : b.token === a.token)) {
         violations.push({
           kind: b.token === a.token ? 'duplicate-token' : 'token-not-increasing',
           t: b.start,

@@ -4,6 +4,8 @@ import type { Intervals, Term } from './checker-terms.ts';
 import type { CheckResult, CheckSummary, Gap } from './checker-result.ts';
 import type { Violation } from './checker-types.ts';
 import { checkWrites } from './checker-writes.ts';
+import { writesAfterResumedPause } from './checker-pauses.ts';
+import { sidecarSummary } from './checker-sidecar.ts';
 import type { CandidateEvent, FaultKind, HarnessEvent, HistoryEvent, ResourceEvent, RunInfo } from './history.ts';
 
 export type { Term, ResumedStale } from './checker-terms.ts';
@@ -11,6 +13,8 @@ export type { Violation, ViolationKind } from './checker-types.ts';
 export { VIOLATION_KINDS } from './checker-types.ts';
 export type { ClockSummary } from './checker-clock.ts';
 export type { WriteCounts } from './checker-writes.ts';
+export type { WritesAfterResumedPause } from './checker-pauses.ts';
+export type { SidecarSummary } from './checker-sidecar.ts';
 export type { CheckResult, CheckSummary, Gap } from './checker-result.ts';
 export { formatReport, expectationFailures } from './checker-report.ts';
 
@@ -46,10 +50,16 @@ export function checkHistory(history: readonly HistoryEvent[]): CheckResult {
   const { resumedStale, overlappingTerms } = compareTerms(terms, pauses, tolerance, wakeBoundMs, run.t, violations);
   const writes = checkWrites(candidates, resource, terms, resumedStale, tolerance, violations);
   const { longestGap, longestGapAfterFaults } = leaderlessGaps(terms, pauses, run, violations);
+  const afterResumedPause = writesAfterResumedPause(candidates, terms, resumedStale, tolerance);
+  const sidecars = sidecarSummary(candidates, harness, terms, pauses);
 
+  // `baton run` processes: the harness's children for sidecar slots (their commands are not).
+  const sidecarHosts = new Set<number>();
+  for (const e of harness) if (e.ev === 'spawn' && e.spawnId !== undefined) sidecarHosts.add(e.pid);
   const faultsByKind: Partial<Record<FaultKind, number>> = {};
   let faultsSkipped = 0;
   let longLeaderPauses = 0;
+  let longSidecarPauses = 0;
   for (const e of harness) {
     if (e.ev !== 'fault' || e.phase !== 'start') continue;
     if (e.skipped) faultsSkipped++;
@@ -57,12 +67,23 @@ export function checkHistory(history: readonly HistoryEvent[]): CheckResult {
     if (e.kind === 'pause' && e.targetWasLeader && !e.skipped) {
       const end = harness.find((x) => x.ev === 'fault' && x.index === e.index && x.phase === 'end');
       // Long enough for a takeover: the lease, a few retries and a second of slack.
-      if (end && end.t - e.t > run.leaseDurationMs + 3 * run.retryPeriodMs + 1_000) longLeaderPauses++;
+      if (end && end.t - e.t > run.leaseDurationMs + 3 * run.retryPeriodMs + 1_000) {
+        if (typeof e.target === 'number' && sidecarHosts.has(e.target)) longSidecarPauses++;
+        else longLeaderPauses++;
+      }
     }
   }
   const crashes = candidates
     .filter((e) => e.ev === 'error' && (e as { fatal?: boolean }).fatal)
     .map((e) => ({ pid: e.pid, slot: e.slot, t: e.t, message: String((e as { message?: string }).message ?? '') }));
+  // A `baton run` that exited before the run ended without being killed: its command exited
+  // on its own (baton then exits too) or baton itself failed.
+  const killed = new Set(harness.flatMap((e) => (e.ev === 'kill' ? [e.pid] : [])));
+  for (const e of harness) {
+    if (e.ev === 'exit' && sidecarHosts.has(e.pid) && !killed.has(e.pid) && e.t < run.endAt) {
+      crashes.push({ pid: e.pid, slot: e.slot, t: e.t, message: `baton run exited on its own (${e.signal ?? e.code})` });
+    }
+  }
 
   violations.sort((a, b) => a.t - b.t);
   return {
@@ -76,12 +97,16 @@ export function checkHistory(history: readonly HistoryEvent[]): CheckResult {
       faultsByKind,
       faultsSkipped,
       longLeaderPauses,
+      longSidecarPauses,
+      sidecarsSpawned: sidecarHosts.size,
       clock,
       wakeBoundMs,
       terms,
       overlappingTerms,
       resumedStale,
       writes,
+      afterResumedPause,
+      sidecars,
       longestGap,
       longestGapAfterFaults,
       leaderlessBoundMs: run.leaderlessBoundMs,
@@ -134,12 +159,16 @@ function emptySummary(): CheckSummary {
     faultsByKind: {},
     faultsSkipped: 0,
     longLeaderPauses: 0,
+    longSidecarPauses: 0,
+    sidecarsSpawned: 0,
     clock: { offsets: {}, maxUncertaintyMs: 0, floorMs: 0, toleranceMs: 0, unsynced: [] },
     wakeBoundMs: 0,
     terms: [],
     overlappingTerms: 0,
     resumedStale: [],
     writes: { accepted: 0, rejected: 0, unanswered: 0, fromResumedStale: { accepted: 0, rejected: 0 } },
+    afterResumedPause: { guarded: { leaders: 0, sent: 0, refusedByGuard: 0 }, unguarded: { leaders: 0, sent: 0 } },
+    sidecars: { commands: 0, handovers: { pause: { count: 0, minGapMs: null }, kill: { count: 0, minGapMs: null }, other: { count: 0, minGapMs: null } } },
     longestGap: null,
     longestGapAfterFaults: null,
     leaderlessBoundMs: 0,

@@ -49,10 +49,20 @@ export interface ClockSample {
   samples: number;
 }
 
+export type CandidateMode = 'guarded' | 'unguarded' | 'sidecar';
+
 export type CandidateEvent =
   | { src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'ready' }
   | { src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'leader'; leader: string }
-  | { src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'start'; token: number }
+  /**
+   * A term began. `mode`: how the process writes — `guarded` (library, `term.assertLeading()`
+   * before each write), `unguarded` (library, until the signal aborts: the fencing probe) or
+   * `sidecar` (a command started by `baton run`; its term is the command's life, and `host`
+   * is the spawn id of the baton process that started it). Absent in older histories: unguarded.
+   */
+  | { src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'start'; token: number; mode?: CandidateMode; host?: string }
+  /** The synchronous lease check (`term.assertLeading()`) refused a write: none was sent. */
+  | { src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'guard'; token: number; message: string }
   | { src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'stop'; token: number; reason: string }
   | ({ src: 'candidate'; t: number; pid: number; slot: number; identity: string; ev: 'clock' } & ClockSample)
   /** Written (synchronously) just before a write leaves, so a write in flight at a SIGKILL is still on record. */
@@ -90,7 +100,8 @@ export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'proxy-cut', 
 
 export type HarnessEvent =
   | RunInfo
-  | { src: 'harness'; ev: 'spawn'; t: number; pid: number; slot: number; identity: string }
+  /** A candidate process started: a library candidate, or (`spawnId` set) a `baton run` sidecar. */
+  | { src: 'harness'; ev: 'spawn'; t: number; pid: number; slot: number; identity: string; spawnId?: string }
   | { src: 'harness'; ev: 'exit'; t: number; pid: number; slot: number; code: number | null; signal: string | null }
   | { src: 'harness'; ev: 'kill' | 'pause' | 'resume'; t: number; pid: number; slot: number }
   | {

@@ -1,24 +1,49 @@
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { HttpFence } from '@baton/fencing/http';
 import { now } from '../lib/clock.ts';
 import type { ResourceEvent } from './history.ts';
 
+/** What a writer says about itself in the body of a write (its token travels in the `Fencing-Token` header). */
+export interface WriteBody {
+  pid: number;
+  identity: string;
+  token: number;
+  seq: number;
+}
+
+/** The resource's path: one fenced resource for the whole run. */
+export const WRITE_PATH = '/write';
+
 /**
  * The protected resource every leader writes to: a loopback HTTP server in the harness
- * process that enforces fencing — a write whose token is lower than one already accepted is
- * rejected; the same token may write again (one term writes many times).
+ * process whose writes go through `@baton/fencing`'s {@link HttpFence} — the handler wrapper
+ * users put in front of their own resource. The fence admits a write whose `Fencing-Token` is
+ * at least the highest admitted (one term writes many times), answers 409 to a smaller one,
+ * and handles one write at a time, so what it admits is decided in arrival order.
  *
  * Why here and not in the backend: it must stay reachable when the backend is not (a leader
  * partitioned from Redis by its proxy can still reach the resource — exactly the stale-leader
  * case fencing exists for), and it must be identical for every backend so results compare.
- * It decides writes one at a time, in arrival order, and logs each decision, stamped with
- * the harness clock. `GET /clock` answers that clock, so candidates can measure their offset.
+ * Every decision is logged, stamped with the harness clock: an admitted write when the
+ * fenced handler runs (the fence's decision point), a refused one when the fence's 409 has
+ * been sent. `GET /clock` answers that clock, so candidates can measure their offset.
  */
 export class ProtectedResource {
   private server: Server | undefined;
-  private highest = 0;
+  private readonly fence = new HttpFence();
+  /** The body of each request on its way through the fence (the fence reads only the header). */
+  private readonly bodies = new WeakMap<IncomingMessage, WriteBody>();
+  private lastAccepted = 0;
   readonly log: ResourceEvent[] = [];
   url = '';
+
+  private readonly fenced = this.fence.handler((request, response, token) => {
+    const write = this.bodies.get(request)!;
+    this.log.push({ src: 'resource', ev: 'write', t: now(), pid: write.pid, identity: write.identity, token: token!, seq: write.seq, accepted: true, highest: this.lastAccepted });
+    this.lastAccepted = token!;
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: true }));
+  });
 
   async start(): Promise<string> {
     const server = createServer((req, res) => {
@@ -27,52 +52,39 @@ export class ProtectedResource {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ t: now() }));
         return;
       }
-      if (req.method !== 'POST' || req.url !== '/write') {
+      if (req.method !== 'POST' || req.url !== WRITE_PATH) {
         res.writeHead(404).end();
         return;
       }
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (chunk: string) => (body += chunk));
-      req.on('end', () => {
-        let write: { pid: number; identity: string; token: number; seq: number };
-        try {
-          write = JSON.parse(body) as typeof write;
-          if (!Number.isSafeInteger(write.token) || typeof write.identity !== 'string') throw new Error('bad write');
-        } catch {
-          res.writeHead(400).end();
-          return;
-        }
-        const accepted = write.token >= this.highest;
-        this.log.push({ src: 'resource', ev: 'write', t: now(), pid: write.pid, identity: write.identity, token: write.token, seq: write.seq, accepted, highest: this.highest });
-        if (accepted) this.highest = write.token;
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted, highest: this.highest }));
-      });
+      void this.receive(req, res);
     });
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     this.server = server;
     const address = server.address();
-    this.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/write`;
+    this.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}${WRITE_PATH}`;
     return this.url;
   }
 
-  get highestToken(): number {
-    return this.highest;
-  }
-
-  get accepted(): number {
-    return this.log.filter((e) => e.accepted).length;
-  }
-
-  get rejected(): number {
-    return this.log.filter((e) => !e.accepted).length;
-  }
-
-  /** The pid of the last accepted writer. */
-  get lastWriter(): number | undefined {
-    for (let i = this.log.length - 1; i >= 0; i--) if (this.log[i]!.accepted) return this.log[i]!.pid;
-    return undefined;
+  /** Reads the body, then hands the request to the fence; logs the fence's refusals. */
+  private async receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body = '';
+    req.setEncoding('utf8');
+    for await (const chunk of req) body += chunk as string;
+    let write: WriteBody;
+    try {
+      write = JSON.parse(body) as WriteBody;
+      if (!Number.isSafeInteger(write.token) || typeof write.identity !== 'string' || String(write.token) !== req.headers['fencing-token']) throw new Error('bad write');
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    this.bodies.set(req, write);
+    res.once('finish', () => {
+      if (res.statusCode !== 409) return;
+      this.log.push({ src: 'resource', ev: 'write', t: now(), pid: write.pid, identity: write.identity, token: write.token, seq: write.seq, accepted: false, highest: this.fence.guard.highestToken(WRITE_PATH) });
+    });
+    this.fenced(req, res);
   }
 
   async stop(): Promise<void> {

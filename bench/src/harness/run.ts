@@ -15,19 +15,26 @@ import type { CheckResult } from './checker.ts';
 import { FAULT_KINDS, parseHistory } from './history.ts';
 import type { FaultKind, HarnessEvent, HistoryEvent, RunInfo } from './history.ts';
 import { ProtectedResource } from './resource.ts';
+import { onCommandExited, spawnSidecar } from './sidecar.ts';
 import { describeFault, planFaults } from './schedule.ts';
 import type { PlannedFault } from './schedule.ts';
 
 export interface HarnessOptions {
   backend: BackendName;
-  /** Candidate processes (default 5). */
+  /** Library candidate processes (default 5). */
   candidates?: number;
+  /** How many of them write without `term.assertLeading()` — the fencing probe (default 1). */
+  unguarded?: number;
+  /** `baton run` sidecar candidates beside them (default 0). */
+  sidecars?: number;
   seed: number;
   /** Length of the fault phase in ms. */
   faultPhaseMs: number;
   timings: LeaseTimings;
   /** Fault kinds to inject (default: all). */
   kinds?: readonly FaultKind[];
+  /** Scales the calm between faults (default 1; see ScheduleOptions.calm). */
+  calm?: number;
   /** How often a leader writes to the protected resource (default 50 ms). */
   writeIntervalMs?: number;
   /** Added to the leaderless bound for process restarts and reconnect backoffs (default 2500 ms). */
@@ -52,6 +59,9 @@ const CANDIDATE = new URL('./candidate.ts', import.meta.url);
 
 interface Slot {
   index: number;
+  kind: 'library' | 'sidecar';
+  /** Library: writes without the synchronous lease check. */
+  unguarded: boolean;
   identity: string;
   proxy: TcpProxy;
   child: ChildHandle | undefined;
@@ -77,17 +87,19 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), `baton-harness-${options.backend}-`));
   mkdirSync(dir, { recursive: true });
   const n = options.candidates ?? 5;
+  const sidecars = options.sidecars ?? 0;
+  const unguarded = Math.min(n, options.unguarded ?? 1);
   const kinds = options.kinds ?? FAULT_KINDS;
   const timings = options.timings;
   const slack = options.recoverySlackMs ?? 2_500;
   const boundMs = leaderlessBound(timings, slack);
-  const schedule = planFaults({ seed: options.seed, kinds, phaseMs: options.faultPhaseMs, timings });
+  const schedule = planFaults({ seed: options.seed, kinds, phaseMs: options.faultPhaseMs, timings, calm: options.calm ?? 1 });
   const prng = new Prng(options.seed ^ 0x9e3779b9);
   const events: HarnessEvent[] = [];
   const record = (event: HarnessEvent): void => void events.push(event);
   const lockName = `harness-${runId}`;
 
-  log(`harness: backend ${options.backend}, ${n} candidates, seed ${options.seed}, timings ${timings.leaseDurationMs}/${timings.renewDeadlineMs}/${timings.retryPeriodMs} ms, dir ${dir}`);
+  log(`harness: backend ${options.backend}, ${n} library candidates (${unguarded} unguarded) + ${sidecars} baton run, seed ${options.seed}, timings ${timings.leaseDurationMs}/${timings.renewDeadlineMs}/${timings.retryPeriodMs} ms, dir ${dir}`);
   for (const f of schedule) log(`  planned ${describeFault(f)}`);
 
   const driver = await loadDriver(options.backend);
@@ -98,7 +110,29 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
   let shuttingDown = false;
   const t0 = now();
 
+  let spawns = 0;
+  const writeIntervalMs = options.writeIntervalMs ?? 50;
   const spawnCandidate = (slot: Slot): void => {
+    if (slot.kind === 'sidecar') {
+      const spawnId = `s${slot.index}-${++spawns}`;
+      const child = spawnSidecar({
+        flags: driver.batonFlags(server.connectInfo({ host: '127.0.0.1', port: slot.proxy.port }), dir),
+        lockName,
+        identity: slot.identity,
+        slot: slot.index,
+        spawnId,
+        timings,
+        resourceUrl,
+        dir,
+        writeIntervalMs,
+      });
+      adopt(slot, child, spawnId);
+      // The command may be SIGKILLed by its watchdog and leave no `stop`: baton's log says it exited.
+      onCommandExited(child, () => {
+        if (slot.child === child) slot.leading = null;
+      });
+      return;
+    }
     const env: Record<string, string> = {
       BATON_BACKEND: options.backend,
       BATON_CONNECT: JSON.stringify(server.connectInfo({ host: '127.0.0.1', port: slot.proxy.port })),
@@ -109,15 +143,20 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
       BATON_TIMINGS: JSON.stringify(timings),
       BATON_WATCH: '1',
       BATON_RESOURCE: resourceUrl,
-      BATON_WRITE_INTERVAL: String(options.writeIntervalMs ?? 50),
+      BATON_WRITE_INTERVAL: String(writeIntervalMs),
+      BATON_GUARD: slot.unguarded ? '0' : '1',
       BATON_HISTORY: join(dir, `candidate-${slot.index}-${Date.now()}-${Math.floor(prng.next() * 1e9)}.jsonl`),
     };
-    const child = new ChildHandle(CANDIDATE, { env, label: `candidate ${slot.index}`, keepEvents: false });
+    adopt(slot, new ChildHandle(CANDIDATE, { env, label: `candidate ${slot.index}`, keepEvents: false }));
+  };
+
+  /** Tracks a freshly spawned candidate process in its slot, restarting it if it dies on its own. */
+  const adopt = (slot: Slot, child: ChildHandle, spawnId?: string): void => {
     slot.child = child;
     slot.leading = null;
     slot.paused = false;
     slot.killed = false;
-    record({ src: 'harness', ev: 'spawn', t: now(), pid: child.pid, slot: slot.index, identity: slot.identity });
+    record({ src: 'harness', ev: 'spawn', t: now(), pid: child.pid, slot: slot.index, identity: slot.identity, ...(spawnId === undefined ? {} : { spawnId }) });
     child.onEvent((event: ChildEvent) => {
       if (slot.child !== child) return;
       if (event.ev === 'start') slot.leading = Number(event.token);
@@ -141,11 +180,19 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
   let faultsEndAt = t0;
   let endAt = t0;
   try {
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n + sidecars; i++) {
       const proxy = new TcpProxy(server.address);
       await proxy.start();
-      const slot: Slot = { index: i, identity: `c${i}`, proxy, child: undefined, leading: null, paused: false, killed: false };
+      const kind = i < n ? 'library' : 'sidecar';
+      // The last library slots are the unguarded ones.
+      const slot: Slot = { index: i, kind, unguarded: kind === 'library' && i >= n - unguarded, identity: kind === 'library' ? `c${i}` : `s${i}`, proxy, child: undefined, leading: null, paused: false, killed: false };
       slots.push(slot);
+    }
+    // Sidecars first, and one of them leads before the others start: even a short run then
+    // has a `baton run` command as its first leader, the first target of its faults.
+    const order = [...slots.filter((s) => s.kind === 'sidecar'), ...slots.filter((s) => s.kind === 'library')];
+    for (const slot of order) {
+      if (slot.kind === 'library' && sidecars > 0 && leader() === undefined) await waitUntil(() => leader() !== undefined, 'a baton run to lead first', 60_000);
       spawnCandidate(slot);
     }
     await waitUntil(() => leader() !== undefined, 'the first leader', 60_000);
@@ -264,7 +311,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
     t: t0,
     backend: options.backend,
     seed: options.seed,
-    candidates: n,
+    candidates: n + sidecars,
     leaseDurationMs: timings.leaseDurationMs,
     renewDeadlineMs: timings.renewDeadlineMs,
     retryPeriodMs: timings.retryPeriodMs,
@@ -280,7 +327,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
   history.sort((a, b) => a.t - b.t);
   const historyFile = join(dir, 'history.jsonl');
   writeFileSync(historyFile, history.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  writeFileSync(join(dir, 'schedule.json'), JSON.stringify({ seed: options.seed, timings, kinds, faultPhaseMs: options.faultPhaseMs, schedule }, null, 2));
+  writeFileSync(join(dir, 'schedule.json'), JSON.stringify({ seed: options.seed, timings, kinds, calm: options.calm ?? 1, faultPhaseMs: options.faultPhaseMs, schedule }, null, 2));
   const result = checkHistory(history);
   writeFileSync(join(dir, 'result.json'), JSON.stringify(result, null, 2));
   return { dir, historyFile, schedule, result };

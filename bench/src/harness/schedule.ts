@@ -21,6 +21,11 @@ export interface ScheduleOptions {
   /** Length of the fault phase: no fault starts after it, the last one may end a little later. */
   phaseMs: number;
   timings: LeaseTimings;
+  /**
+   * Scales the calm between one fault's end and the next fault (0.1–1.5 × the lease at 1,
+   * the default): below 1 faults come denser and compound more often.
+   */
+  calm?: number;
 }
 
 /**
@@ -64,7 +69,7 @@ export function planFaults(options: ScheduleOptions): PlannedFault[] {
     if (index >= firstRound.length && at + durationMs > options.phaseMs) break;
     faults.push({ index, at: Math.round(at), kind, target, durationMs: Math.round(durationMs), ...(delayMs === undefined ? {} : { delayMs }) });
     // The next fault comes after this one healed, sometimes at once (compounding), sometimes after a calm.
-    at += durationMs + prng.between(0.1, 1.5) * L;
+    at += durationMs + prng.between(0.1, 1.5) * L * (options.calm ?? 1);
   }
   return faults;
 }

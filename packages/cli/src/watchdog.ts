@@ -15,10 +15,15 @@
  *   (SIGSTOP closes no channel), because the deadline is kept here, outside baton's event
  *   loop. baton passes `stopWithinMs` ≤ leaseDuration − renewDeadline, so the command is gone
  *   before any other replica may consider the lease expired.
+ * - starts the command only under a deadline still ahead: when this process took longer to
+ *   start than the lease had left (a loaded machine), it waits for baton's next renewed
+ *   deadline instead of starting the command only to stop it at once — which, repeated for
+ *   every start, kept a leader's command from ever running. A paused baton sends none, so
+ *   the command is then never started.
  *
  * Usage (internal): node watchdog.ts <graceMs> <deadlineNs/stopWithinMs | -> <command> [args…]
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { decodeDeadlineArg, msUntil, type DeadlineMessage } from './lease-deadline.ts';
 import { livingInGroups } from './process-groups.ts';
 
@@ -47,12 +52,14 @@ const report = (message: WatchdogMessage, then?: () => void): void => {
   else then?.();
 };
 
-const child = spawn(command, args, { stdio: 'inherit', detached: ownGroup });
+/** The command, once started (see {@link startCommand}). */
+let child: ChildProcess | undefined;
 let stopping = false;
 let killTimer: NodeJS.Timeout | undefined;
 
 /** Signals the command's group (or the command alone where groups do not exist). */
 function signalCommand(signal: NodeJS.Signals): void {
+  if (child === undefined) return;
   try {
     if (ownGroup && child.pid !== undefined) process.kill(-child.pid, signal);
     else child.kill(signal);
@@ -63,13 +70,15 @@ function signalCommand(signal: NodeJS.Signals): void {
 
 /** Processes left in the command's group. Zombies do not count (on Linux, where we can tell). */
 function groupSize(): number {
-  if (!ownGroup || child.pid === undefined) return 0;
+  if (!ownGroup || child?.pid === undefined) return 0;
   return livingInGroups([child.pid]);
 }
 
 function stop(withinMs = graceMs): void {
   if (stopping) return;
   stopping = true;
+  // Not started yet: there is nothing to stop, and it will not start now.
+  if (child === undefined) process.exit(0);
   signalCommand('SIGTERM');
   killTimer = setTimeout(() => signalCommand('SIGKILL'), withinMs);
 }
@@ -81,6 +90,11 @@ function armDeadline(): void {
   if (deadlineNs === undefined || stopping) return;
   clearTimeout(deadlineTimer);
   const leftMs = msUntil(deadlineNs);
+  if (child === undefined) {
+    // Only under a deadline still ahead; otherwise the next renewed one starts it (message below).
+    if (leftMs > 0) startCommand();
+    else return;
+  }
   if (leftMs > 0) {
     // Timers may fire a little early: re-armed until the clock says the deadline has passed.
     deadlineTimer = setTimeout(armDeadline, Math.ceil(leftMs));
@@ -104,7 +118,6 @@ function lapse(): void {
   report({ type: 'lapsed' });
   stop(Math.min(graceMs, initialDeadline!.stopWithinMs));
 }
-armDeadline();
 process.on('message', (message: DeadlineMessage) => {
   if (message?.type !== 'deadline') return;
   const next = BigInt(message.deadlineNs);
@@ -129,18 +142,24 @@ function reapGroup(done: () => void): void {
   }, 20);
 }
 
-child.on('spawn', () => report({ type: 'started', pid: child.pid }));
-child.on('error', (error: NodeJS.ErrnoException) => {
-  report({ type: 'error', errorCode: error.code, message: error.message }, () => process.exit(error.code === 'ENOENT' ? 127 : 126));
-});
-child.on('exit', (code, signal) => {
-  clearTimeout(deadlineTimer);
-  reapGroup(() => report({ type: 'exit', code, signal }, () => process.exit(0)));
-});
+function startCommand(): void {
+  const started = spawn(command!, args, { stdio: 'inherit', detached: ownGroup });
+  child = started;
+  started.on('spawn', () => report({ type: 'started', pid: started.pid }));
+  started.on('error', (error: NodeJS.ErrnoException) => {
+    report({ type: 'error', errorCode: error.code, message: error.message }, () => process.exit(error.code === 'ENOENT' ? 127 : 126));
+  });
+  started.on('exit', (code, signal) => {
+    clearTimeout(deadlineTimer);
+    reapGroup(() => report({ type: 'exit', code, signal }, () => process.exit(0)));
+  });
+}
+if (deadlineNs === undefined) startCommand();
+armDeadline();
 
 process.on('SIGTERM', () => stop());
 // baton answers a terminal's Ctrl-C with SIGTERM; this process only relays.
 process.on('SIGINT', () => {});
 process.on('disconnect', () => {
-  if (child.exitCode === null && child.signalCode === null) stop();
+  if (child === undefined || (child.exitCode === null && child.signalCode === null)) stop();
 });

@@ -143,6 +143,30 @@ describe('runCommand under a lease deadline (the watchdog keeps it)', () => {
     expect((await running).lapsed).toBeUndefined();
   });
 
+  it('waits for a renewed deadline when it started too late for the first, instead of stopping the command at once', async () => {
+    // The watchdog's first deadline has passed by the time it runs (a loaded machine starts a
+    // process slower than the lease had left); baton renews every reading after 300 ms. The
+    // old watchdog stopped the command at once, and did so again at every restart.
+    const stop = new AbortController();
+    const file = join(dir, 'late-watchdog');
+    let firstReading: number | undefined;
+    const validForMs = (): number => {
+      firstReading ??= performance.now();
+      return performance.now() - firstReading < 300 ? 0 : 400;
+    };
+    const running = runCommand({
+      command: node(`process.on('SIGTERM', () => process.exit(0)); require('fs').writeFileSync(${JSON.stringify(file)}, 'x'); setInterval(() => {}, 1e9)`),
+      signal: stop.signal,
+      gracePeriodMs: 1_000,
+      lease: { validForMs, stopWithinMs: 100 },
+    });
+    await waitFor(async () => (await import('node:fs')).existsSync(file), 5_000, 'the command to start under the renewed deadline');
+    stop.abort();
+    const result = await running;
+    expect(result).toMatchObject({ exitCode: 0, stopped: true });
+    expect(result.lapsed).toBeUndefined();
+  });
+
   it('stops the command when the deadline passes without a renewal, even though baton never asks', async () => {
     const { existsSync } = await import('node:fs');
     const file = join(dir, 'stubborn-lapse');
