@@ -132,6 +132,15 @@ export interface ResourceLock {
    * sparing an AbortController and its listeners on every call.
    */
   readonly boundsOwnCalls?: boolean;
+
+  /**
+   * Optional: when the backend frees a silent holder's lock sooner than the lease says — a
+   * PostgreSQL session closed by the server, an etcd session lease that ran out — how long
+   * after the holder's last successful call that can happen. Anything that keeps a holder's
+   * work within its lease (`baton run`'s watchdog) must count from the shorter of this and
+   * leaseDuration. Absent: the lease alone decides.
+   */
+  readonly silentHolderTimeoutMs?: number;
   /** Optional: closes connections this lock opened itself (clients passed in stay open). */
   close?(): Promise<void>;
 }

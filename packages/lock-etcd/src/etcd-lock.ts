@@ -45,6 +45,8 @@ export class EtcdLock implements ResourceLock {
    * attach their records to is lost (see the README's "Session"). Absent without the option.
    */
   readonly onSessionLost?: (listener: (reason: Error) => void) => () => void;
+  /** With the session option: 2/3 of the session lease's TTL (see `ResourceLock.silentHolderTimeoutMs`). */
+  readonly silentHolderTimeoutMs?: number;
   private readonly connection: EtcdConnection;
   private readonly ownsConnection: boolean;
   private readonly description: string;
@@ -73,6 +75,9 @@ export class EtcdLock implements ResourceLock {
     const session = this.connection.session;
     if (session) {
       this.onSessionLost = (listener) => session.onLost(listener);
+      // The record goes with the session lease, a TTL after the last keep-alive etcd received;
+      // keep-alives go every TTL / 3, so counted from any successful call: 2/3 × TTL at least.
+      this.silentHolderTimeoutMs = Math.floor((this.connection.options.sessionTtlSeconds! * 1000 * 2) / 3);
       // A lock is made to be campaigned on: have the lease ready before the first acquisition.
       session.prepare();
     }

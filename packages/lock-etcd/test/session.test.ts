@@ -75,6 +75,11 @@ function elect(locks: EtcdLockFactory, name: string, identity: string): Run {
 const recordOf = async (name: string) => (await admin.get(`${prefixes.keyPrefix}${name}`).exec()).kvs[0];
 
 describe('records bound to the session lease', () => {
+  test('a session lock says how soon a silent holder loses it (2/3 of the TTL); a plain one says nothing', () => {
+    expect(factory().lock('silent', 'a').silentHolderTimeoutMs).toBe(2_000);
+    expect(factory({ session: false }).lock('plain', 'a').silentHolderTimeoutMs).toBeUndefined();
+  });
+
   test('a holder’s record carries the factory’s lease; the release does not', async () => {
     const locks = factory();
     const a = elect(locks, 'bound', 'a');

@@ -78,6 +78,10 @@ export class LockStore implements PostgresLockHost {
     return this.keys(name);
   }
 
+  get sessionTimeoutMs(): number {
+    return this.settings.options.sessionTimeoutMs;
+  }
+
   describe(name: string): string {
     return `postgres ${this.settings.table.schema}.${this.settings.table.table}/${name}`;
   }

@@ -22,6 +22,8 @@ export interface PostgresLockHost {
   watch(lock: PostgresLock, handlers: WatchHandlers): () => void;
   /** True while `lock`'s identity holds its advisory lock on the live session. */
   isHeldBy(lock: PostgresLock): boolean;
+  /** The server closes a silent session (and frees its advisory locks) this long after its last statement. */
+  readonly sessionTimeoutMs: number;
 }
 
 /**
@@ -69,6 +71,11 @@ export class PostgresLock implements ResourceLock {
     this.afterClose = afterClose;
     host.register(this);
     this.key = host.keyOf(name);
+  }
+
+  /** A holder that goes silent loses the lock with its session: `sessionTimeout` after its last statement. */
+  get silentHolderTimeoutMs(): number {
+    return this.host.sessionTimeoutMs;
   }
 
   describe(): string {

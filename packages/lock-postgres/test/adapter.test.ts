@@ -57,6 +57,13 @@ function recordingLogger(): Logger & { lines: string[] } {
 }
 
 describe('options', () => {
+  test('a lock says its holder is freed with its session: silentHolderTimeoutMs is sessionTimeout', () => {
+    const factory = new PostgresLockFactory({ poolConfig: PG_CONFIG, table: uniqueTable('bound'), sessionTimeout: '3s' });
+    const lock = factory.lock('bound', 'a');
+    expect(lock.silentHolderTimeoutMs).toBe(3_000);
+    return factory.close();
+  });
+
   test('invalid options are ConfigErrors naming the field', () => {
     const cases: Array<[PostgresLockFactoryOptions, string]> = [
       [{}, 'connectionString'],

@@ -77,6 +77,8 @@ export class Manager {
   private phase: Phase = 'new';
   private elector: LeaderElector | undefined;
   private lockDescription = '';
+  /** The lock's `silentHolderTimeoutMs`, read once it is built. */
+  private lockSilentHolderTimeoutMs: number | undefined;
   private identity = '';
   private server: StatusServer | undefined;
   private readonly stopController = new AbortController();
@@ -157,6 +159,7 @@ export class Manager {
         this.elector = built.elector;
         this.identity = built.identity;
         this.lockDescription = built.lock.describe();
+        this.lockSilentHolderTimeoutMs = built.lock.silentHolderTimeoutMs;
         closeLock = built.close;
         metrics?.register?.(this.config.leaderElectionID);
       } else {
@@ -223,7 +226,12 @@ export class Manager {
       await previous;
       if (term.signal.aborted) return;
       this.markElected();
-      const context: RunContext = { identity: term.identity, fencingToken: term.fencingToken, validForMs: () => term.validForMs() };
+      const context: RunContext = {
+        identity: term.identity,
+        fencingToken: term.fencingToken,
+        validForMs: () => term.validForMs(),
+        leaseBoundMs: Math.min(this.config.leaseDuration, this.lockSilentHolderTimeoutMs ?? Number.POSITIVE_INFINITY),
+      };
       await Promise.all(runnables.map((runnable) => this.runOne(runnable, term.signal, context)));
     } finally {
       done();

@@ -104,4 +104,10 @@ export interface RunContext {
    * when it runs out even if baton itself is paused.
    */
   readonly validForMs?: () => number;
+  /**
+   * How long after the start of its last successful renewal this term's lock may pass to
+   * another replica: leaseDuration, or less where the backend frees a silent holder's lock
+   * sooner (see core's `ResourceLock.silentHolderTimeoutMs`). Absent without leader election.
+   */
+  readonly leaseBoundMs?: number;
 }

@@ -134,6 +134,27 @@ describe('Manager', () => {
     await done;
   });
 
+  it('tells leader-only work how soon its lock may pass on: leaseDuration, or the lock\'s silentHolderTimeoutMs when shorter', async () => {
+    for (const [silent, expected] of [[undefined, 15_000], [9_000, 9_000], [60_000, 15_000]] as const) {
+      const store = new MemoryLockStore();
+      const loaded = await config({ identity: 'a', leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '2s' });
+      const lock = Object.assign(store.lock(loaded.config.leaderElectionID, 'a'), { silentHolderTimeoutMs: silent });
+      let seen: number | undefined;
+      const stop = new AbortController();
+      const manager = new Manager({
+        config: loaded,
+        lock,
+        runnables: [{ needLeaderElection: true, start: (_signal, context) => void (seen = context.leaseBoundMs) }],
+      });
+      const done = manager.start(stop.signal);
+      await within(manager.elected, 5_000, 'election');
+      await waitFor(() => seen !== undefined, 2_000, 'the runnable to start');
+      expect(seen).toBe(expected);
+      stop.abort();
+      await done;
+    }
+  });
+
   it('runs everything at once without leader election', async () => {
     const work = probe('work', true);
     const manager = new Manager({ config: await config({ leaderElection: false, identity: 'solo' }), runnables: [work.runnable] });

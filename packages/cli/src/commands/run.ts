@@ -68,7 +68,13 @@ export async function runWhileLeader(options: RunOptions): Promise<number> {
             if (!stop.signal.aborted) logger.warn({ reason: describeReason(signal.reason) }, 'leadership lost: stopping the command');
           };
           signal.addEventListener('abort', onLoss, { once: true });
-          const lease = context.validForMs && { validForMs: context.validForMs, stopWithinMs: stopWithinMs(config) };
+          if (context.leaseBoundMs !== undefined && context.leaseBoundMs < config.renewDeadline + MIN_STOP_WINDOW_MS) {
+            logger.warn(
+              { leaseBoundMs: context.leaseBoundMs, renewDeadlineMs: config.renewDeadline },
+              'the backend frees a silent holder\'s lock too soon after renewDeadline for the watchdog to stop the command in between: raise sessionTimeout (postgres) or session.ttl (etcd)',
+            );
+          }
+          const lease = context.validForMs && { validForMs: context.validForMs, stopWithinMs: stopWithinMs(config, context.leaseBoundMs) };
           let result = await runCommand({ command: options.command, signal, gracePeriodMs: config.gracePeriod, env, logger, lease });
           // The watchdog stopped the command at the lease deadline while this term has not ended.
           while (result.lapsed && !signal.aborted) {
@@ -106,14 +112,19 @@ export async function runWhileLeader(options: RunOptions): Promise<number> {
   return exitCode ?? 0;
 }
 
+/** Below this between renewDeadline and the lease bound, a paused baton's command may outlive its lock. */
+const MIN_STOP_WINDOW_MS = 200;
+
 /**
  * How soon after the lease deadline a command stopped by the watchdog must be gone: within
- * half the safety margin (leaseDuration − renewDeadline), and never later than gracePeriod —
+ * half the safety margin (leaseBound − renewDeadline), and never later than gracePeriod —
  * the other half absorbs signal delivery and timer slack, so the command is dead before any
- * other replica may take the lease.
+ * other replica may take the lease. `leaseBoundMs` is leaseDuration, or less where the
+ * backend frees a silent holder's lock sooner (a PostgreSQL session the server closed).
  */
-function stopWithinMs(config: { leaseDuration: number; renewDeadline: number; gracePeriod: number }): number {
-  return Math.max(0, Math.min(config.gracePeriod, Math.floor((config.leaseDuration - config.renewDeadline) / 2)));
+export function stopWithinMs(config: { leaseDuration: number; renewDeadline: number; gracePeriod: number }, leaseBoundMs = config.leaseDuration): number {
+  const bound = Math.min(config.leaseDuration, leaseBoundMs);
+  return Math.max(0, Math.min(config.gracePeriod, Math.floor((bound - config.renewDeadline) / 2)));
 }
 
 function describeReason(reason: unknown): string {
