@@ -70,6 +70,8 @@ interface Slot {
   paused: boolean;
   /** The harness killed it on purpose (its exit is not a crash). */
   killed: boolean;
+  /** Library: its elector has observed a leader (it is up and could take over). */
+  observing?: boolean;
 }
 
 /** The longest leaderless gap allowed once faults have stopped. */
@@ -160,6 +162,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
     child.onEvent((event: ChildEvent) => {
       if (slot.child !== child) return;
       if (event.ev === 'start') slot.leading = Number(event.token);
+      if (event.ev === 'leader' || event.ev === 'start') slot.observing = true;
       if (event.ev === 'stop' && slot.leading === Number(event.token)) slot.leading = null;
     });
     void child.exited.then(() => {
@@ -197,6 +200,10 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
     }
     await waitUntil(() => leader() !== undefined, 'the first leader', 60_000);
     log(`  first leader: candidate ${leader()!.index} after ${((now() - t0) / 1000).toFixed(1)} s`);
+    // Faults begin once every library candidate is up and following: on a loaded machine the
+    // first fault (a pause of the first leader) otherwise came before anyone could take over,
+    // and the run tested start-up time instead of the fault.
+    await waitUntil(() => slots.every((s) => s.kind !== 'library' || s.observing === true), 'every library candidate to observe the leader', 60_000);
 
     const phaseStart = now();
     for (const fault of schedule) {
