@@ -6,15 +6,13 @@ import {
   AbortedError,
   BackendUnavailableError,
   InvalidRecordError,
-  LockLostError,
   LockTimeoutError,
   PermissionDeniedError,
 } from './errors.ts';
-import { HeldLease } from './held-lease.ts';
-import { LazyAbort } from './lazy-abort.ts';
 import { LockHandle } from './lock-handle.ts';
 import type { Logger } from './logger.ts';
 import type { LockSnapshot, ResourceLock } from './resource-lock.ts';
+import { startLease } from './start-lease.ts';
 
 /** How long {@link DistributedMutex.acquire} may wait. */
 export interface AcquireOptions {
@@ -300,25 +298,7 @@ export class DistributedMutex {
   }
 
   private hold(lock: ResourceLock, written: LockSnapshot, writeStart: number): LockHandle {
-    const ended = new LazyAbort();
-    const { clock, leaseDurationMs, renewDeadlineMs, retryPeriodMs, logger } = this.context;
-    const stopSession = lock.onSessionLost?.((reason) => lease.lose(`session lost: ${reason.message}`));
-    const lease: HeldLease = new HeldLease(
-      {
-        lock,
-        clock,
-        leaseDurationMs,
-        renewDeadlineMs,
-        retryPeriodMs,
-        onLost: (reason) => {
-          ended.abort(() => new LockLostError(`lock "${this.name}" lost: ${reason}`));
-          logger.warn({ lock: this.name, reason }, 'lock lost');
-        },
-        onError: (error, message) => logger.warn({ lock: this.name, error: String(error) }, message),
-      },
-      written,
-      writeStart,
-    );
+    const { lease, ended, stopSession } = startLease(this.context, lock, written, writeStart, `lock "${this.name}"`, this.name);
     this.active++;
     return new LockHandle(this.name, lease, ended, (released) => {
       this.active--;

@@ -2,8 +2,9 @@ import { Contender } from './contender.ts';
 import { withDeadline } from './deadline.ts';
 import type { MutexContext } from './distributed-mutex.ts';
 import { isPermanentError, LockLostError } from './errors.ts';
-import { HeldLease } from './held-lease.ts';
-import { LazyAbort } from './lazy-abort.ts';
+import type { HeldLease } from './held-lease.ts';
+import type { LazyAbort } from './lazy-abort.ts';
+import { startLease } from './start-lease.ts';
 import type { LockSnapshot, ResourceLock } from './resource-lock.ts';
 import type { Waker } from './waiting.ts';
 
@@ -222,38 +223,4 @@ export class LockSlots {
     this.readers ??= Promise.all(this.names.map((name) => this.context.lockFor(name, `${this.context.identity}/read`)));
     return this.readers;
   }
-}
-
-/**
- * Starts holding `lock` as acquired (`snapshot`, its write sent at `writeStart`): a renewed
- * lease whose loss, or the loss of the lock's session, aborts `ended` and is logged under
- * `label`. Shared by slots and native primitives' units.
- */
-export function startLease(
-  context: MutexContext,
-  lock: ResourceLock,
-  snapshot: LockSnapshot,
-  writeStart: number,
-  label: string,
-): { lease: HeldLease; ended: LazyAbort; stopSession: (() => void) | undefined } {
-  const { clock, leaseDurationMs, renewDeadlineMs, retryPeriodMs, logger } = context;
-  const ended = new LazyAbort();
-  const stopSession = lock.onSessionLost?.((reason) => lease.lose(`session lost: ${reason.message}`));
-  const lease: HeldLease = new HeldLease(
-    {
-      lock,
-      clock,
-      leaseDurationMs,
-      renewDeadlineMs,
-      retryPeriodMs,
-      onLost: (reason) => {
-        ended.abort(() => new LockLostError(`${label} lost: ${reason}`));
-        logger.warn({ lock: label, reason }, 'lock lost');
-      },
-      onError: (error, message) => logger.warn({ lock: label, error: String(error) }, message),
-    },
-    snapshot,
-    writeStart,
-  );
-  return { lease, ended, stopSession };
 }

@@ -2,7 +2,7 @@ import { withDeadline } from './deadline.ts';
 import type { MutexContext } from './distributed-mutex.ts';
 import { LockLostError } from './errors.ts';
 import { jitteredRetryMs } from './jitter.ts';
-import { startLease } from './lock-slots.ts';
+import { startLease } from './start-lease.ts';
 import type { SlotLease } from './lock-slots.ts';
 import type { NativeAttempt } from './native-primitives.ts';
 import type { WatchHandlers } from './resource-lock.ts';
