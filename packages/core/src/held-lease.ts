@@ -28,6 +28,13 @@ export interface HeldLeaseOptions {
  */
 export class HeldLease {
   private readonly options: HeldLeaseOptions;
+  /**
+   * How long after a successful write the synchronous checks trust the lease: renewDeadline,
+   * or less where the backend frees a silent holder's lock sooner (the lock's
+   * `silentHolderTimeoutMs`: an etcd session lease, a PostgreSQL session) — a holder paused
+   * past that may already have been replaced, whatever renewDeadline says.
+   */
+  private readonly trustMs: number;
   record: LeaderElectionRecord;
   version: string;
   /** Monotonic start of the last write that renewed (or acquired) the lease. */
@@ -41,6 +48,7 @@ export class HeldLease {
   /** @param writeStart - monotonic time at which the acquiring write was sent. */
   constructor(options: HeldLeaseOptions, acquired: LockSnapshot, writeStart: number) {
     this.options = options;
+    this.trustMs = Math.min(options.renewDeadlineMs, options.lock.silentHolderTimeoutMs ?? Number.POSITIVE_INFINITY);
     this.record = acquired.record;
     this.version = acquired.version;
     this.lastWriteStart = writeStart;
@@ -69,7 +77,7 @@ export class HeldLease {
    * it is false after a pause even before the deadline timer has run. Never awaits.
    */
   isValid(): boolean {
-    return this.lostReason === undefined && !this.finished && this.options.clock.now() < this.lastWriteStart + this.options.renewDeadlineMs;
+    return this.lostReason === undefined && !this.finished && this.options.clock.now() < this.lastWriteStart + this.trustMs;
   }
 
   /**
@@ -80,7 +88,7 @@ export class HeldLease {
    */
   validForMs(): number {
     if (this.lostReason !== undefined || this.finished) return 0;
-    return Math.max(0, this.lastWriteStart + this.options.renewDeadlineMs - this.options.clock.now());
+    return Math.max(0, this.lastWriteStart + this.trustMs - this.options.clock.now());
   }
 
   /**
@@ -94,10 +102,11 @@ export class HeldLease {
     if (this.lostReason !== undefined) throw new LockLostError(`${subject} was lost: ${this.lostReason}`);
     if (this.finished) throw new LockLostError(`${subject} was given up`);
     const { clock, renewDeadlineMs } = this.options;
-    const overdueMs = clock.now() - (this.lastWriteStart + renewDeadlineMs);
+    const overdueMs = clock.now() - (this.lastWriteStart + this.trustMs);
     if (overdueMs >= 0) {
+      const bound = this.trustMs < renewDeadlineMs ? `the backend's silent-holder timeout (${this.trustMs} ms, below renewDeadline)` : `renewDeadline (${renewDeadlineMs} ms)`;
       throw new LeaseExpiredError(
-        `${subject}: not renewed within renewDeadline (${renewDeadlineMs} ms) — ${Math.round(overdueMs)} ms past it; the process was probably paused`,
+        `${subject}: not renewed within ${bound} — ${Math.round(overdueMs)} ms past it; the process was probably paused`,
         overdueMs,
       );
     }

@@ -27,8 +27,9 @@ export interface LeaderTerm {
   /** The boolean twin of {@link LeaderTerm.assertLeading}: true exactly when it would return. */
   isLeading(): boolean;
   /**
-   * Milliseconds this term stays valid without another successful renewal (renewDeadline
-   * minus the time since the last successful renewal began); 0 once it has lapsed or ended.
+   * Milliseconds this term stays valid without another successful renewal (renewDeadline —
+   * or the lock's `silentHolderTimeoutMs` when shorter — minus the time since the last
+   * successful renewal began); 0 once it has lapsed or ended.
    * Never awaits. Hand it, with a reading of a monotonic clock taken at the same moment, to a
    * process that must stop the leader's work when the time runs out even if this one is
    * paused (what `baton run`'s watchdog does).

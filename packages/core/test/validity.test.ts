@@ -47,6 +47,23 @@ describe('validForMs: the term\'s remaining validity, for a process outside this
     expect(term.validForMs()).toBe(0);
   });
 
+  test('counts from the lock\'s silentHolderTimeoutMs when the backend frees a silent holder sooner than renewDeadline', async () => {
+    const { clock, store, start } = env;
+    const SILENT = 6_000; // e.g. 2/3 of a 9 s etcd session TTL
+    const a = start(Object.assign(store.lock('job', 'a'), { silentHolderTimeoutMs: SILENT }));
+    await clock.advance(0);
+    const term = a.terms[0]!;
+    expect(term.validForMs()).toBe(SILENT);
+    clock.jump(SILENT - 1); // paused: no renewal ran
+    expect(() => term.assertLeading()).not.toThrow();
+    clock.jump(1);
+    expect(term.validForMs()).toBe(0);
+    const error = thrown(() => term.assertLeading());
+    expect(error).toBeInstanceOf(LeaseExpiredError);
+    expect((error as Error).message).toMatch(/silent-holder timeout \(6000 ms, below renewDeadline\)/);
+    await clock.advance(0);
+  });
+
   test('a lock handle reports the same, and 0 once released', async () => {
     const { clock, store } = env;
     const locks = new DistributedLocks({ factory: store, identity: 'me', clock, random: () => 0 });
