@@ -127,7 +127,7 @@ function driver(name: 'lease' | 'endpoints'): BackendDriver {
     batonFlags(info: ConnectInfo, dir: string): string[] {
       const caFile = join(dir, 'kube-ca.pem');
       writeFileSync(caFile, Buffer.from(String(info.caData), 'base64'));
-      return ['--backend', name, '--url', String(info.server), '--token', String(info.adminToken), '--certificate-authority', caFile, '--namespace', 'default'];
+      return ['--backend', name, '--url', String(info.server), `--token=${String(info.adminToken)}`, '--certificate-authority', caFile, '--namespace', 'default'];
     },
   };
 }

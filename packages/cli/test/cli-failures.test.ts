@@ -54,7 +54,7 @@ describe('baton run: permanent failures end it with exit code 4 and one line', (
     ['PostgreSQL rejects the user', () => ['--backend', 'postgres', '--url', 'postgres://baton_no_such_role@127.0.0.1:5432/test'], /PostgreSQL rejected the credentials/],
     ['the API server rejects the token (401)', () => ['--backend', 'lease', '--url', kube.url, '--token', 'not-a-token'], /the API server rejected the token \(401\)/],
     ['RBAC forbids the call (403)', () => ['--backend', 'lease', '--url', kube.url, '--token', 'nobody-token'], /not allowed to \w+ leases\.coordination\.k8s\.io .*\(403\)/],
-    ['the namespace does not exist', () => ['--backend', 'lease', '--url', kube.url, '--token', kube.adminToken, '--namespace', 'no-such-namespace'], /namespace "no-such-namespace" does not exist|namespaces "no-such-namespace" not found/],
+    ['the namespace does not exist', () => ['--backend', 'lease', '--url', kube.url, `--token=${kube.adminToken}`, '--namespace', 'no-such-namespace'], /namespace "no-such-namespace" does not exist|namespaces "no-such-namespace" not found/],
   ];
   it.each(rows)('%s', async (_, flags, line) => {
     const p = run(flags());

@@ -99,7 +99,7 @@ describe('main() in process', () => {
     const server = await startFakeApiServer({ port: 0 });
     try {
       const { io: cli, out } = io();
-      const code = await main(['demo', '--fast', '--backend', 'endpoints', '--url', server.url, '--token', server.adminToken], cli);
+      const code = await main(['demo', '--fast', '--backend', 'endpoints', '--url', server.url, `--token=${server.adminToken}`], cli);
       expect({ code, stderr: out.stderr }).toEqual({ code: 0, stderr: '' });
       expect(out.stdout).toContain(`three candidates on the endpoints backend (Kubernetes API server ${server.url})`);
       expect(server.listObjects('endpoints', 'default').map((o) => (o.metadata as { name: string }).name)).toEqual([

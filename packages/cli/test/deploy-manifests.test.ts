@@ -73,6 +73,9 @@ async function runReplicas(rules: RbacRule[], leaderPodLabel: boolean): Promise<
     leader.stop.abort();
     await leader.done;
     await waitFor(() => follower.built.elector.isLeader(), 5000, 'the handover');
+    // A read of the record, as the elector makes after a lost race or with its watch down —
+    // paths this short run takes only sometimes: the grant must allow it either way.
+    await follower.built.lock.get();
   } finally {
     for (const r of replicas) r.stop.abort();
     await Promise.all(replicas.map((r) => r.done));

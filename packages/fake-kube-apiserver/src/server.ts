@@ -79,7 +79,8 @@ class FakeApiServerImpl implements FakeApiServer {
       if (spec === 'admin' && admin === undefined) admin = token;
     }
     if (admin === undefined) {
-      admin = randomBytes(24).toString('base64url');
+      // Hex: a token starting with '-' would read as an option on a command line (`--token -x…`).
+      admin = randomBytes(24).toString('hex');
       this.tokens.set(admin, userFromSpec('admin'));
     }
     this.adminToken = admin;
