@@ -53,6 +53,7 @@ export interface LockStoreSettings {
  */
 export class LockStore implements PostgresLockHost {
   readonly holds: HoldBook;
+  readonly sessionTimeoutMs: number;
   private readonly settings: LockStoreSettings;
   private readonly waits: ServerWaits;
   private readonly keys: (name: string) => bigint;
@@ -63,6 +64,7 @@ export class LockStore implements PostgresLockHost {
   constructor(settings: LockStoreSettings) {
     this.settings = settings;
     const { options, statements } = settings;
+    this.sessionTimeoutMs = options.sessionTimeoutMs;
     this.keys = keysOf(settings.table.schema, settings.table.table);
     this.holds = new HoldBook({
       clock: options.clock,
@@ -76,10 +78,6 @@ export class LockStore implements PostgresLockHost {
 
   keyOf(name: string): bigint {
     return this.keys(name);
-  }
-
-  get sessionTimeoutMs(): number {
-    return this.settings.options.sessionTimeoutMs;
   }
 
   describe(name: string): string {
