@@ -1,4 +1,4 @@
-import { BackendUnavailableError, LockConflictError, LockLostError, LockNotFoundError, validateRecord } from '@baton/core';
+import { BackendUnavailableError, LockConflictError, LockLostError, validateRecord } from '@baton/core';
 import type { AcquireIfFreeResult, AcquireWhenFreeOptions, AcquireWhenFreeResult, LeaderElectionRecord, LockCallOptions, LockSnapshot, WatchHandlers } from '@baton/core';
 import type pg from 'pg';
 import { abortError, settleOnAbort, withCallSignal } from './abort.ts';
@@ -13,12 +13,14 @@ import type { TableName } from './keys.ts';
 import { validateLockName } from './options.ts';
 import type { ResolvedFactoryOptions } from './options.ts';
 import type { PostgresLock, PostgresLockHost } from './postgres-lock.ts';
+import { explainMiss, storedHolderIs } from './record-reads.ts';
 import { ensureSchema } from './schema.ts';
 import { ServerWaits } from './server-wait.ts';
 import { chooseSession } from './session.ts';
 import type { SessionConnection } from './session.ts';
 import { prepared } from './statements.ts';
 import type { Statements } from './statements.ts';
+import { buildEpochStatements, EpochNotCurrentError, TokenEpoch } from './token-epoch.ts';
 
 interface GetRow extends RecordRow {
   held: boolean;
@@ -27,6 +29,8 @@ interface GetRow extends RecordRow {
 /** What a statement that takes the advisory lock itself returns (see `LOCKED_WRITE`). */
 interface LockedRow extends RecordRow {
   locked: boolean;
+  /** False: the token epoch is stale (the server restarted); nothing was written. */
+  epoch_ok: boolean;
 }
 
 interface AcquireRow extends LockedRow {
@@ -56,6 +60,7 @@ export class LockStore implements PostgresLockHost {
   readonly sessionTimeoutMs: number;
   private readonly settings: LockStoreSettings;
   private readonly waits: ServerWaits;
+  private readonly epoch: TokenEpoch;
   private readonly keys: (name: string) => bigint;
   private readonly locks = new Map<string, Set<PostgresLock>>();
   private schemaReady: Promise<void> | undefined;
@@ -72,8 +77,10 @@ export class LockStore implements PostgresLockHost {
       unlockStatement: statements.unlock,
       describe: (name) => this.describe(name),
     });
+    this.epoch = new TokenEpoch(settings.pool, buildEpochStatements(settings.table.quoted));
     const { waitSessions: sessions, channel, feed } = settings;
-    this.waits = new ServerWaits({ sessions, statements, channel, feed, holds: this.holds, clock: options.clock, ready: (signal) => this.ready(signal) });
+    const { holds, epoch } = this;
+    this.waits = new ServerWaits({ sessions, statements, channel, feed, holds, epoch, clock: options.clock, ready: (signal) => this.ready(signal) });
   }
 
   keyOf(name: string): bigint {
@@ -94,9 +101,10 @@ export class LockStore implements PostgresLockHost {
     return this.holds.live(name)?.session ?? this.sessionFor(this.keyOf(name));
   }
 
-  /** Creates or checks the table, once (again after a failure). */
+  /** Creates or checks the table and makes its token epoch current, once (again after a failure). */
   ready(signal: AbortSignal): Promise<void> {
-    this.schemaReady ??= ensureSchema(this.settings.pool, this.settings.table).catch((error: unknown) => {
+    const { pool, table } = this.settings;
+    this.schemaReady ??= ensureSchema(pool, table).then(() => this.epoch.ensure()).catch((error: unknown) => {
       this.schemaReady = undefined;
       throw error;
     });
@@ -152,7 +160,10 @@ export class LockStore implements PostgresLockHost {
       }
       await this.ready(signal);
       const row = (await this.settings.pool.query<RecordRow>(prepared(statements.insert, params))).rows[0];
-      if (row === undefined) throw miss();
+      if (row === undefined) {
+        await this.epoch.check();
+        throw miss();
+      }
       return this.toSnapshot(row, lock.describe());
     });
   }
@@ -165,7 +176,7 @@ export class LockStore implements PostgresLockHost {
       }
       const fields = [r.holderIdentity, r.leaseDurationMs, r.acquireTime, r.renewTime, r.leaderTransitions, r.fencingToken];
       const params = [lock.name, expectedVersion, ...fields, this.settings.channel];
-      const miss = (): Promise<Error> => this.explainMiss(lock, expectedVersion);
+      const miss = (): Promise<Error> => explainMiss(this.settings, lock, expectedVersion);
       const { statements } = this.settings;
       if (r.holderIdentity === lock.identity) {
         return this.writeAsHolder(lock, signal, { held: statements.update, locking: statements.lockAndUpdate }, params, miss);
@@ -236,6 +247,7 @@ export class LockStore implements PostgresLockHost {
       await this.unlockAfterFailure(lock, session, generation);
       throw error;
     }
+    if (row?.epoch_ok === false) throw new EpochNotCurrentError(); // nothing written, the advisory lock given back
     if (row === undefined || row.version === null) {
       throw new LockConflictError(`${describe} is being written by another session (advisory lock ${lock.key})`);
     }
@@ -283,9 +295,10 @@ export class LockStore implements PostgresLockHost {
         const started = clock.now();
         const row = (await held.session.query<RecordRow>(held.generation, statement.held, params))[0];
         if (row === undefined) {
+          await this.epoch.check();
           const error = await miss();
           // Keep the hold only while the stored record still names this identity.
-          if (!(await this.storedHolderIs(lock))) await this.holds.letGo(lock.name, held);
+          if (!(await storedHolderIs(this.settings, lock))) await this.holds.letGo(lock.name, held);
           throw error;
         }
         const snapshot = this.toSnapshot(row, describe);
@@ -303,6 +316,7 @@ export class LockStore implements PostgresLockHost {
         await this.unlockAfterFailure(lock, session, generation);
         throw error;
       }
+      if (row?.epoch_ok === false) throw new EpochNotCurrentError(); // nothing written, the advisory lock given back
       if (row?.locked !== true) throw new LockConflictError(`${describe} is held by another session (advisory lock ${lock.key})`);
       if (row.version === null) throw await miss(); // the statement gave the advisory lock back
       const hold: Hold = { identity: lock.identity, key: lock.key, session, generation, expiry: undefined };
@@ -332,8 +346,9 @@ export class LockStore implements PostgresLockHost {
           : (await pool.query<RecordRow>(prepared(statements.update, params))).rows;
       const row = rows[0];
       if (row === undefined) {
+        await this.epoch.check();
         const error = await miss();
-        if (mine !== undefined && !(await this.storedHolderIs(lock))) await this.holds.letGo(lock.name, mine);
+        if (mine !== undefined && !(await storedHolderIs(this.settings, lock))) await this.holds.letGo(lock.name, mine);
         throw error;
       }
       // The statement already unlocked the key: only forget the hold.
@@ -356,27 +371,6 @@ export class LockStore implements PostgresLockHost {
     }
   }
 
-  /** Why a compare-and-swap matched no row: gone, corrupt (never overwritten), or a newer version. */
-  private async explainMiss(lock: PostgresLock, expectedVersion: string): Promise<Error> {
-    try {
-      const row = (await this.settings.pool.query<RecordRow>(prepared(this.settings.statements.current, [lock.name]))).rows[0];
-      if (row === undefined) return new LockNotFoundError(`${lock.describe()} does not exist`);
-      decodeRow(row, lock.describe());
-      return new LockConflictError(`${lock.describe()} was modified (version ${row.version}, expected ${expectedVersion})`);
-    } catch (error) {
-      return toLockError(error, lock.describe());
-    }
-  }
-
-  private async storedHolderIs(lock: PostgresLock): Promise<boolean> {
-    try {
-      const row = (await this.settings.pool.query<RecordRow>(prepared(this.settings.statements.current, [lock.name]))).rows[0];
-      return row !== undefined && row.holder_identity === lock.identity;
-    } catch {
-      return true; // unknown: keep it; the expiry timer still bounds it
-    }
-  }
-
   // ---- plumbing -----------------------------------------------------------------------------
 
   private call<T>(lock: PostgresLock, options: LockCallOptions | undefined, operation: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -385,7 +379,8 @@ export class LockStore implements PostgresLockHost {
     const { clock, operationTimeoutMs } = this.settings.options;
     return withCallSignal(clock, options?.signal, operationTimeoutMs, describe, async (signal) => {
       try {
-        return await operation(signal);
+        // A write that found the token epoch stale wrote nothing: made current, it runs again.
+        return await this.epoch.retrying(describe, () => operation(signal));
       } catch (error) {
         throw toLockError(error, describe);
       }

@@ -7,6 +7,7 @@ import type { Hold, HoldBook } from './holds.ts';
 import type { PostgresLock } from './postgres-lock.ts';
 import type { SessionConnection } from './session.ts';
 import type { Statements } from './statements.ts';
+import type { TokenEpoch } from './token-epoch.ts';
 
 /** What {@link ServerWaits} works with: dedicated session connections, and the factory's book of holds. */
 export interface ServerWaitSettings {
@@ -16,6 +17,8 @@ export interface ServerWaitSettings {
   channel: string;
   holds: HoldBook;
   feed: ChangeFeed;
+  /** The table's token epoch, made current when a wait finds it stale. */
+  epoch: TokenEpoch;
   clock: Clock;
   /** Creates or checks the table (once). */
   ready(signal: AbortSignal): Promise<void>;
@@ -65,9 +68,9 @@ export class ServerWaits {
       const started = clock.now();
       const fields = [record.holderIdentity, record.leaseDurationMs, record.acquireTime, record.renewTime, record.leaderTransitions, record.fencingToken];
       const waitMs = String(Math.max(1, Math.floor(maxWaitMs)));
-      let row: RecordRow | undefined;
+      let row: (RecordRow & { epoch_ok: boolean }) | undefined;
       try {
-        [row] = await session.query<RecordRow>(generation, statements.acquireWhenFree, [lock.name, ...fields, this.settings.channel, lock.key.toString(), waitMs]);
+        [row] = await session.query<RecordRow & { epoch_ok: boolean }>(generation, statements.acquireWhenFree, [lock.name, ...fields, this.settings.channel, lock.key.toString(), waitMs]);
       } catch (error) {
         if (signal.aborted) throw abortError(signal);
         if ((error as { code?: unknown }).code === LOCK_TIMEOUT) return STILL_HELD;
@@ -75,6 +78,9 @@ export class ServerWaits {
         await session.query(generation, statements.unlock, [lock.key.toString()]).catch(() => {});
         throw error;
       }
+      // The server restarted since the token epoch was set: nothing written, the lock given
+      // back. Made current, the next attempt writes.
+      if (row?.epoch_ok === false) await this.settings.epoch.ensure();
       // Row gone or corrupt: nothing written, the lock given back. A fresh attempt reads it.
       if (row === undefined || row.version === null) return STILL_HELD;
       let snapshot: LockSnapshot;

@@ -3,25 +3,10 @@
  * validated identifiers, double-quoted; lock names, keys and record fields are always
  * parameters, never spliced in.
  */
-import { createHash } from 'node:crypto';
-import type pg from 'pg';
 import type { TableName } from './keys.ts';
+import { COMMIT_ASYNC, EPOCH_CTE, EPOCH_FLOOR, EPOCH_OK } from './token-epoch.ts';
 
-const names = new Map<string, string>();
-
-/**
- * A named (server-side prepared) statement: parsed and planned once per connection. The name
- * is a hash of the text, so the same text always gets the same name and different tables
- * never collide.
- */
-export function prepared(text: string, values: unknown[]): pg.QueryConfig {
-  let name = names.get(text);
-  if (name === undefined) {
-    name = `baton_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
-    names.set(text, name);
-  }
-  return { name, text, values };
-}
+export { prepared } from './prepared.ts';
 
 /** Largest integer a record field may hold (JavaScript's `Number.MAX_SAFE_INTEGER`). */
 const MAX_SAFE = '9007199254740991';
@@ -76,14 +61,18 @@ export interface Statements {
   readonly poll: string;
   /** `$1` name → the record, or no row. */
   readonly current: string;
-  /** `$1` name, `$2`–`$7` record fields, `$8` channel → the stored row, or no row when the name exists. */
+  /**
+   * `$1` name, `$2`–`$7` record fields, `$8` channel → the stored row, or no row when the name
+   * exists or the token epoch is stale (see token-epoch.ts; the token is at least its floor).
+   */
   readonly insert: string;
   /**
    * Compare-and-swap. `$1` name, `$2` expected version, `$3`–`$8` record fields, `$9` channel →
    * the stored row, or no row (stale version, missing, or a corrupt row that must not be replaced).
    *
    * The fencing token is the server's: a write that names a new holder, or asks for a larger
-   * token, starts a term and gets `max(asked, stored + 1)`; any other write keeps
+   * token, starts a term and gets `max(asked, stored + 1, epoch floor)` — and is written only
+   * while the token epoch is current (token-epoch.ts); any other write keeps
    * `max(asked, stored)`. So tokens on a row never go down, and every term gets a larger one.
    */
   readonly update: string;
@@ -94,14 +83,16 @@ export interface Statements {
    * for this one transaction): a write that gives a lock up may be lost only in a server
    * crash, which ends every session and so every advisory lock with it — the record then
    * names a holder whose session is gone (`holderGone`), and no term or token depends on the
-   * lost write. The next acquisition commits synchronously, which flushes this one too.
+   * lost write.
    */
   readonly updateAndUnlock: string;
   /**
    * {@link Statements.update} that first takes the advisory lock `$10` (`pg_try_advisory_lock`)
    * and writes only when it got it, in ONE statement; a lock taken for a write that then
-   * matched no row is given back in the same statement. → one row: `locked`, and the record
-   * columns (null when nothing was written).
+   * matched no row is given back in the same statement. → one row: `locked`, `epoch_ok`
+   * (false: the token epoch is stale and nothing was written), and the record columns (null
+   * when nothing was written). A written term commits without waiting for the WAL flush; the
+   * epoch keeps its token above any a crash could lose (token-epoch.ts).
    */
   readonly lockAndUpdate: string;
   /** {@link Statements.insert} likewise: `$9` key → one row: `locked`, and the record columns (null when nothing was written). */
@@ -110,9 +101,11 @@ export interface Statements {
    * The fast path (`acquireIfFree`), ONE statement: takes the advisory lock `$9`; when it got
    * it and the record `$1` is absent, inserts `$2`–`$7`; when it got it and the record is
    * released (empty holder, every field valid), writes the new term over it (transition
-   * counted, token `max($7, stored + 1)`); otherwise writes nothing, gives the advisory lock
-   * back if it took it, and returns what is stored. `$8` channel. → one row: `locked`,
-   * `acquired`, and the written or stored record columns (null when there is no record).
+   * counted, token `max($7, stored + 1, epoch floor)`); otherwise writes nothing, gives the
+   * advisory lock back if it took it, and returns what is stored. `$8` channel. → one row:
+   * `locked`, `acquired`, `epoch_ok` (false: stale, nothing written), and the written or
+   * stored record columns (null when there is no record). A written term commits without
+   * waiting for the WAL flush (token-epoch.ts says why its token stays safe).
    */
   readonly acquireIfFree: string;
   /**
@@ -120,12 +113,13 @@ export interface Statements {
    * `pg_advisory_lock($9)` for at most `$10` ms (`lock_timeout`, this transaction only; a
    * timeout is SQLSTATE 55P03 and takes nothing). Granted — the holder released it or its
    * session ended — it writes the new term `$2`–`$7` over the record `$1` whatever it names
-   * (transition counted, token `max($7, stored + 1)`), committing synchronously like every
-   * acquisition. The statement's snapshot predates the grant, so the UPDATE matches the row
+   * (transition counted, token `max($7, stored + 1, epoch floor)`), committing without waiting
+   * for the WAL flush like every acquisition (token-epoch.ts). The statement's snapshot predates the grant, so the UPDATE matches the row
    * by name only and PostgreSQL re-reads its newest version after the wait (READ COMMITTED
    * re-check): the holder's release, or its last renewal, is what gets overwritten. A row
    * gone or corrupt by then is not written and the advisory lock is given back. `$8`
-   * channel. → one row: the written record columns (null when nothing was written).
+   * channel. → one row: `epoch_ok` (false: stale, nothing written, the lock given back) and
+   * the written record columns (null when nothing was written).
    */
   readonly acquireWhenFree: string;
   /** `$1` key → `locked`: took the session-level advisory lock. */
@@ -145,7 +139,7 @@ const NEW_TERM_SET = `holder_identity = $2::text,
     acquire_time_ms = $4::bigint,
     renew_time_ms = $5::bigint,
     leader_transitions = t.leader_transitions + 1,
-    fencing_token = GREATEST($7::bigint, t.fencing_token + 1),
+    fencing_token = GREATEST($7::bigint, t.fencing_token + 1, ${EPOCH_FLOOR}),
     version = DEFAULT`;
 
 /** The NOTIFY payload of the row `r` (see {@link NOTIFY_WRITTEN}), as an expression. */
@@ -164,14 +158,16 @@ const NOTIFY_PAYLOAD = (channelParam: string): string => `pg_catalog.pg_notify($
  * got it; gives the lock back in the same statement when nothing was written. Session-level
  * advisory locks survive the statement, so a write that commits keeps it.
  */
-const LOCKED_WRITE = (keyParam: string, channelParam: string, write: string): string => `WITH lk AS MATERIALIZED (
+const LOCKED_WRITE = (table: string, keyParam: string, channelParam: string, write: string): string => `WITH ${EPOCH_CTE(table)},
+lk AS MATERIALIZED (
   SELECT pg_catalog.pg_try_advisory_lock(${keyParam}::bigint) AS locked
 ),
 written AS (
 ${write}
 )
-SELECT l.locked, ${RECORD_COLUMNS('r')},
+SELECT l.locked, ${EPOCH_OK} AS epoch_ok, ${RECORD_COLUMNS('r')},
   CASE WHEN r.name IS NOT NULL THEN ${NOTIFY_PAYLOAD(channelParam)} END AS notified,
+  CASE WHEN r.name IS NOT NULL THEN ${COMMIT_ASYNC} END AS commit_mode,
   CASE WHEN l.locked AND r.name IS NULL THEN pg_catalog.pg_advisory_unlock(${keyParam}::bigint) END AS unlocked
 FROM lk l LEFT JOIN written r ON true
 LEFT JOIN LATERAL (SELECT ${PAYLOAD('r')} AS payload) p ON r.name IS NOT NULL`;
@@ -179,6 +175,8 @@ LEFT JOIN LATERAL (SELECT ${PAYLOAD('r')} AS payload) p ON r.name IS NOT NULL`;
 export function buildStatements(table: TableName, quotedChannel: string): Statements {
   const T = table.quoted;
   const insertValues = `(name, holder_identity, lease_duration_ms, acquire_time_ms, renew_time_ms, leader_transitions, fencing_token)`;
+  // A write that starts a term: see Statements.update. It is written only in a current epoch.
+  const startsTerm = `$3::text <> '' AND ($3::text IS DISTINCT FROM t.holder_identity OR $8::bigint > t.fencing_token)`;
   // The compare-and-swap's SET list; see Statements.update for the fencing rule.
   const setRecord = `holder_identity = $3::text,
     lease_duration_ms = $4::bigint,
@@ -186,14 +184,14 @@ export function buildStatements(table: TableName, quotedChannel: string): Statem
     renew_time_ms = $6::bigint,
     leader_transitions = $7::bigint,
     fencing_token = CASE
-      WHEN $3::text <> '' AND ($3::text IS DISTINCT FROM t.holder_identity OR $8::bigint > t.fencing_token)
-        THEN GREATEST($8::bigint, t.fencing_token + 1)
+      WHEN ${startsTerm} THEN GREATEST($8::bigint, t.fencing_token + 1, ${EPOCH_FLOOR})
       ELSE GREATEST($8::bigint, t.fencing_token)
     END,
     version = DEFAULT`;
-  const update = (extraColumns = ''): string => `WITH written AS (
+  const update = (extraColumns = ''): string => `WITH ${EPOCH_CTE(T)},
+written AS (
   UPDATE ${T} AS t SET ${setRecord}
-  WHERE t.name = $1::text AND t.version = $2::bigint AND ${VALID_ROW('t')}
+  WHERE t.name = $1::text AND t.version = $2::bigint AND ${VALID_ROW('t')} AND (NOT (${startsTerm}) OR ${EPOCH_OK})
   RETURNING t.*
 )
 SELECT ${RECORD_COLUMNS('r')}, ${NOTIFY_WRITTEN('$9', extraColumns)}`;
@@ -209,9 +207,10 @@ LEFT JOIN (${HELD_KEYS}) h ON h.key = w.key`,
 
     current: `SELECT ${RECORD_COLUMNS('t')} FROM ${T} t WHERE t.name = $1::text`,
 
-    insert: `WITH written AS (
+    insert: `WITH ${EPOCH_CTE(T)},
+written AS (
   INSERT INTO ${T} ${insertValues}
-  VALUES ($1::text, $2::text, $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::bigint)
+  SELECT $1::text, $2::text, $3::bigint, $4::bigint, $5::bigint, $6::bigint, GREATEST($7::bigint, ${EPOCH_FLOOR}) WHERE ${EPOCH_OK}
   ON CONFLICT (name) DO NOTHING
   RETURNING *
 )
@@ -223,37 +222,40 @@ SELECT ${RECORD_COLUMNS('r')}, ${NOTIFY_WRITTEN('$8')}`,
     ),
 
     lockAndUpdate: LOCKED_WRITE(
+      T,
       '$10',
       '$9',
       `  UPDATE ${T} AS t SET ${setRecord}
-  FROM lk WHERE lk.locked AND t.name = $1::text AND t.version = $2::bigint AND ${VALID_ROW('t')}
+  FROM lk WHERE lk.locked AND t.name = $1::text AND t.version = $2::bigint AND ${VALID_ROW('t')} AND (NOT (${startsTerm}) OR ${EPOCH_OK})
   RETURNING t.*`,
     ),
 
     lockAndInsert: LOCKED_WRITE(
+      T,
       '$9',
       '$8',
       `  INSERT INTO ${T} ${insertValues}
-  SELECT $1::text, $2::text, $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::bigint FROM lk WHERE lk.locked
+  SELECT $1::text, $2::text, $3::bigint, $4::bigint, $5::bigint, $6::bigint, GREATEST($7::bigint, ${EPOCH_FLOOR}) FROM lk WHERE lk.locked AND ${EPOCH_OK}
   ON CONFLICT (name) DO NOTHING
   RETURNING *`,
     ),
 
-    acquireIfFree: `WITH lk AS MATERIALIZED (
+    acquireIfFree: `WITH ${EPOCH_CTE(T)},
+lk AS MATERIALIZED (
   SELECT pg_catalog.pg_try_advisory_lock($9::bigint) AS locked
 ),
 cur AS MATERIALIZED (SELECT t.* FROM ${T} t WHERE t.name = $1::text),
 inserted AS (
   INSERT INTO ${T} ${insertValues}
-  SELECT $1::text, $2::text, $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::bigint
-  FROM lk WHERE lk.locked AND NOT EXISTS (SELECT 1 FROM cur)
+  SELECT $1::text, $2::text, $3::bigint, $4::bigint, $5::bigint, $6::bigint, GREATEST($7::bigint, ${EPOCH_FLOOR})
+  FROM lk WHERE lk.locked AND ${EPOCH_OK} AND NOT EXISTS (SELECT 1 FROM cur)
   ON CONFLICT (name) DO NOTHING
   RETURNING *
 ),
 updated AS (
   UPDATE ${T} AS t SET
     ${NEW_TERM_SET}
-  FROM lk WHERE lk.locked AND t.name = $1::text AND t.holder_identity = '' AND ${VALID_ROW('t')}
+  FROM lk WHERE lk.locked AND ${EPOCH_OK} AND t.name = $1::text AND t.holder_identity = '' AND ${VALID_ROW('t')}
   RETURNING t.*
 ),
 written AS (SELECT * FROM inserted UNION ALL SELECT * FROM updated),
@@ -262,13 +264,15 @@ answer AS (
   UNION ALL
   SELECT c.*, false AS acquired FROM cur c WHERE NOT EXISTS (SELECT 1 FROM written)
 )
-SELECT l.locked, COALESCE(r.acquired, false) AS acquired, ${RECORD_COLUMNS('r')},
+SELECT l.locked, COALESCE(r.acquired, false) AS acquired, ${EPOCH_OK} AS epoch_ok, ${RECORD_COLUMNS('r')},
   CASE WHEN r.acquired THEN ${NOTIFY_PAYLOAD('$8')} END AS notified,
+  CASE WHEN r.acquired THEN ${COMMIT_ASYNC} END AS commit_mode,
   CASE WHEN l.locked AND r.acquired IS NOT TRUE THEN pg_catalog.pg_advisory_unlock($9::bigint) END AS unlocked
 FROM lk l LEFT JOIN answer r ON true
 LEFT JOIN LATERAL (SELECT ${PAYLOAD('r')} AS payload) p ON r.acquired`,
 
-    acquireWhenFree: `WITH lk AS MATERIALIZED (
+    acquireWhenFree: `WITH ${EPOCH_CTE(T)},
+lk AS MATERIALIZED (
   -- $6 (the transitions the caller counted) is unused: the stored count + 1 is the new term's.
   SELECT true AS locked, $6::bigint AS transitions_asked FROM (
     SELECT pg_catalog.pg_advisory_lock($9::bigint) AS granted
@@ -277,11 +281,12 @@ LEFT JOIN LATERAL (SELECT ${PAYLOAD('r')} AS payload) p ON r.acquired`,
 written AS (
   UPDATE ${T} AS t SET
     ${NEW_TERM_SET}
-  FROM lk WHERE t.name = $1::text AND ${VALID_ROW('t')}
+  FROM lk WHERE ${EPOCH_OK} AND t.name = $1::text AND ${VALID_ROW('t')}
   RETURNING t.*
 )
-SELECT ${RECORD_COLUMNS('r')},
+SELECT ${EPOCH_OK} AS epoch_ok, ${RECORD_COLUMNS('r')},
   CASE WHEN r.name IS NOT NULL THEN ${NOTIFY_PAYLOAD('$8')} END AS notified,
+  CASE WHEN r.name IS NOT NULL THEN ${COMMIT_ASYNC} END AS commit_mode,
   CASE WHEN r.name IS NULL THEN pg_catalog.pg_advisory_unlock($9::bigint) END AS unlocked
 FROM lk l LEFT JOIN written r ON true
 LEFT JOIN LATERAL (SELECT ${PAYLOAD('r')} AS payload) p ON r.name IS NOT NULL`,
