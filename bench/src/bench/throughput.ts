@@ -153,62 +153,94 @@ async function runRound(client: ThroughputClient, names: string[], inFlight: num
   await Promise.all(Array.from({ length: Math.min(inFlight, names.length) }, lane));
 }
 
-async function measure(ctx: BenchContext, contender: ThroughputContender, tag: string, options: ThroughputOptions): Promise<ThroughputFigures> {
-  const client = await contender.open();
-  try {
-    const namesOf = (r: number): string[] => Array.from({ length: options.names }, (_, i) => `tp-${tag}-${ctx.runId}-${r}-${i}`);
-    await runRound(client, namesOf(0), options.inFlight, undefined); // warm-up: connections, JIT
-    const latencies: number[] = [];
-    const serverBefore = processCpuMicros(ctx.server.pid);
-    const cpuBefore = process.cpuUsage();
-    const started = now();
-    for (let r = 1; r <= options.rounds; r++) await runRound(client, namesOf(r), options.inFlight, latencies);
-    const seconds = (now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    const serverAfter = processCpuMicros(ctx.server.pid);
-    const operations = latencies.length;
-    return {
-      name: contender.name,
-      settings: contender.settings,
-      operations,
-      seconds: round(seconds, 2),
-      operationsPerSecond: round(operations / seconds, 0),
-      cpuMicrosPerOperation: round((cpu.user + cpu.system) / operations, 1),
-      ...(serverBefore === undefined || serverAfter === undefined
-        ? {}
-        : { serverCpuMicrosPerOperation: round((serverAfter - serverBefore) / operations, 1) }),
-      latency: summarize(latencies),
-    };
-  } finally {
-    await client.close();
-  }
+/** One contender's running totals over the rounds it ran. */
+interface Tally {
+  latencies: number[];
+  seconds: number;
+  cpuMicros: number;
+  serverCpuMicros: number | undefined;
+}
+
+/** One measured round of `client`, added to `tally`. */
+async function measureRound(ctx: BenchContext, client: ThroughputClient, names: string[], inFlight: number, tally: Tally): Promise<void> {
+  const serverBefore = processCpuMicros(ctx.server.pid);
+  const cpuBefore = process.cpuUsage();
+  const started = now();
+  await runRound(client, names, inFlight, tally.latencies);
+  tally.seconds += (now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  tally.cpuMicros += cpu.user + cpu.system;
+  const serverAfter = processCpuMicros(ctx.server.pid);
+  tally.serverCpuMicros =
+    serverBefore === undefined || serverAfter === undefined || tally.serverCpuMicros === undefined ? undefined : tally.serverCpuMicros + serverAfter - serverBefore;
+}
+
+function figuresOf(contender: ThroughputContender, tally: Tally): ThroughputFigures {
+  const operations = tally.latencies.length;
+  return {
+    name: contender.name,
+    settings: contender.settings,
+    operations,
+    seconds: round(tally.seconds, 2),
+    operationsPerSecond: round(operations / tally.seconds, 0),
+    cpuMicrosPerOperation: round(tally.cpuMicros / operations, 1),
+    ...(tally.serverCpuMicros === undefined ? {} : { serverCpuMicrosPerOperation: round(tally.serverCpuMicros / operations, 1) }),
+    latency: summarize(tally.latencies),
+  };
+}
+
+function failed(contender: ThroughputContender, error: unknown): ThroughputFigures {
+  return {
+    name: contender.name,
+    settings: contender.settings,
+    operations: 0,
+    seconds: 0,
+    operationsPerSecond: 0,
+    cpuMicrosPerOperation: Number.NaN,
+    latency: summarize([]),
+    error: String((error as Error)?.message ?? error),
+  };
 }
 
 /**
  * Issue 14: throughput of distinct names from one process, baton against the backend's peer,
- * measured one after the other on the same server in one run.
+ * their rounds interleaved on the same server in one run.
  */
 export async function measureThroughput(ctx: BenchContext, options: ThroughputOptions): Promise<ThroughputResult> {
   const backend = ctx.driver.name;
   const peer = THROUGHPUT_PEERS[backend];
   if (!peer) throw new Error(`no throughput peer on ${backend}`);
-  const figures: ThroughputFigures[] = [];
-  for (const [i, contender] of [batonContender(ctx), peer(ctx)].entries()) {
-    ctx.log(`    throughput: ${contender.name}`);
-    try {
-      figures.push(await measure(ctx, contender, String(i), options));
-    } catch (error) {
-      figures.push({
-        name: contender.name,
-        settings: contender.settings,
-        operations: 0,
-        seconds: 0,
-        operationsPerSecond: 0,
-        cpuMicrosPerOperation: Number.NaN,
-        latency: summarize([]),
-        error: String((error as Error)?.message ?? error),
-      });
+  const contenders = [batonContender(ctx), peer(ctx)];
+  // Both open at once and their rounds interleaved — baton, peer, peer, baton, … — so that
+  // whatever the machine does meanwhile (a previous section's processes winding down, the
+  // server expiring keys) weighs on both alike, not on whichever ran first.
+  const sides = await Promise.all(
+    contenders.map(async (contender, i) => {
+      try {
+        return { contender, tag: String(i), client: await contender.open(), tally: { latencies: [], seconds: 0, cpuMicros: 0, serverCpuMicros: 0 } as Tally, error: undefined as unknown };
+      } catch (error) {
+        return { contender, tag: String(i), client: undefined, tally: undefined, error };
+      }
+    }),
+  );
+  const namesOf = (tag: string, r: number): string[] => Array.from({ length: options.names }, (_, i) => `tp-${tag}-${ctx.runId}-${r}-${i}`);
+  try {
+    for (let r = 0; r <= options.rounds; r++) {
+      const order = r % 2 === 0 ? sides : [...sides].reverse();
+      for (const side of order) {
+        if (side.client === undefined || side.error !== undefined) continue;
+        ctx.log(`    throughput: ${side.contender.name}, round ${r}${r === 0 ? ' (warm-up)' : ''}`);
+        try {
+          if (r === 0) await runRound(side.client, namesOf(side.tag, r), options.inFlight, undefined); // connections, JIT
+          else await measureRound(ctx, side.client, namesOf(side.tag, r), options.inFlight, side.tally!);
+        } catch (error) {
+          side.error = error;
+        }
+      }
     }
+  } finally {
+    await Promise.all(sides.map((side) => side.client?.close()));
   }
+  const figures = sides.map((side) => (side.error !== undefined ? failed(side.contender, side.error) : figuresOf(side.contender, side.tally!)));
   return { backend, names: options.names, inFlight: options.inFlight, rounds: options.rounds, contenders: figures };
 }

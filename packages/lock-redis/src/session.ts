@@ -14,6 +14,13 @@ import { SentinelWatch } from './sentinel-watch.ts';
 import { SharedSubscriber } from './subscriber.ts';
 
 /**
+ * Commands held back in one write at most (see `RedisSession.batchWrites`): enough to save
+ * most system calls, few enough that the server starts on them while this process is still
+ * busy with the rest of a burst. 16 measured best of 4–32 at 64 locks in flight.
+ */
+const WRITE_BATCH = 16;
+
+/**
  * The connections a {@link RedisLockFactory} (or a standalone lock) shares among its locks:
  * one command connection and, once something is watched, ONE subscriber connection.
  * Closing it closes only what it opened.
@@ -46,8 +53,10 @@ export class RedisSession implements CallOwner {
   private readonly listeners: Array<[string, (...args: any[]) => void]> = [];
   private readonly mapError = (error: unknown, call: AnyCall): unknown => mapRedisError(error, call.lock, call.what);
   private closed = false;
-  /** The command connection's writes are held until the end of this tick (see batchWrites). */
-  private corked = false;
+  /** The command connection's stream while its writes are held to the end of this tick (see batchWrites). */
+  private corkedStream: { cork(): void; uncork(): void } | undefined;
+  /** Commands held since the last write went out. */
+  private batched = 0;
 
   constructor(options: ResolvedFactoryOptions) {
     this.options = options;
@@ -243,18 +252,33 @@ export class RedisSession implements CallOwner {
    * Holds the connection's writes back until the current burst of work is done (a
    * `process.nextTick`, which runs once the promise callbacks queued now have run), so the
    * commands of many locks issued together — the replies of one read settle many calls, each
-   * of which sends its next command — leave in ONE write instead of one system call each.
+   * of which sends its next command — leave in few writes instead of one system call each.
    * A command alone waits for nothing but the end of its own tick. (Cluster: left alone.)
+   *
+   * Every {@link WRITE_BATCH} commands the batch goes out at once, though: held to the end of
+   * the burst, the server would sit idle while this process works through a whole read of
+   * replies, and this process idle while the server works through the whole batch — with 64
+   * locks in flight that lock-step cost a quarter of the throughput (12.5k against 15k
+   * acquire+release/s on this machine).
    */
   private batchWrites(client: RedisClient): void {
-    if (this.corked) return;
-    const stream = (client as { stream?: { cork?: () => void; uncork?: () => void; writableCorked?: number } }).stream;
-    if (!stream || typeof stream.cork !== 'function' || client instanceof Cluster) return;
-    this.corked = true;
-    stream.cork();
+    const corked = this.corkedStream;
+    if (corked !== undefined) {
+      if (++this.batched < WRITE_BATCH) return;
+      this.batched = 0;
+      corked.uncork();
+      corked.cork();
+      return;
+    }
+    const stream = (client as { stream?: { cork?: () => void; uncork?: () => void } }).stream;
+    if (!stream || typeof stream.cork !== 'function' || typeof stream.uncork !== 'function' || client instanceof Cluster) return;
+    const held = stream as { cork(): void; uncork(): void };
+    this.corkedStream = held;
+    this.batched = 0;
+    held.cork();
     process.nextTick(() => {
-      this.corked = false;
-      stream.uncork!();
+      this.corkedStream = undefined;
+      held.uncork();
     });
   }
 
