@@ -3,6 +3,7 @@
  * Every test file works in tables of its own, so files can run in parallel.
  */
 import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { LeaderElector } from '@baton/core';
 import type { LeaderElectorConfig, ResourceLock } from '@baton/core';
 import pg from 'pg';
@@ -129,4 +130,24 @@ export class Closer {
       }
     }
   }
+}
+
+/**
+ * A test file's own table, an admin connection (from `beforeAll`) and a {@link Closer}
+ * emptied after every test; the table is dropped and the connection closed after the file.
+ */
+export function tableFixture(prefix: string): { table: string; closer: Closer; admin(): pg.Client } {
+  const table = uniqueTable(prefix);
+  const closer = new Closer();
+  let admin: pg.Client | undefined;
+  beforeAll(async () => {
+    admin = await adminClient();
+  });
+  afterEach(() => closer.closeAll());
+  afterAll(async () => {
+    if (admin === undefined) return;
+    await dropTable(admin, table);
+    await admin.end();
+  });
+  return { table, closer, admin: () => admin! };
 }

@@ -3,26 +3,14 @@
  * `pg_advisory_lock` on a connection of their own, handed the lock by PostgreSQL the moment
  * the holder lets go, with the new term written in the same statement.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { AbortedError, DistributedLocks } from '@baton/core';
 import type { LockHandle } from '@baton/core';
 import { waitFor, within } from '@baton/testkit';
-import type pg from 'pg';
 import { PostgresLockFactory } from '../src/index.ts';
-import { adminClient, advisoryHolder, Closer, dropTable, PG_CONFIG, uniqueAppName, uniqueTable } from './helpers.ts';
+import { advisoryHolder, PG_CONFIG, tableFixture, uniqueAppName } from './helpers.ts';
 
-const table = uniqueTable('baton_swait');
-let admin: pg.Client;
-const closer = new Closer();
-
-beforeAll(async () => {
-  admin = await adminClient();
-});
-afterEach(() => closer.closeAll());
-afterAll(async () => {
-  await dropTable(admin, table);
-  await admin.end();
-});
+const { table, closer, admin } = tableFixture('baton_swait');
 
 interface Side {
   app: string;
@@ -41,7 +29,7 @@ function side(identity: string, timings: { leaseDuration?: number; renewDeadline
 
 /** The backend of `app` blocked on an advisory lock, with when its statement started. */
 async function blockedWait(app: string): Promise<{ pid: number; started: string } | undefined> {
-  const { rows } = await admin.query<{ pid: number; started: string }>(
+  const { rows } = await admin().query<{ pid: number; started: string }>(
     `SELECT pid, query_start::text AS started FROM pg_stat_activity
      WHERE application_name = $1 AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
     [`${app}:session`],
@@ -50,7 +38,7 @@ async function blockedWait(app: string): Promise<{ pid: number; started: string 
 }
 
 async function storedHolder(name: string): Promise<{ holder: string; token: number }> {
-  const { rows } = await admin.query<{ holder_identity: string; fencing_token: string }>(`SELECT holder_identity, fencing_token FROM "${table}" WHERE name = $1`, [name]);
+  const { rows } = await admin().query<{ holder_identity: string; fencing_token: string }>(`SELECT holder_identity, fencing_token FROM "${table}" WHERE name = $1`, [name]);
   return { holder: rows[0]!.holder_identity, token: Number(rows[0]!.fencing_token) };
 }
 
@@ -67,7 +55,7 @@ describe('waiting at the server', () => {
     closer.defer(() => taken.release());
     expect(taken.fencingToken).toBeGreaterThan(held.fencingToken);
     // The connection that waited is the one holding the lock, and the record names b.
-    expect(await advisoryHolder(admin, a.factory.keyOf('job'))).toBe(waiting!.pid);
+    expect(await advisoryHolder(admin(), a.factory.keyOf('job'))).toBe(waiting!.pid);
     expect(b.factory.sessionProcessId('job')).toBe(waiting!.pid);
     expect(await storedHolder('job')).toEqual({ holder: expect.stringMatching(/^b\//), token: taken.fencingToken });
   });
@@ -79,7 +67,7 @@ describe('waiting at the server', () => {
     const next = b.locks.get('crash').acquire();
     await waitFor(async () => (await blockedWait(b.app)) !== undefined, 5_000, "b's wait at the server");
     const started = performance.now();
-    await admin.query('SELECT pg_terminate_backend($1)', [a.factory.sessionProcessId('crash')]);
+    await admin().query('SELECT pg_terminate_backend($1)', [a.factory.sessionProcessId('crash')]);
     const taken = await within(next, 5_000, 'the takeover');
     closer.defer(() => taken.release());
     // Long before the 15 s lease: the server granted the lock when the session ended.

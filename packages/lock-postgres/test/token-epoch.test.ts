@@ -7,27 +7,16 @@
  * lifetime (what a restart does to it); the crash itself runs on a throwaway cluster of this
  * file's own, with the WAL writer slowed so that the crash does lose commits.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { BackendUnavailableError, DistributedLocks } from '@baton/core';
 import type { LeaderElectionRecord } from '@baton/core';
 import { PostgresCluster, waitFor } from '@baton/testkit';
 import pg from 'pg';
 import { PostgresLockFactory } from '../src/index.ts';
-import { adminClient, Closer, dropTable, PG_CONFIG, uniqueTable } from './helpers.ts';
+import { PG_CONFIG, tableFixture } from './helpers.ts';
 
 const EPOCH_SPAN = 2 ** 32;
-const table = uniqueTable('baton_epoch');
-let admin: pg.Client;
-const closer = new Closer();
-
-beforeAll(async () => {
-  admin = await adminClient();
-});
-afterEach(() => closer.closeAll());
-afterAll(async () => {
-  await dropTable(admin, table);
-  await admin.end();
-});
+const { table, closer, admin } = tableFixture('baton_epoch');
 
 function locksFor(identity: string): { factory: PostgresLockFactory; locks: DistributedLocks } {
   const factory = closer.add(new PostgresLockFactory({ poolConfig: PG_CONFIG, table }));
@@ -37,13 +26,13 @@ function locksFor(identity: string): { factory: PostgresLockFactory; locks: Dist
 }
 
 async function epochRow(): Promise<{ epoch: number; lifetime: string } | undefined> {
-  const { rows } = await admin.query<{ fencing_token: string; acquire_time_ms: string }>(`SELECT fencing_token, acquire_time_ms FROM "${table}" WHERE name = ''`);
+  const { rows } = await admin().query<{ fencing_token: string; acquire_time_ms: string }>(`SELECT fencing_token, acquire_time_ms FROM "${table}" WHERE name = ''`);
   return rows[0] && { epoch: Number(rows[0].fencing_token), lifetime: rows[0].acquire_time_ms };
 }
 
 /** What a server restart does to the epoch row: it now names an earlier lifetime. */
 async function simulateRestart(): Promise<void> {
-  await admin.query(`UPDATE "${table}" SET acquire_time_ms = 1 WHERE name = ''`);
+  await admin().query(`UPDATE "${table}" SET acquire_time_ms = 1 WHERE name = ''`);
 }
 
 const record = (holderIdentity: string, fencingToken = 1): LeaderElectionRecord => ({
@@ -63,7 +52,7 @@ describe('the token epoch on the shared server', () => {
     await held.release();
     const row = await epochRow();
     expect(row?.epoch).toBe(0);
-    const { rows } = await admin.query<{ lifetime: string }>(`SELECT (EXTRACT(epoch FROM pg_postmaster_start_time()) * 1000000)::bigint::text AS lifetime`);
+    const { rows } = await admin().query<{ lifetime: string }>(`SELECT (EXTRACT(epoch FROM pg_postmaster_start_time()) * 1000000)::bigint::text AS lifetime`);
     expect(row?.lifetime).toBe(rows[0]!.lifetime);
   });
 
@@ -109,7 +98,7 @@ describe('the token epoch on the shared server', () => {
     // (A real restart would also end the holder's session; here it only makes the epoch stale.)
     await simulateRestart();
     const waiting = b.locks.get('waited').acquire({ timeout: 20_000 });
-    await waitFor(async () => (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory'`)).rowCount! > 0, 10_000, 'the waiter to block at the server');
+    await waitFor(async () => (await admin().query(`SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory'`)).rowCount! > 0, 10_000, 'the waiter to block at the server');
     await held.release();
     const next = await waiting;
     expect(next.fencingToken).toBeGreaterThanOrEqual((epoch + 1) * EPOCH_SPAN);
@@ -121,16 +110,16 @@ describe('the token epoch on the shared server', () => {
     const { locks } = locksFor('a');
     const held = await locks.get('kept').acquire();
     await held.release();
-    const { rows: before } = await admin.query(`SELECT * FROM "${table}" WHERE name = 'kept'`);
-    await admin.query(`UPDATE "${table}" SET fencing_token = -5, acquire_time_ms = (EXTRACT(epoch FROM pg_postmaster_start_time()) * 1000000)::bigint WHERE name = ''`);
+    const { rows: before } = await admin().query(`SELECT * FROM "${table}" WHERE name = 'kept'`);
+    await admin().query(`UPDATE "${table}" SET fencing_token = -5, acquire_time_ms = (EXTRACT(epoch FROM pg_postmaster_start_time()) * 1000000)::bigint WHERE name = ''`);
     try {
       const attempt = locks.get('kept').tryAcquire();
       await expect(attempt).rejects.toBeInstanceOf(BackendUnavailableError);
       await expect(attempt).rejects.toThrow(/epoch/);
-      const { rows: after } = await admin.query(`SELECT * FROM "${table}" WHERE name = 'kept'`);
+      const { rows: after } = await admin().query(`SELECT * FROM "${table}" WHERE name = 'kept'`);
       expect(after).toEqual(before);
     } finally {
-      await admin.query(`UPDATE "${table}" SET fencing_token = 5 WHERE name = ''`);
+      await admin().query(`UPDATE "${table}" SET fencing_token = 5 WHERE name = ''`);
     }
   });
 });
