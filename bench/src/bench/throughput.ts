@@ -153,6 +153,15 @@ async function runRound(client: ThroughputClient, names: string[], inFlight: num
   await Promise.all(Array.from({ length: Math.min(inFlight, names.length) }, lane));
 }
 
+/** One contender in the run: its client once open, its totals, and what failed it. */
+interface Side {
+  contender: ThroughputContender;
+  tag: string;
+  client: ThroughputClient | undefined;
+  tally: Tally;
+  error: unknown;
+}
+
 /** One contender's running totals over the rounds it ran. */
 interface Tally {
   latencies: number[];
@@ -215,12 +224,14 @@ export async function measureThroughput(ctx: BenchContext, options: ThroughputOp
   // whatever the machine does meanwhile (a previous section's processes winding down, the
   // server expiring keys) weighs on both alike, not on whichever ran first.
   const sides = await Promise.all(
-    contenders.map(async (contender, i) => {
+    contenders.map(async (contender, i): Promise<Side> => {
+      const side: Side = { contender, tag: String(i), client: undefined, tally: { latencies: [], seconds: 0, cpuMicros: 0, serverCpuMicros: 0 }, error: undefined };
       try {
-        return { contender, tag: String(i), client: await contender.open(), tally: { latencies: [], seconds: 0, cpuMicros: 0, serverCpuMicros: 0 } as Tally, error: undefined as unknown };
+        side.client = await contender.open();
       } catch (error) {
-        return { contender, tag: String(i), client: undefined, tally: undefined, error };
+        side.error = error;
       }
+      return side;
     }),
   );
   const namesOf = (tag: string, r: number): string[] => Array.from({ length: options.names }, (_, i) => `tp-${tag}-${ctx.runId}-${r}-${i}`);
@@ -232,7 +243,7 @@ export async function measureThroughput(ctx: BenchContext, options: ThroughputOp
         ctx.log(`    throughput: ${side.contender.name}, round ${r}${r === 0 ? ' (warm-up)' : ''}`);
         try {
           if (r === 0) await runRound(side.client, namesOf(side.tag, r), options.inFlight, undefined); // connections, JIT
-          else await measureRound(ctx, side.client, namesOf(side.tag, r), options.inFlight, side.tally!);
+          else await measureRound(ctx, side.client, namesOf(side.tag, r), options.inFlight, side.tally);
         } catch (error) {
           side.error = error;
         }
@@ -241,6 +252,6 @@ export async function measureThroughput(ctx: BenchContext, options: ThroughputOp
   } finally {
     await Promise.all(sides.map((side) => side.client?.close()));
   }
-  const figures = sides.map((side) => (side.error !== undefined ? failed(side.contender, side.error) : figuresOf(side.contender, side.tally!)));
+  const figures = sides.map((side) => (side.error !== undefined ? failed(side.contender, side.error) : figuresOf(side.contender, side.tally)));
   return { backend, names: options.names, inFlight: options.inFlight, rounds: options.rounds, contenders: figures };
 }

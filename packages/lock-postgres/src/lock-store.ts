@@ -13,14 +13,15 @@ import type { TableName } from './keys.ts';
 import { validateLockName } from './options.ts';
 import type { ResolvedFactoryOptions } from './options.ts';
 import type { PostgresLock, PostgresLockHost } from './postgres-lock.ts';
-import { explainMiss, storedHolderIs } from './record-reads.ts';
+import { explainMiss, readAfterMiss, storedHolderIs } from './record-reads.ts';
+import type { MissRead } from './record-reads.ts';
 import { ensureSchema } from './schema.ts';
 import { ServerWaits } from './server-wait.ts';
 import { chooseSession } from './session.ts';
 import type { SessionConnection } from './session.ts';
 import { prepared } from './statements.ts';
 import type { Statements } from './statements.ts';
-import { buildEpochStatements, EpochNotCurrentError, TokenEpoch } from './token-epoch.ts';
+import { EpochNotCurrentError, TokenEpoch } from './token-epoch.ts';
 
 interface GetRow extends RecordRow {
   held: boolean;
@@ -77,7 +78,7 @@ export class LockStore implements PostgresLockHost {
       unlockStatement: statements.unlock,
       describe: (name) => this.describe(name),
     });
-    this.epoch = new TokenEpoch(settings.pool, buildEpochStatements(settings.table.quoted));
+    this.epoch = new TokenEpoch(settings.pool, settings.table.quoted);
     const { waitSessions: sessions, channel, feed } = settings;
     const { holds, epoch } = this;
     this.waits = new ServerWaits({ sessions, statements, channel, feed, holds, epoch, clock: options.clock, ready: (signal) => this.ready(signal) });
@@ -161,7 +162,7 @@ export class LockStore implements PostgresLockHost {
       await this.ready(signal);
       const row = (await this.settings.pool.query<RecordRow>(prepared(statements.insert, params))).rows[0];
       if (row === undefined) {
-        await this.epoch.check();
+        await readAfterMiss(this.settings, lock); // throws when the token epoch was why
         throw miss();
       }
       return this.toSnapshot(row, lock.describe());
@@ -176,7 +177,7 @@ export class LockStore implements PostgresLockHost {
       }
       const fields = [r.holderIdentity, r.leaseDurationMs, r.acquireTime, r.renewTime, r.leaderTransitions, r.fencingToken];
       const params = [lock.name, expectedVersion, ...fields, this.settings.channel];
-      const miss = (): Promise<Error> => explainMiss(this.settings, lock, expectedVersion);
+      const miss = async (read: () => Promise<MissRead>): Promise<Error> => explainMiss(await read(), lock, expectedVersion);
       const { statements } = this.settings;
       if (r.holderIdentity === lock.identity) {
         return this.writeAsHolder(lock, signal, { held: statements.update, locking: statements.lockAndUpdate }, params, miss);
@@ -280,7 +281,7 @@ export class LockStore implements PostgresLockHost {
     signal: AbortSignal,
     statement: { held: string; locking: string },
     params: unknown[],
-    miss: () => Error | Promise<Error>,
+    miss: (read: () => Promise<MissRead>) => Error | Promise<Error>,
   ): Promise<LockSnapshot> {
     const describe = lock.describe();
     return this.holds.serialize(lock.name, async () => {
@@ -295,10 +296,10 @@ export class LockStore implements PostgresLockHost {
         const started = clock.now();
         const row = (await held.session.query<RecordRow>(held.generation, statement.held, params))[0];
         if (row === undefined) {
-          await this.epoch.check();
-          const error = await miss();
+          const read = await readAfterMiss(this.settings, lock);
+          const error = await miss(async () => read);
           // Keep the hold only while the stored record still names this identity.
-          if (!(await storedHolderIs(this.settings, lock))) await this.holds.letGo(lock.name, held);
+          if (!storedHolderIs(read, lock)) await this.holds.letGo(lock.name, held);
           throw error;
         }
         const snapshot = this.toSnapshot(row, describe);
@@ -318,7 +319,7 @@ export class LockStore implements PostgresLockHost {
       }
       if (row?.epoch_ok === false) throw new EpochNotCurrentError(); // nothing written, the advisory lock given back
       if (row?.locked !== true) throw new LockConflictError(`${describe} is held by another session (advisory lock ${lock.key})`);
-      if (row.version === null) throw await miss(); // the statement gave the advisory lock back
+      if (row.version === null) throw await miss(() => readAfterMiss(this.settings, lock)); // the statement gave the advisory lock back
       const hold: Hold = { identity: lock.identity, key: lock.key, session, generation, expiry: undefined };
       this.holds.add(lock.name, hold);
       const snapshot = this.toSnapshot(row, describe);
@@ -333,7 +334,7 @@ export class LockStore implements PostgresLockHost {
    * lock is given back in the same statement; otherwise it is a plain compare-and-swap through
    * the pool.
    */
-  private writeAndLetGo(lock: PostgresLock, signal: AbortSignal, params: unknown[], miss: () => Promise<Error>): Promise<LockSnapshot> {
+  private writeAndLetGo(lock: PostgresLock, signal: AbortSignal, params: unknown[], miss: (read: () => Promise<MissRead>) => Promise<Error>): Promise<LockSnapshot> {
     return this.holds.serialize(lock.name, async () => {
       await this.ready(signal);
       if (signal.aborted) throw abortError(signal);
@@ -346,9 +347,9 @@ export class LockStore implements PostgresLockHost {
           : (await pool.query<RecordRow>(prepared(statements.update, params))).rows;
       const row = rows[0];
       if (row === undefined) {
-        await this.epoch.check();
-        const error = await miss();
-        if (mine !== undefined && !(await storedHolderIs(this.settings, lock))) await this.holds.letGo(lock.name, mine);
+        const read = await readAfterMiss(this.settings, lock);
+        const error = await miss(async () => read);
+        if (mine !== undefined && !storedHolderIs(read, lock)) await this.holds.letGo(lock.name, mine);
         throw error;
       }
       // The statement already unlocked the key: only forget the hold.

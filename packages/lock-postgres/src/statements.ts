@@ -62,6 +62,12 @@ export interface Statements {
   /** `$1` name → the record, or no row. */
   readonly current: string;
   /**
+   * `$1` name → ONE row: `epoch_current` (whether the token epoch belongs to the running
+   * server) and the record columns (null when there is no record). Read once after a write
+   * matched nothing: it says whether the epoch was why, what is stored, and who holds it.
+   */
+  readonly afterMiss: string;
+  /**
    * `$1` name, `$2`–`$7` record fields, `$8` channel → the stored row, or no row when the name
    * exists or the token epoch is stale (see token-epoch.ts; the token is at least its floor).
    */
@@ -177,6 +183,7 @@ export function buildStatements(table: TableName, quotedChannel: string): Statem
   const insertValues = `(name, holder_identity, lease_duration_ms, acquire_time_ms, renew_time_ms, leader_transitions, fencing_token)`;
   // A write that starts a term: see Statements.update. It is written only in a current epoch.
   const startsTerm = `$3::text <> '' AND ($3::text IS DISTINCT FROM t.holder_identity OR $8::bigint > t.fencing_token)`;
+  const termInEpoch = `(NOT (${startsTerm}) OR ${EPOCH_OK})`;
   // The compare-and-swap's SET list; see Statements.update for the fencing rule.
   const setRecord = `holder_identity = $3::text,
     lease_duration_ms = $4::bigint,
@@ -191,7 +198,7 @@ export function buildStatements(table: TableName, quotedChannel: string): Statem
   const update = (extraColumns = ''): string => `WITH ${EPOCH_CTE(T)},
 written AS (
   UPDATE ${T} AS t SET ${setRecord}
-  WHERE t.name = $1::text AND t.version = $2::bigint AND ${VALID_ROW('t')} AND (NOT (${startsTerm}) OR ${EPOCH_OK})
+  WHERE t.name = $1::text AND t.version = $2::bigint AND ${VALID_ROW('t')} AND ${termInEpoch}
   RETURNING t.*
 )
 SELECT ${RECORD_COLUMNS('r')}, ${NOTIFY_WRITTEN('$9', extraColumns)}`;
@@ -206,6 +213,10 @@ LEFT JOIN ${T} t ON t.name = w.name
 LEFT JOIN (${HELD_KEYS}) h ON h.key = w.key`,
 
     current: `SELECT ${RECORD_COLUMNS('t')} FROM ${T} t WHERE t.name = $1::text`,
+
+    afterMiss: `WITH ${EPOCH_CTE(T)}
+SELECT ${EPOCH_OK} AS epoch_current, ${RECORD_COLUMNS('t')}
+FROM (SELECT 1) AS one LEFT JOIN ${T} t ON t.name = $1::text`,
 
     insert: `WITH ${EPOCH_CTE(T)},
 written AS (
@@ -226,7 +237,7 @@ SELECT ${RECORD_COLUMNS('r')}, ${NOTIFY_WRITTEN('$8')}`,
       '$10',
       '$9',
       `  UPDATE ${T} AS t SET ${setRecord}
-  FROM lk WHERE lk.locked AND t.name = $1::text AND t.version = $2::bigint AND ${VALID_ROW('t')} AND (NOT (${startsTerm}) OR ${EPOCH_OK})
+  FROM lk WHERE lk.locked AND t.name = $1::text AND t.version = $2::bigint AND ${VALID_ROW('t')} AND ${termInEpoch}
   RETURNING t.*`,
     ),
 

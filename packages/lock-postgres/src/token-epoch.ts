@@ -58,23 +58,14 @@ export const EPOCH_FLOOR = `COALESCE((SELECT ep.floor FROM ep), 0)`;
 /** `set_config` that makes this statement's transaction commit without waiting for the WAL flush. */
 export const COMMIT_ASYNC = `pg_catalog.set_config('synchronous_commit', 'off', true)`;
 
-/** The two statements of the epoch, for one table. */
-export interface EpochStatements {
-  /** Makes the epoch row the running server's: inserts epoch 0, or bumps it after a restart. Commits synchronously. */
-  readonly ensure: string;
-  /** → `current`: whether the epoch row belongs to the running server. */
-  readonly current: string;
-}
-
-export function buildEpochStatements(table: string): EpochStatements {
-  return {
-    ensure: `INSERT INTO ${table} AS e (name, holder_identity, lease_duration_ms, acquire_time_ms, renew_time_ms, leader_transitions, fencing_token)
+/**
+ * Makes the epoch row of `table` the running server's: inserts epoch 0, or bumps it after a
+ * restart. Commits synchronously (the server's own synchronous_commit).
+ */
+export const ENSURE_EPOCH = (table: string): string => `INSERT INTO ${table} AS e (name, holder_identity, lease_duration_ms, acquire_time_ms, renew_time_ms, leader_transitions, fencing_token)
 VALUES ('', '', 1, ${SERVER_LIFETIME}, 0, 0, 0)
 ON CONFLICT (name) DO UPDATE SET fencing_token = e.fencing_token + 1, acquire_time_ms = EXCLUDED.acquire_time_ms
-WHERE e.acquire_time_ms IS DISTINCT FROM EXCLUDED.acquire_time_ms`,
-    current: `WITH ${EPOCH_CTE(table)} SELECT ${EPOCH_OK} AS current`,
-  };
-}
+WHERE e.acquire_time_ms IS DISTINCT FROM EXCLUDED.acquire_time_ms`;
 
 /** A term write found the epoch row stale and wrote nothing; {@link TokenEpoch.retrying} handles it. */
 export class EpochNotCurrentError extends Error {
@@ -87,32 +78,23 @@ export class EpochNotCurrentError extends Error {
 /** Keeps the epoch row current for one table, through the pool. */
 export class TokenEpoch {
   private readonly pool: pg.Pool;
-  private readonly statements: EpochStatements;
+  private readonly ensureStatement: string;
   private ensuring: Promise<void> | undefined;
 
-  constructor(pool: pg.Pool, statements: EpochStatements) {
+  constructor(pool: pg.Pool, table: string) {
     this.pool = pool;
-    this.statements = statements;
+    this.ensureStatement = ENSURE_EPOCH(table);
   }
 
   /** Makes the epoch row the running server's (once at a time; concurrent callers share it). */
   ensure(): Promise<void> {
     this.ensuring ??= this.pool
-      .query(prepared(this.statements.ensure, []))
+      .query(prepared(this.ensureStatement, []))
       .then(() => undefined)
       .finally(() => {
         this.ensuring = undefined;
       });
     return this.ensuring;
-  }
-
-  /**
-   * After a write that matched nothing: throws {@link EpochNotCurrentError} when the epoch is
-   * why (the server restarted since), so the write is tried again once it is current.
-   */
-  async check(): Promise<void> {
-    const { rows } = await this.pool.query<{ current: boolean }>(prepared(this.statements.current, []));
-    if (rows[0]?.current !== true) throw new EpochNotCurrentError();
   }
 
   /** Runs `operation`; when it reports the epoch stale, makes it current and runs it once more. */
