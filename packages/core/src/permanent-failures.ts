@@ -12,6 +12,8 @@ export class PermanentFailures {
   private readonly giveUpAfterMs: number | undefined;
   private since: number | undefined;
   private last: unknown;
+  /** The last attempt's error, transient or permanent, until an attempt gets an answer. */
+  private latest: unknown;
 
   /** @param giveUpAfterMs - how long a run may last before {@link PermanentFailures.failed} says give up; `undefined`: never. */
   constructor(clock: Clock, giveUpAfterMs: number | undefined) {
@@ -24,10 +26,19 @@ export class PermanentFailures {
     return this.since === undefined ? undefined : this.last;
   }
 
-  /** Anything but a permanent failure: the run, if any, is over. */
+  /**
+   * The error of the last attempt while attempts keep failing, transient ones included: the
+   * replica cannot take part in the election (readiness), though it keeps retrying.
+   */
+  get failing(): unknown {
+    return this.latest;
+  }
+
+  /** The backend answered (a success, a lost race, a held lock): no run of failures goes on. */
   recovered(): void {
     this.since = undefined;
     this.last = undefined;
+    this.latest = undefined;
   }
 
   /**
@@ -36,8 +47,11 @@ export class PermanentFailures {
    * once permanent failures have lasted the whole window; otherwise `undefined`.
    */
   failed(error: unknown): BatonError | undefined {
+    this.latest = error;
     if (!isPermanentError(error)) {
-      this.recovered();
+      // A transient error ends a run of permanent ones: only a run that stays permanent gives up.
+      this.since = undefined;
+      this.last = undefined;
       return undefined;
     }
     const now = this.clock.now();
