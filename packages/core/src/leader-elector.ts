@@ -91,12 +91,11 @@ export class LeaderElector {
     return holder === undefined || holder === '' ? null : holder;
   }
 
-  /** Readiness: unhealthy while attempts keep failing, permanently (see `giveUpAfter`) or not (an unreachable backend). */
+  /** Readiness: unhealthy while attempts keep failing with a permanent error (see `giveUpAfter`). */
   checkReady(): HealthStatus {
-    const permanent = this.failures.ongoing;
-    const failing = permanent ?? this.failures.failing;
-    const reason = `${permanent === undefined ? 'failing, retrying' : 'failing with a permanent error'}: ${failing instanceof Error ? failing.message : String(failing)}`;
-    return failing === undefined ? { healthy: true } : { healthy: false, reason };
+    const failing = this.failures.ongoing;
+    const reason = failing instanceof Error ? failing.message : String(failing);
+    return failing === undefined ? { healthy: true } : { healthy: false, reason: `failing with a permanent error: ${reason}` };
   }
 
   /**

@@ -12,8 +12,6 @@ export class PermanentFailures {
   private readonly giveUpAfterMs: number | undefined;
   private since: number | undefined;
   private last: unknown;
-  /** The last attempt's error, transient or permanent, until an attempt gets an answer. */
-  private latest: unknown;
 
   /** @param giveUpAfterMs - how long a run may last before {@link PermanentFailures.failed} says give up; `undefined`: never. */
   constructor(clock: Clock, giveUpAfterMs: number | undefined) {
@@ -26,19 +24,10 @@ export class PermanentFailures {
     return this.since === undefined ? undefined : this.last;
   }
 
-  /**
-   * The error of the last attempt while attempts keep failing, transient ones included: the
-   * replica cannot take part in the election (readiness), though it keeps retrying.
-   */
-  get failing(): unknown {
-    return this.latest;
-  }
-
-  /** The backend answered (a success, a lost race, a held lock): no run of failures goes on. */
+  /** Anything but a permanent failure: the run, if any, is over. */
   recovered(): void {
     this.since = undefined;
     this.last = undefined;
-    this.latest = undefined;
   }
 
   /**
@@ -47,11 +36,8 @@ export class PermanentFailures {
    * once permanent failures have lasted the whole window; otherwise `undefined`.
    */
   failed(error: unknown): BatonError | undefined {
-    this.latest = error;
     if (!isPermanentError(error)) {
-      // A transient error ends a run of permanent ones: only a run that stays permanent gives up.
-      this.since = undefined;
-      this.last = undefined;
+      this.recovered();
       return undefined;
     }
     const now = this.clock.now();
