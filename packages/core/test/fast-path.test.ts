@@ -1,22 +1,17 @@
-import { afterEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { ConfigError, DistributedLocks, MemoryLockStore } from '../src/index.ts';
 import type { MemoryLock, ResourceLockFactory } from '../src/index.ts';
-import { setup } from './harness.ts';
+import { setupEachTest } from './harness.ts';
 
 const LEASE = 15_000;
 const RENEW = 10_000;
 const RETRY = 2_000;
 
-let env = setup();
-afterEach(async () => {
-  await env.teardown();
-  expect(env.clock.pendingTimers).toBe(0);
-  env = setup();
-});
+const env = setupEachTest();
 
 describe('the elector on a lock with acquireIfFree', () => {
   test('a lone candidate leads after one backend call', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const lock = store.lock('job', 'a');
     const a = start(lock, { watch: false });
     await clock.advance(0);
@@ -25,7 +20,7 @@ describe('the elector on a lock with acquireIfFree', () => {
   });
 
   test('a lease that expired while observed is taken by compare-and-swap, never by the fast path', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const leaderLock = store.lock('job', 'a');
     const a = start(leaderLock);
     await clock.advance(0);
@@ -46,12 +41,12 @@ describe('the elector on a lock with acquireIfFree', () => {
 describe('distributed locks on a lock with acquireIfFree', () => {
   /** Every lock handed out, per DistributedLocks. */
   const issued = new Map<string, MemoryLock[]>();
-  const locksFor = (identity: string, store: MemoryLockStore = env.store): DistributedLocks => {
+  const locksFor = (identity: string, store: MemoryLockStore = env().store): DistributedLocks => {
     const mine: MemoryLock[] = [];
     issued.set(identity, mine);
     return new DistributedLocks({
       identity,
-      clock: env.clock,
+      clock: env().clock,
       random: () => 0,
       lockFor: (name, id) => {
         const lock = store.lock(name, id);
@@ -97,14 +92,14 @@ describe('distributed locks on a lock with acquireIfFree', () => {
     const waiter = locksFor('b');
     const held = await holder.get('job').acquire();
     const waiting = waiter.get('job').acquire();
-    await env.clock.advance(0);
+    await env().clock.advance(0);
     expect(watcherCount('job')).toBe(1);
     await held.release();
     const next = await waiting;
     await next.release();
-    await env.clock.advance(LEASE - 1);
+    await env().clock.advance(LEASE - 1);
     expect(watcherCount('job')).toBe(1);
-    await env.clock.advance(1);
+    await env().clock.advance(1);
     expect(watcherCount('job')).toBe(0);
     holder.close();
     waiter.close();
@@ -119,7 +114,7 @@ describe('distributed locks on a lock with acquireIfFree', () => {
     const again = locks.get('job');
     expect(again).not.toBe(mutex);
     // The record vanishes (an expiry, an operator): the token still grows past what was seen.
-    env.store.delete('job');
+    env().store.delete('job');
     const next = await again.acquire();
     expect(next.fencingToken).toBe(held.fencingToken + 1);
     // The old object still works: it hands its calls to the current one.
@@ -145,7 +140,7 @@ describe('distributed locks on a lock with acquireIfFree', () => {
     const waiter = locksFor('b');
     const held = await holder.get('job').acquire();
     const waiting = waiter.get('job').acquire();
-    await env.clock.advance(3 * RETRY);
+    await env().clock.advance(3 * RETRY);
     const before = callsOf('b');
     await held.release();
     const next = await waiting;
@@ -160,14 +155,14 @@ describe('distributed locks on a lock with acquireIfFree', () => {
 describe('DistributedLocks from a ResourceLockFactory', () => {
   test('takes the factory directly and leaves it open on close', async () => {
     let closed = 0;
-    const store = env.store;
+    const store = env().store;
     const factory: ResourceLockFactory = {
       lock: (name, identity) => store.lock(name, identity),
       close: async () => {
         closed++;
       },
     };
-    const locks = new DistributedLocks({ factory, identity: 'a', clock: env.clock, random: () => 0 });
+    const locks = new DistributedLocks({ factory, identity: 'a', clock: env().clock, random: () => 0 });
     const held = await locks.get('job').acquire();
     expect((await store.lock('job', 'reader').get())!.record.holderIdentity).toBe('a/1');
     await held.release();
@@ -176,7 +171,7 @@ describe('DistributedLocks from a ResourceLockFactory', () => {
   });
 
   test('wants exactly one of factory and lockFor', () => {
-    const store = env.store;
+    const store = env().store;
     expect(() => new DistributedLocks({ factory: store, lockFor: (n, i) => store.lock(n, i) })).toThrow(ConfigError);
     expect(() => new DistributedLocks({})).toThrow(ConfigError);
     expect(() => new DistributedLocks({ factory: {} as ResourceLockFactory })).toThrow(/factory/);

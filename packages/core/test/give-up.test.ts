@@ -1,17 +1,12 @@
-import { afterEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { BatonError, ConfigError, InvalidRecordError, LeaderElector } from '../src/index.ts';
-import { setup } from './harness.ts';
+import { setupEachTest } from './harness.ts';
 
-let env = setup();
-afterEach(async () => {
-  await env.teardown();
-  expect(env.clock.pendingTimers).toBe(0);
-  env = setup();
-});
+const env = setupEachTest();
 
 describe('giving up on permanent errors (giveUpAfter)', () => {
   test('a record that stays foreign: not ready at once, gives up after the window, run() resolves', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     store.plant('job', { somebody: 'else' });
     const a = start(store.lock('job', 'a'), { giveUpAfter: '10s' });
     await clock.advance(0);
@@ -31,7 +26,7 @@ describe('giving up on permanent errors (giveUpAfter)', () => {
   });
 
   test('transient failures never give up, however long they last', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     store.setFault('unavailable');
     const a = start(store.lock('job', 'a'), { giveUpAfter: '10s' });
     await clock.advance(60_000);
@@ -42,7 +37,7 @@ describe('giving up on permanent errors (giveUpAfter)', () => {
   });
 
   test('a run of permanent failures is ended by any other outcome: the window starts again', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     store.plant('job', { somebody: 'else' });
     const a = start(store.lock('job', 'a'), { giveUpAfter: '10s' });
     await clock.advance(8_000);
@@ -56,7 +51,7 @@ describe('giving up on permanent errors (giveUpAfter)', () => {
   });
 
   test('without giveUpAfter the elector keeps trying (a fix may come) but is not ready meanwhile', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     store.plant('job', { somebody: 'else' });
     const a = start(store.lock('job', 'a'));
     await clock.advance(120_000);
@@ -68,7 +63,7 @@ describe('giving up on permanent errors (giveUpAfter)', () => {
   });
 
   test('giveUpAfter is validated up front', () => {
-    const make = (giveUpAfter: unknown) => new LeaderElector({ lock: env.store.lock('job', 'a'), callbacks: { onStartedLeading: () => {} }, giveUpAfter: giveUpAfter as string });
+    const make = (giveUpAfter: unknown) => new LeaderElector({ lock: env().store.lock('job', 'a'), callbacks: { onStartedLeading: () => {} }, giveUpAfter: giveUpAfter as string });
     expect(() => make('soon')).toThrow(ConfigError);
     expect(() => make(-1)).toThrow(/giveUpAfter/);
   });

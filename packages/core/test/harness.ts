@@ -1,3 +1,4 @@
+import { afterEach, expect } from '@jest/globals';
 import { FakeClock, LeaderElector, MemoryLockStore } from '../src/index.ts';
 import type { LeaderElectorConfig, LeaderTerm, ResourceLock } from '../src/index.ts';
 
@@ -47,4 +48,19 @@ export function setup() {
   };
 
   return { clock, store, start, teardown };
+}
+
+/**
+ * A fresh {@link setup} for every test of the file, torn down after each (every elector
+ * stopped, no timer left behind). Call once at the top level; read the current one with the
+ * returned function.
+ */
+export function setupEachTest(): () => ReturnType<typeof setup> {
+  let env = setup();
+  afterEach(async () => {
+    await env.teardown();
+    expect(env.clock.pendingTimers).toBe(0);
+    env = setup();
+  });
+  return () => env;
 }

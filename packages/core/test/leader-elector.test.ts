@@ -1,18 +1,13 @@
-import { afterEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { BatonError, InvalidRecordError, LockLostError, MemoryLock } from '../src/index.ts';
 import type { LeaderElectionRecord, LockCallOptions, LockSnapshot, WatchHandlers } from '../src/index.ts';
-import { setup } from './harness.ts';
+import { setupEachTest } from './harness.ts';
 
 const LEASE = 15_000;
 const RENEW = 10_000;
 const RETRY = 2_000;
 
-let env = setup();
-afterEach(async () => {
-  await env.teardown();
-  expect(env.clock.pendingTimers).toBe(0);
-  env = setup();
-});
+const env = setupEachTest();
 
 const foreignRecord = (overrides: Partial<LeaderElectionRecord> = {}): LeaderElectionRecord => ({
   holderIdentity: 'other',
@@ -26,7 +21,7 @@ const foreignRecord = (overrides: Partial<LeaderElectionRecord> = {}): LeaderEle
 
 describe('acquiring', () => {
   test('a lone candidate leads at once, reports itself as leader, and gets token 1', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const a = start(store.lock('job', 'a'));
     await clock.advance(0);
     expect(a.elector.isLeader()).toBe(true);
@@ -37,7 +32,7 @@ describe('acquiring', () => {
   });
 
   test('a follower waits out the lease from when it observed it, whatever the record\'s timestamps say', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     // Stamped far in the past by another machine's clock: must not count as expired.
     store.plant('job', foreignRecord({ renewTime: 1, acquireTime: 1 }));
     const b = start(store.lock('job', 'b'));
@@ -51,7 +46,7 @@ describe('acquiring', () => {
   });
 
   test('a candidate with a shorter leaseDuration does not steal a lease written with a longer one', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     store.plant('job', foreignRecord({ leaseDurationMs: 60_000 }));
     const b = start(store.lock('job', 'b'), { leaseDuration: 3000, renewDeadline: 2500, retryPeriod: 1000 });
     await clock.advance(59_999);
@@ -61,7 +56,7 @@ describe('acquiring', () => {
   });
 
   test('with a healthy watch a follower polls nothing and tries exactly when the lease expires', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const leaderLock = store.lock('job', 'a');
     const a = start(leaderLock);
     await clock.advance(0);
@@ -87,7 +82,7 @@ describe('acquiring', () => {
   });
 
   test('without watch (client-go polling) a follower reads every jittered retry period', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     start(store.lock('job', 'a'));
     await clock.advance(0);
     const followerLock = store.lock('job', 'b');
@@ -103,7 +98,7 @@ describe('acquiring', () => {
   });
 
   test('a corrupt record is reported and never overwritten', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const garbage = { holderIdentity: 'x', leaseDurationMs: -1 };
     store.plant('job', garbage);
     const b = start(store.lock('job', 'b'));
@@ -115,7 +110,7 @@ describe('acquiring', () => {
   });
 
   test('a backend that is down is retried on the jittered period and never crashes the elector', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     store.setFault('unavailable');
     const a = start(store.lock('job', 'a'), { watch: false });
     await clock.advance(3 * RETRY);
@@ -128,7 +123,7 @@ describe('acquiring', () => {
 
 describe('leading', () => {
   test('a leader that cannot renew steps down at renewDeadline and not later', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const lock = store.lock('job', 'a');
     const a = start(lock);
     await clock.advance(0);
@@ -147,7 +142,7 @@ describe('leading', () => {
   });
 
   test('renewals failing fast also end the term at renewDeadline, after retries', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const lock = store.lock('job', 'a');
     const a = start(lock);
     await clock.advance(RETRY); // renewed at 2 s
@@ -160,7 +155,7 @@ describe('leading', () => {
   });
 
   test('re-acquiring after a loss, by the same identity, yields a larger token and no transition', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const lock = store.lock('job', 'a');
     const a = start(lock);
     await clock.advance(0);
@@ -174,7 +169,7 @@ describe('leading', () => {
   });
 
   test('a leader steps down at once when the watch shows the lock taken by someone else', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const a = start(store.lock('job', 'a'));
     await clock.advance(0);
     const intruder = store.lock('job', 'intruder');
@@ -187,7 +182,7 @@ describe('leading', () => {
   });
 
   test('a leader whose watch comes back checks its term at once, catching a takeover it missed', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     let handlers: WatchHandlers | undefined;
     let deaf = false;
     class FlakyWatchLock extends MemoryLock {
@@ -213,7 +208,7 @@ describe('leading', () => {
   });
 
   test('a leader whose object was touched without changing the holder keeps its term', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const lock = store.lock('job', 'a');
     const a = start(lock);
     await clock.advance(0);
@@ -226,7 +221,7 @@ describe('leading', () => {
   });
 
   test('session loss ends the term at once', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const lost = new Set<(reason: Error) => void>();
     class SessionLock extends MemoryLock {
       onSessionLost(listener: (reason: Error) => void): () => void {
@@ -242,7 +237,7 @@ describe('leading', () => {
   });
 
   test('onNewLeader fires once per change of holder, not per renewal', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const a = start(store.lock('job', 'a'));
     await clock.advance(0);
     const b = start(store.lock('job', 'b'));
@@ -254,7 +249,7 @@ describe('leading', () => {
   });
 
   test('the health check fails only when a leader\'s lease has been expired beyond the tolerance', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const a = start(store.lock('job', 'a'));
     const b = start(store.lock('job', 'b'));
     await clock.advance(0);
@@ -269,7 +264,7 @@ describe('leading', () => {
 
 describe('stopping', () => {
   test('status flips to not-leader and the signal aborts before the release write', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     let seenAtRelease: { leader: boolean; aborted: boolean } | undefined;
     const probeRef: { current?: ReturnType<typeof start> } = {};
     class SpyLock extends MemoryLock {
@@ -289,7 +284,7 @@ describe('stopping', () => {
   });
 
   test('a follower takes over a released lease in the same instant', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const a = start(store.lock('job', 'a'));
     await clock.advance(0);
     const b = start(store.lock('job', 'b'));
@@ -304,7 +299,7 @@ describe('stopping', () => {
   });
 
   test('a release pushed by the watch is taken with one write and no read', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const a = start(store.lock('job', 'a'));
     await clock.advance(0);
     const followerLock = store.lock('job', 'b');
@@ -318,7 +313,7 @@ describe('stopping', () => {
   });
 
   test('a graceful stop waits for the leader\'s work to settle, renewing meanwhile, then releases', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     let finishWork!: () => void;
     const a = start(store.lock('job', 'a'), {
       shutdownGracePeriod: LEASE * 4,
@@ -346,7 +341,7 @@ describe('stopping', () => {
   });
 
   test('work that outlives shutdownGracePeriod means no release: the lease expires instead', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const a = start(store.lock('job', 'a'), { shutdownGracePeriod: 3000, callbacks: { onStartedLeading: () => new Promise(() => {}) } });
     await clock.advance(0);
     a.stop.abort();
@@ -356,7 +351,7 @@ describe('stopping', () => {
   });
 
   test('releaseOnCancel: false leaves the holder in place', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const a = start(store.lock('job', 'a'), { releaseOnCancel: false });
     await clock.advance(0);
     a.stop.abort();
@@ -365,7 +360,7 @@ describe('stopping', () => {
   });
 
   test('stopping a candidate settles at once, even with a hanging backend', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     store.setFault('hang');
     const a = start(store.lock('job', 'a'));
     await clock.advance(100);
@@ -376,7 +371,7 @@ describe('stopping', () => {
   });
 
   test('callbacks that throw are reported, not fatal; run never rejects and runs once', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const a = start(store.lock('job', 'a'), {
       callbacks: {
         onStartedLeading: () => {

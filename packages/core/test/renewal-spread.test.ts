@@ -1,16 +1,11 @@
-import { afterEach, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { DistributedLocks, RENEW_SPREAD } from '../src/index.ts';
 import type { ResourceLock } from '../src/index.ts';
-import { setup } from './harness.ts';
+import { setupEachTest } from './harness.ts';
 
 const RETRY = 2_000;
 
-let env = setup();
-afterEach(async () => {
-  await env.teardown();
-  expect(env.clock.pendingTimers).toBe(0);
-  env = setup();
-});
+const env = setupEachTest();
 
 /** `lock`, with the fake-clock instant of every renewal (an update by the holder) recorded. */
 function recordingRenewals(lock: ResourceLock, at: number[], now: () => number): ResourceLock {
@@ -33,7 +28,7 @@ const cycle = (values: number[]) => {
 };
 
 test('leases taken in the same instant renew apart: each waits retryPeriod plus a random share of a tenth, never less', async () => {
-  const { clock, store, start } = env;
+  const { clock, store, start } = env();
   const renewals: number[][] = [[], []];
   const randoms = [cycle([0.9, 0.1, 0.5]), cycle([0.3, 0.6, 0.7])];
   for (const i of [0, 1]) start(recordingRenewals(store.lock(`job-${i}`, `p${i}`), renewals[i]!, () => clock.now()), { random: randoms[i] });
@@ -53,7 +48,7 @@ test('leases taken in the same instant renew apart: each waits retryPeriod plus 
 });
 
 test('a held lock (DistributedLocks) spreads its renewals the same way', async () => {
-  const { clock, store } = env;
+  const { clock, store } = env();
   const at: number[] = [];
   const locks = new DistributedLocks({
     lockFor: (name, id) => recordingRenewals(store.lock(name, id), at, () => clock.now()),

@@ -1,18 +1,13 @@
-import { afterEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { AbortedError, BatonError, DistributedLocks, LeaseExpiredError, LockLostError } from '../src/index.ts';
 import type { LeaderTerm } from '../src/index.ts';
-import { setup } from './harness.ts';
+import { setupEachTest } from './harness.ts';
 
 const LEASE = 15_000;
 const RENEW = 10_000;
 const RETRY = 2_000;
 
-let env = setup();
-afterEach(async () => {
-  await env.teardown();
-  expect(env.clock.pendingTimers).toBe(0);
-  env = setup();
-});
+const env = setupEachTest();
 
 /** Lets promise callbacks run without moving the fake clock or firing its timers. */
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -29,7 +24,7 @@ function thrown(fn: () => void): unknown {
 
 describe('validForMs: the term\'s remaining validity, for a process outside this event loop', () => {
   test('counts down from renewDeadline at each successful renewal, and is 0 once lapsed or ended', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const a = start(store.lock('job', 'a'));
     await clock.advance(0);
     const term = a.terms[0]!;
@@ -48,7 +43,7 @@ describe('validForMs: the term\'s remaining validity, for a process outside this
   });
 
   test('counts from the lock\'s silentHolderTimeoutMs when the backend frees a silent holder sooner than renewDeadline', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const SILENT = 6_000; // e.g. 2/3 of a 9 s etcd session TTL
     const a = start(Object.assign(store.lock('job', 'a'), { silentHolderTimeoutMs: SILENT }));
     await clock.advance(0);
@@ -65,7 +60,7 @@ describe('validForMs: the term\'s remaining validity, for a process outside this
   });
 
   test('a lock handle reports the same, and 0 once released', async () => {
-    const { clock, store } = env;
+    const { clock, store } = env();
     const locks = new DistributedLocks({ factory: store, identity: 'me', clock, random: () => 0 });
     const handle = await locks.get('job').acquire();
     expect(handle.validForMs()).toBe(RENEW);
@@ -79,7 +74,7 @@ describe('validForMs: the term\'s remaining validity, for a process outside this
 
 describe('LeaderTerm.assertLeading', () => {
   test('passes while the leader renews, and fails the instant renewDeadline has passed by the clock, before any timer runs', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const a = start(store.lock('job', 'a'));
     await clock.advance(0);
     const term = a.terms[0]!;
@@ -105,7 +100,7 @@ describe('LeaderTerm.assertLeading', () => {
   });
 
   test('after a pause the first unit of work it guards throws, before the term\'s timers run', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     let next!: () => void;
     const units: number[] = [];
     let stoppedBy: unknown;
@@ -140,7 +135,7 @@ describe('LeaderTerm.assertLeading', () => {
   });
 
   test('a graceful stop ends the term for the check at once, while the lease still renews during the drain', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     let term!: LeaderTerm;
     let finishWork!: () => void;
     const lock = store.lock('job', 'a');
@@ -170,7 +165,7 @@ describe('LeaderTerm.assertLeading', () => {
   });
 
   test('a term lost to a foreign write fails the check with the loss as its cause', async () => {
-    const { clock, store, start } = env;
+    const { clock, store, start } = env();
     const a = start(store.lock('job', 'a'));
     await clock.advance(0);
     const intruder = store.lock('job', 'intruder');
@@ -185,10 +180,10 @@ describe('LeaderTerm.assertLeading', () => {
 
 describe('LockHandle.assertHeld', () => {
   const locksOn = (identity: string): DistributedLocks =>
-    new DistributedLocks({ factory: env.store, identity, clock: env.clock, random: () => 0 });
+    new DistributedLocks({ factory: env().store, identity, clock: env().clock, random: () => 0 });
 
   test('fails the instant renewDeadline has passed since the last renewal began, before the handle\'s timers run', async () => {
-    const { clock } = env;
+    const { clock } = env();
     const locks = locksOn('a');
     const held = await locks.get('job').acquire();
     await clock.advance(RETRY); // renewed at 2 s
