@@ -10,6 +10,16 @@
 //      writes and its JSON encoding leaves out; the decoder drops them.
 // ObjectMeta, Quantity, LabelSelector and IntOrString are apimachinery's, defined in protobuf.ts.
 
+/** Container and EphemeralContainerCommon: the same fields under the same numbers (core/v1 keeps them in step). */
+const CONTAINER_FIELDS = [
+  'name 1 string k', 'image 2 string', 'command 3 string r', 'args 4 string r', 'workingDir 5 string', 'ports 6 ContainerPort r',
+  'envFrom 19 EnvFromSource r', 'env 7 EnvVar r', 'resources 8 ResourceRequirements', 'resizePolicy 23 ContainerResizePolicy r',
+  'restartPolicy 24 string k', 'restartPolicyRules 25 ContainerRestartRule r', 'volumeMounts 9 VolumeMount r', 'volumeDevices 21 VolumeDevice r',
+  'livenessProbe 10 Probe k', 'readinessProbe 11 Probe k', 'startupProbe 22 Probe k', 'lifecycle 12 Lifecycle k',
+  'terminationMessagePath 13 string', 'terminationMessagePolicy 20 string', 'imagePullPolicy 14 string', 'securityContext 15 SecurityContext k',
+  'stdin 16 bool', 'stdinOnce 17 bool', 'tty 18 bool',
+];
+
 export const POD_SPEC_MESSAGES: Record<string, readonly string[]> = {
   AWSElasticBlockStoreVolumeSource: ['volumeID 1 string k', 'fsType 2 string', 'partition 3 int32', 'readOnly 4 bool'],
   Affinity: ['nodeAffinity 1 NodeAffinity k', 'podAffinity 2 PodAffinity k', 'podAntiAffinity 3 PodAntiAffinity k'],
@@ -35,14 +45,7 @@ export const POD_SPEC_MESSAGES: Record<string, readonly string[]> = {
   ConfigMapVolumeSource: [
     'localObjectReference 1 LocalObjectReference ik', 'items 2 KeyToPath r', 'defaultMode 3 int32 k', 'optional 4 bool k', 'defaultUser 5 int64 k',
   ],
-  Container: [
-    'name 1 string k', 'image 2 string', 'command 3 string r', 'args 4 string r', 'workingDir 5 string', 'ports 6 ContainerPort r',
-    'envFrom 19 EnvFromSource r', 'env 7 EnvVar r', 'resources 8 ResourceRequirements', 'resizePolicy 23 ContainerResizePolicy r',
-    'restartPolicy 24 string k', 'restartPolicyRules 25 ContainerRestartRule r', 'volumeMounts 9 VolumeMount r', 'volumeDevices 21 VolumeDevice r',
-    'livenessProbe 10 Probe k', 'readinessProbe 11 Probe k', 'startupProbe 22 Probe k', 'lifecycle 12 Lifecycle k',
-    'terminationMessagePath 13 string', 'terminationMessagePolicy 20 string', 'imagePullPolicy 14 string', 'securityContext 15 SecurityContext k',
-    'stdin 16 bool', 'stdinOnce 17 bool', 'tty 18 bool',
-  ],
+  Container: CONTAINER_FIELDS,
   ContainerPort: ['name 1 string', 'hostPort 2 int32', 'containerPort 3 int32 k', 'protocol 4 string', 'hostIP 5 string'],
   ContainerResizePolicy: ['resourceName 1 string k', 'restartPolicy 2 string k'],
   ContainerRestartRule: ['action 1 string', 'exitCodes 2 ContainerRestartRuleOnExitCodes k'],
@@ -60,14 +63,7 @@ export const POD_SPEC_MESSAGES: Record<string, readonly string[]> = {
     'secretKeyRef 4 SecretKeySelector k', 'fileKeyRef 5 FileKeySelector k',
   ],
   EphemeralContainer: ['ephemeralContainerCommon 1 EphemeralContainerCommon ik', 'targetContainerName 2 string'],
-  EphemeralContainerCommon: [
-    'name 1 string k', 'image 2 string', 'command 3 string r', 'args 4 string r', 'workingDir 5 string', 'ports 6 ContainerPort r',
-    'envFrom 19 EnvFromSource r', 'env 7 EnvVar r', 'resources 8 ResourceRequirements', 'resizePolicy 23 ContainerResizePolicy r',
-    'restartPolicy 24 string k', 'restartPolicyRules 25 ContainerRestartRule r', 'volumeMounts 9 VolumeMount r', 'volumeDevices 21 VolumeDevice r',
-    'livenessProbe 10 Probe k', 'readinessProbe 11 Probe k', 'startupProbe 22 Probe k', 'lifecycle 12 Lifecycle k',
-    'terminationMessagePath 13 string', 'terminationMessagePolicy 20 string', 'imagePullPolicy 14 string', 'securityContext 15 SecurityContext k',
-    'stdin 16 bool', 'stdinOnce 17 bool', 'tty 18 bool',
-  ],
+  EphemeralContainerCommon: CONTAINER_FIELDS,
   EphemeralVolumeSource: ['volumeClaimTemplate 1 PersistentVolumeClaimTemplate k'],
   EvictionResponder: ['name 1 string k', 'priority 2 int32 k'],
   ExecAction: ['command 1 string r'],
