@@ -11,7 +11,7 @@
 //     --mode semaphore|rw [--seconds 30] [--candidates 5] [--permits 2] [--seed 1] [--out DIR]
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,6 +41,8 @@ const seconds = Number(values.seconds);
 const prng = new Prng(Number(values.seed));
 const timings = { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 250 };
 const dir = mkdtempSync(join(tmpdir(), 'baton-prims-harness-'));
+// The dedicated PostgreSQL cluster runs as the postgres user, in a directory below this one.
+chmodSync(dir, 0o755);
 const historyFile = join(dir, 'history.jsonl');
 const runId = Date.now().toString(36);
 const log = (line: string): void => console.log(line);
