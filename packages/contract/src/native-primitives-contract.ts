@@ -70,7 +70,7 @@ export function describeNativePrimitivesContract(suite: Suite): void {
     lockSets.push(locks);
     return locks;
   };
-  const native: PrimitiveSuite = { target, timings: suite.timings, uniqueName: suite.uniqueName, locksFor };
+  const native: PrimitiveSuite = { target, timings: suite.timings, uniqueName: suite.uniqueName, locksFor, native: true };
   // Which primitives the backend has natively (asked of a factory that is closed at once).
   const probe = createFactory();
   const has = { semaphore: Boolean(probe.primitives?.semaphore), readWrite: Boolean(probe.primitives?.readWrite) };

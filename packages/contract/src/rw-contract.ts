@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { BackendUnavailableError, LockLostError } from '@baton/core';
-import type { LockHandle, ReadHandle } from '@baton/core';
-import { PartitionableLock } from './partitionable-lock.ts';
+import type { LockHandle, ReadHandle, ResourceLock } from '@baton/core';
+import { lookSpy, PartitionableLock } from './partitionable-lock.ts';
 import type { PrimitiveSuite, Grant } from './semaphore-contract.ts';
 import { expectIncreasingTokens } from './semaphore-contract.ts';
 import { WAKE_TIMINGS, wakeBoundMs } from './suite.ts';
@@ -17,7 +17,7 @@ const yieldTurns = async (turns: number): Promise<void> => {
  * readers woken by the other side's release (by notification: see {@link WAKE_TIMINGS}), and a
  * cut-off reader or writer taken over only after its lease, its signal aborted first.
  */
-export function describeReadWriteContract({ target, timings, uniqueName, locksFor }: PrimitiveSuite): void {
+export function describeReadWriteContract({ target, timings, uniqueName, locksFor, native }: PrimitiveSuite): void {
   const electionBound = timings.leaseDurationMs + 4 * timings.retryPeriodMs + 2000;
 
   describe('reader-writer locks on the lock', () => {
@@ -107,12 +107,13 @@ export function describeReadWriteContract({ target, timings, uniqueName, locksFo
     // the waiter within the bound; a poll, or a sleep until the holder's lease may run out,
     // comes seconds late.
     const wakeTest = target.watch ? test : test.skip;
-    const rwFor = (identity: string, name: string) => locksFor(identity, undefined, WAKE_TIMINGS).readWrite(name);
+    const rwFor = (identity: string, name: string, wrap?: (lock: ResourceLock) => ResourceLock) => locksFor(identity, wrap, WAKE_TIMINGS).readWrite(name);
 
     wakeTest('a writer waiting on a read is woken by the read’s release, well within a retry period', async () => {
       const name = uniqueName();
+      const spy = lookSpy('reader');
       const read = await rwFor('reader', name).acquireRead();
-      const writing = rwFor('writer', name).acquireWrite({ timeout: 3 * WAKE_TIMINGS.leaseDurationMs });
+      const writing = rwFor('writer', name, spy.wrap).acquireWrite({ timeout: 3 * WAKE_TIMINGS.leaseDurationMs });
       const probe = rwFor('probe', name);
       // The writer holds the writer record (a new read is refused): it waits for our read now.
       await waitFor(async () => {
@@ -123,6 +124,8 @@ export function describeReadWriteContract({ target, timings, uniqueName, locksFo
         if (attempt) await attempt.release();
         return attempt === undefined;
       }, 10_000, 'the writer to announce itself');
+      // …and has read our held reader slot (native: it had the probes' round trips).
+      if (!native) await within(spy.looked, 10_000, 'the writer to read the held reader slot');
       const releasedAt = performance.now();
       const stalls = stallMeter();
       await read.release();
@@ -135,9 +138,11 @@ export function describeReadWriteContract({ target, timings, uniqueName, locksFo
 
     wakeTest('a reader waiting on a write is woken by the write’s release, well within a retry period', async () => {
       const name = uniqueName();
+      const spy = lookSpy('writer');
       const write = await rwFor('writer', name).acquireWrite();
-      const reading = rwFor('reader', name).acquireRead({ timeout: 3 * WAKE_TIMINGS.leaseDurationMs });
-      // Let the reader look at the lock and start waiting before the release.
+      const reading = rwFor('reader', name, spy.wrap).acquireRead({ timeout: 3 * WAKE_TIMINGS.leaseDurationMs });
+      // The reader has read the held writer record and waits (native: a probe's round trip gives it time).
+      if (!native) await within(spy.looked, 10_000, 'the reader to read the held writer record');
       await expect(rwFor('probe', name).tryAcquireRead()).resolves.toBeUndefined();
       const releasedAt = performance.now();
       const stalls = stallMeter();
