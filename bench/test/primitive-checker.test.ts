@@ -20,7 +20,7 @@ test('semaphore: N holders pass, N + 1 at once is a violation', () => {
 
 test('semaphore: a token not larger than one granted before it was asked for is a violation', () => {
   const events = [...hold(1, 'permit', 5, 0, 100), ...hold(2, 'permit', 4, 200, 300)];
-  expect(checkPrimitives(events, 'semaphore', 2).violations).toEqual(['permit token 4 granted after permit token 5']);
+  expect(checkPrimitives(events, 'semaphore', 2).violations).toEqual(['permit token 4 asked for 200.0 ms after permit token 5 was granted']);
   // Asked for before the other was granted: concurrent, not ordered.
   const concurrent = [...hold(1, 'permit', 5, 10, 100), ...hold(2, 'permit', 4, 20, 300).map((e) => (e.ev === 'hold' ? { ...e, asked: 5 } : e))];
   expect(checkPrimitives(concurrent, 'semaphore', 2).violations).toEqual([]);

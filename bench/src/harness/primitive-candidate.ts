@@ -25,8 +25,16 @@ const permits = Number(env('BATON_PERMITS', '2'));
 const historyFile = env('BATON_HISTORY');
 const timings = JSON.parse(env('BATON_TIMINGS')) as LeaseTimings;
 
+/**
+ * The machine's monotonic clock (CLOCK_MONOTONIC through libuv), in ms: one time base for every
+ * candidate with no offset to measure. `now()` adds a per-process origin read from the wall
+ * clock at start, which differs between processes by a few ms — enough to order two grants
+ * issued a moment apart the wrong way round (seen: consecutive tokens "granted" out of order).
+ */
+const stamp = (): number => Number(process.hrtime.bigint()) / 1e6;
+
 function record(ev: string, fields: Record<string, unknown> = {}): void {
-  const line = `${JSON.stringify({ src: 'primitive', t: now(), pid: process.pid, identity, ev, ...fields })}\n`;
+  const line = `${JSON.stringify({ src: 'primitive', t: stamp(), pid: process.pid, identity, ev, ...fields })}\n`;
   appendFileSync(historyFile, line);
 }
 for (const kind of ['uncaughtException', 'unhandledRejection'] as const) {
@@ -62,7 +70,7 @@ async function acquire(): Promise<{ kind: string; handle: LockHandle; epoch?: nu
 record('ready');
 while (!stop.signal.aborted) {
   let held: Awaited<ReturnType<typeof acquire>>;
-  const asked = now();
+  const asked = stamp();
   try {
     held = await acquire();
   } catch (error) {

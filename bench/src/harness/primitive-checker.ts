@@ -10,7 +10,8 @@
 //   a larger token (permits; writes). (Holds asked for concurrently are not ordered: each
 //   process records its grant some time after the token was issued.) A read granted after a write's last act carries an epoch
 //   at least that write's token.
-// Timestamps come from different processes on one machine; `toleranceMs` absorbs their skew.
+// Timestamps are the machine's monotonic clock, read by different processes; `toleranceMs`
+// absorbs the gap between an event and its record.
 
 export interface PrimitiveEvent {
   src: 'primitive';
@@ -92,7 +93,7 @@ export function checkPrimitives(events: readonly PrimitiveEvent[], mode: 'semaph
   const ordered = intervals.filter((i) => i.kind !== 'read');
   for (const a of ordered) {
     for (const b of ordered) {
-      if (b.asked > a.start + toleranceMs && b.token <= a.token) violations.push(`${b.kind} token ${b.token} granted after ${a.kind} token ${a.token}`);
+      if (b.asked > a.start + toleranceMs && b.token <= a.token) violations.push(`${b.kind} token ${b.token} asked for ${(b.asked - a.start).toFixed(1)} ms after ${a.kind} token ${a.token} was granted`);
     }
   }
   for (const r of intervals.filter((i) => i.kind === 'read')) {

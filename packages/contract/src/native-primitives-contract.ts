@@ -4,7 +4,7 @@ import type { NativeAttempt, NativePrimitives, ResourceLock, ResourceLockFactory
 import { describeReadWriteContract } from './rw-contract.ts';
 import type { PrimitiveSuite } from './semaphore-contract.ts';
 import { describeSemaphoreContract } from './semaphore-contract.ts';
-import type { Suite } from './suite.ts';
+import type { Suite, Timings } from './suite.ts';
 
 type Wrap = (lock: ResourceLock) => ResourceLock;
 
@@ -52,15 +52,15 @@ export function describeNativePrimitivesContract(suite: Suite): void {
   if (!createFactory) return;
   const factories: ResourceLockFactory[] = [];
   const lockSets: DistributedLocks[] = [];
-  const locksFor = (identity: string, wrap: Wrap = (lock) => lock): DistributedLocks => {
+  const locksFor = (identity: string, wrap: Wrap = (lock) => lock, timings: Timings = suite.timings): DistributedLocks => {
     const factory = createFactory();
     factories.push(factory);
     if (!factory.primitives) throw new Error(`${target.name}: createFactory() made a factory without primitives`);
     const locks = new DistributedLocks({
       identity,
-      leaseDuration: suite.timings.leaseDurationMs,
-      renewDeadline: suite.timings.renewDeadlineMs,
-      retryPeriod: suite.timings.retryPeriodMs,
+      leaseDuration: timings.leaseDurationMs,
+      renewDeadline: timings.renewDeadlineMs,
+      retryPeriod: timings.retryPeriodMs,
       factory: {
         lock: async (name, id) => wrap(await factory.lock(name, id)),
         close: () => factory.close(),
@@ -70,7 +70,7 @@ export function describeNativePrimitivesContract(suite: Suite): void {
     lockSets.push(locks);
     return locks;
   };
-  const native: PrimitiveSuite = { target, timings: suite.timings, uniqueName: suite.uniqueName, locksFor };
+  const native: PrimitiveSuite = { target, timings: suite.timings, uniqueName: suite.uniqueName, locksFor, native: true };
   // Which primitives the backend has natively (asked of a factory that is closed at once).
   const probe = createFactory();
   const has = { semaphore: Boolean(probe.primitives?.semaphore), readWrite: Boolean(probe.primitives?.readWrite) };

@@ -30,6 +30,8 @@ export class PartitionableLock implements ResourceLock {
   mode: PartitionMode = 'pass';
   /** Every distinct version handed to the caller, in order (reads, writes, watch events). */
   readonly seen: SeenVersion[] = [];
+  /** Called with every answer of a call (get, create, update, acquireIfFree) — not with pushed snapshots. */
+  onAnswer: ((snapshot: LockSnapshot | null) => void) | undefined;
   private healed: Array<() => void> = [];
   /** The inner lock's fast path, cut off with the rest; absent when the inner lock has none. */
   readonly acquireIfFree?: (record: LeaderElectionRecord, options?: LockCallOptions) => Promise<AcquireIfFreeResult>;
@@ -90,7 +92,7 @@ export class PartitionableLock implements ResourceLock {
     const stop = this.inner.watch?.({
       onChange: (snapshot) => {
         if (this.mode !== 'pass') return;
-        if (snapshot) this.saw(snapshot);
+        if (snapshot) this.saw(snapshot, false);
         handlers.onChange(snapshot);
       },
       onHealth: (healthy) => handlers.onHealth?.(healthy),
@@ -107,7 +109,8 @@ export class PartitionableLock implements ResourceLock {
     return this.inner.close?.() ?? Promise.resolve();
   }
 
-  private saw<T extends LockSnapshot | null>(snapshot: T): T {
+  private saw<T extends LockSnapshot | null>(snapshot: T, answered = true): T {
+    if (answered) this.onAnswer?.(snapshot);
     if (snapshot && this.seen[this.seen.length - 1]?.version !== snapshot.version && !this.seen.some((s) => s.version === snapshot.version)) {
       this.seen.push({ at: performance.now(), version: snapshot.version, holderIdentity: snapshot.record.holderIdentity });
     }
@@ -130,4 +133,23 @@ export class PartitionableLock implements ResourceLock {
     }
     return call();
   }
+}
+
+/**
+ * A `wrap` for a process's locks that resolves `looked` once that process has *read* (asked
+ * for, not been pushed) a record held by an identity starting with `holderPrefix`: a waiter
+ * that has looked at the holder and is about to wait, so a wake-up bound counted from the
+ * release is not met by a waiter that only started looking after it.
+ */
+export function lookSpy(holderPrefix: string): { wrap: (lock: ResourceLock) => ResourceLock; looked: Promise<void> } {
+  let resolve!: () => void;
+  const looked = new Promise<void>((r) => (resolve = r));
+  const wrap = (lock: ResourceLock): ResourceLock => {
+    const spied = new PartitionableLock(lock);
+    spied.onAnswer = (snapshot) => {
+      if (snapshot?.record.holderIdentity.startsWith(holderPrefix)) resolve();
+    };
+    return spied;
+  };
+  return { wrap, looked };
 }

@@ -1,8 +1,11 @@
 import { describe, expect, test } from '@jest/globals';
-import { BackendUnavailableError } from '@baton/core';
+import { BackendUnavailableError, LockLostError } from '@baton/core';
+import type { LockHandle, ReadHandle, ResourceLock } from '@baton/core';
+import { lookSpy, PartitionableLock } from './partitionable-lock.ts';
 import type { PrimitiveSuite, Grant } from './semaphore-contract.ts';
 import { expectIncreasingTokens } from './semaphore-contract.ts';
-import { stallMeter, waitFor } from './wait.ts';
+import { WAKE_TIMINGS, wakeBoundMs } from './suite.ts';
+import { deferred, stallMeter, waitFor, within } from './wait.ts';
 
 const yieldTurns = async (turns: number): Promise<void> => {
   for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -10,10 +13,11 @@ const yieldTurns = async (turns: number): Promise<void> => {
 
 /**
  * Reader-writer locks (`DistributedLocks.readWrite`) built on the target's locks: never a
- * writer beside anyone, write tokens strictly increasing, writer preference, and readers
- * woken by a writer's release.
+ * writer beside anyone, write tokens strictly increasing, writer preference, a writer and
+ * readers woken by the other side's release (by notification: see {@link WAKE_TIMINGS}), and a
+ * cut-off reader or writer taken over only after its lease, its signal aborted first.
  */
-export function describeReadWriteContract({ target, timings, uniqueName, locksFor }: PrimitiveSuite): void {
+export function describeReadWriteContract({ target, timings, uniqueName, locksFor, native }: PrimitiveSuite): void {
   const electionBound = timings.leaseDurationMs + 4 * timings.retryPeriodMs + 2000;
 
   describe('reader-writer locks on the lock', () => {
@@ -98,5 +102,88 @@ export function describeReadWriteContract({ target, timings, uniqueName, locksFo
       expect(next.writeEpoch).toBe(write.fencingToken);
       await next.release();
     }, 30_000);
+
+    // Every party on WAKE_TIMINGS (retry 3 s, lease 10 s): only a change notification wakes
+    // the waiter within the bound; a poll, or a sleep until the holder's lease may run out,
+    // comes seconds late.
+    const wakeTest = target.watch ? test : test.skip;
+    const rwFor = (identity: string, name: string, wrap?: (lock: ResourceLock) => ResourceLock) => locksFor(identity, wrap, WAKE_TIMINGS).readWrite(name);
+
+    wakeTest('a writer waiting on a read is woken by the read’s release, well within a retry period', async () => {
+      const name = uniqueName();
+      const spy = lookSpy('reader');
+      const read = await rwFor('reader', name).acquireRead();
+      const writing = rwFor('writer', name, spy.wrap).acquireWrite({ timeout: 3 * WAKE_TIMINGS.leaseDurationMs });
+      const probe = rwFor('probe', name);
+      // The writer holds the writer record (a new read is refused): it waits for our read now.
+      await waitFor(async () => {
+        const attempt = await probe.tryAcquireRead().catch((error: unknown) => {
+          if (error instanceof BackendUnavailableError) return null;
+          throw error;
+        });
+        if (attempt) await attempt.release();
+        return attempt === undefined;
+      }, 10_000, 'the writer to announce itself');
+      // …and has read our held reader slot (native: it had the probes' round trips).
+      if (!native) await within(spy.looked, 10_000, 'the writer to read the held reader slot');
+      const releasedAt = performance.now();
+      const stalls = stallMeter();
+      await read.release();
+      const write = await writing;
+      const waitedMs = performance.now() - releasedAt;
+      expect(waitedMs).toBeLessThan(wakeBoundMs(stalls.stop()));
+      expect(write.fencingToken).toBeGreaterThan(read.writeEpoch);
+      await write.release();
+    }, 40_000);
+
+    wakeTest('a reader waiting on a write is woken by the write’s release, well within a retry period', async () => {
+      const name = uniqueName();
+      const spy = lookSpy('writer');
+      const write = await rwFor('writer', name).acquireWrite();
+      const reading = rwFor('reader', name, spy.wrap).acquireRead({ timeout: 3 * WAKE_TIMINGS.leaseDurationMs });
+      // The reader has read the held writer record and waits (native: a probe's round trip gives it time).
+      if (!native) await within(spy.looked, 10_000, 'the reader to read the held writer record');
+      await expect(rwFor('probe', name).tryAcquireRead()).resolves.toBeUndefined();
+      const releasedAt = performance.now();
+      const stalls = stallMeter();
+      await write.release();
+      const read = await reading;
+      const waitedMs = performance.now() - releasedAt;
+      expect(waitedMs).toBeLessThan(wakeBoundMs(stalls.stop()));
+      expect(read.writeEpoch).toBe(write.fencingToken);
+      await read.release();
+    }, 40_000);
+
+    for (const kind of ['write', 'read'] as const) {
+      test(`a cut-off ${kind === 'write' ? 'writer' : 'reader'} is taken over only after its lease, its signal aborted first`, async () => {
+        const name = uniqueName();
+        const cuttable: PartitionableLock[] = [];
+        const holder = locksFor('holder', (lock) => {
+          const wrapped = new PartitionableLock(lock);
+          cuttable.push(wrapped);
+          return wrapped;
+        }).readWrite(name);
+        const held: LockHandle = kind === 'write' ? await holder.acquireWrite() : await holder.acquireRead();
+        // A read's token is the write epoch it read under; the next write's must exceed either.
+        const heldToken = kind === 'read' ? (held as ReadHandle).writeEpoch : held.fencingToken;
+        const lostAt = deferred<number>();
+        held.signal.addEventListener('abort', () => lostAt.resolve(performance.now()));
+        // A writer waits for both: for the writer record after a cut writer, for the reader slot after a cut reader.
+        const waiting = locksFor('waiter').readWrite(name).acquireWrite({ timeout: electionBound + timings.leaseDurationMs });
+        const cutAt = performance.now();
+        for (const lock of cuttable) lock.cut = true;
+        const next = await waiting;
+        const takenAt = performance.now();
+        expect(held.signal.reason).toBeInstanceOf(LockLostError);
+        expect(await within(lostAt.promise, 1, 'the abort')).toBeLessThan(takenAt);
+        // Not before the lease ran out (or the target's own takeover bound, for a backend that
+        // frees a silent holder's session sooner), less the renewal interval the cut may have landed in.
+        const bound = target.takeoverBoundMs ?? timings.leaseDurationMs;
+        expect(takenAt - cutAt).toBeGreaterThanOrEqual(bound - timings.retryPeriodMs);
+        expect(next.fencingToken).toBeGreaterThan(heldToken);
+        await expect(held.release()).rejects.toBeInstanceOf(LockLostError);
+        await next.release();
+      }, 30_000);
+    }
   });
 }

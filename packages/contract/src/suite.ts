@@ -6,6 +6,29 @@ import type { ContractTarget } from './target.ts';
 
 export const DEFAULT_TIMINGS = { leaseDurationMs: 1200, renewDeadlineMs: 800, retryPeriodMs: 200 };
 
+/** Elector / lock timings in ms. */
+export interface Timings {
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+/**
+ * Timings for the wake-up cases: a retry period (3 s) and a lease (10 s) far above their
+ * 500 ms bound, so only a change notification can meet it — a waiter that polls, or sleeps
+ * until the holder's lease runs out, fails.
+ */
+export const WAKE_TIMINGS: Timings = { leaseDurationMs: 10_000, renewDeadlineMs: 6_000, retryPeriodMs: 3_000 };
+
+/**
+ * The wake-up bound under {@link WAKE_TIMINGS}: 500 ms plus the event-loop stall measured
+ * meanwhile (a 2-core machine may stop scheduling the test), never as much as the retry period
+ * — a wake that late may have been a poll.
+ */
+export function wakeBoundMs(stalledMs: number): number {
+  return Math.min(500 + stalledMs, 0.8 * WAKE_TIMINGS.retryPeriodMs);
+}
+
 /** One elector of a test, its lock wrapped so the test can partition it, and what it went through. */
 export interface Candidate {
   lock: PartitionableLock;
@@ -22,7 +45,7 @@ export interface Candidate {
 /** What every section of the suite shares: the target, its timings, and helpers that clean up after each test. */
 export interface Suite {
   target: ContractTarget;
-  timings: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  timings: Timings;
   /** Generous bound for one election round on a shared, noisy machine. */
   electionBound: number;
   uniqueName(): string;
@@ -32,8 +55,11 @@ export interface Suite {
   record(holderIdentity: string, overrides?: Partial<LeaderElectionRecord>): LeaderElectionRecord;
   /** An elector with the target's timings; `watch: false` makes it a polling follower. */
   candidate(lockName: string, identity: string, options?: { watch?: boolean }): Promise<Candidate>;
-  /** A DistributedLocks as one process would have it, with the target's timings; `wrap` can interpose on its locks. */
-  locksFor(identity: string, wrap?: (lock: ResourceLock) => ResourceLock): DistributedLocks;
+  /**
+   * A DistributedLocks as one process would have it, with the target's timings (or `timings`);
+   * `wrap` can interpose on its locks.
+   */
+  locksFor(identity: string, wrap?: (lock: ResourceLock) => ResourceLock, timings?: Timings): DistributedLocks;
   leaders(cs: Candidate[]): Candidate[];
   /** Stops every elector and lock set, closes every lock (run after each test). */
   cleanUp(): Promise<void>;
@@ -77,12 +103,12 @@ export function makeSuite(target: ContractTarget): Suite {
     return c;
   };
 
-  const locksFor = (identity: string, wrap: (lock: ResourceLock) => ResourceLock = (lock) => lock): DistributedLocks => {
+  const locksFor = (identity: string, wrap: (lock: ResourceLock) => ResourceLock = (lock) => lock, own: Timings = timings): DistributedLocks => {
     const locks = new DistributedLocks({
       identity,
-      leaseDuration: timings.leaseDurationMs,
-      renewDeadline: timings.renewDeadlineMs,
-      retryPeriod: timings.retryPeriodMs,
+      leaseDuration: own.leaseDurationMs,
+      renewDeadline: own.renewDeadlineMs,
+      retryPeriod: own.retryPeriodMs,
       lockFor: async (name, id) => wrap(await open(name, id)),
     });
     lockSets.push(locks);

@@ -230,8 +230,11 @@ export class DistributedReadWriteLock {
 
   private untilWriterMayChange(): number {
     const untilExpiry = Math.max(1, this.writerSeen.expiresAt() - this.context.clock.now());
-    // Bounded by a retry period even with a healthy watch (a safety net: a release notified before a reader slot's watch took effect would otherwise cost a lease).
-    return Math.min(this.readers.retryDelay(), untilExpiry);
+    // With the writer watch up, its release wakes us. A release that landed before the watch
+    // took effect is not lost either: the watch coming up wakes every waiter, and a woken
+    // reader reads the writer record afresh (tryRead) before it sleeps again. So the only
+    // timer left is the writer's observed expiry — a poll would only cost reads.
+    return this.writerWatchHealthy ? untilExpiry : Math.min(this.readers.retryDelay(), untilExpiry);
   }
 
   private async readWriter(signal: AbortSignal | undefined): Promise<LockSnapshot | null> {
@@ -276,9 +279,11 @@ export class DistributedReadWriteLock {
           }
           waitMs = Math.min(
             ...pending.map((i) => {
-              // Bounded by a retry period even with a healthy watch (a safety net: a release notified before a reader slot's watch took effect would otherwise cost a lease).
+              // As for readers (untilWriterMayChange): a slot's release, or its watch coming
+              // up, wakes us, and every pass reads the pending slots afresh; only a slot
+              // without a healthy watch is polled.
               const untilExpiry = Math.max(1, seenSlots[i]!.expiresAt() - clock.now());
-              return Math.min(this.readers.retryDelay(), untilExpiry);
+              return this.readers.watching(i) ? untilExpiry : Math.min(this.readers.retryDelay(), untilExpiry);
             }),
           );
           budget.succeeded();
