@@ -54,6 +54,20 @@ describe('the baton binary', () => {
     );
   });
 
+  it('exits 2 with one line naming the field, what it takes and what it got, for a value of the wrong type', async () => {
+    const file = join(dir, 'types.yaml');
+    await writeFile(file, 'backend: lease\nleaderElectionID: x\nleaseDuration: true\nkubernetes:\n  leaderPodLabel: 7\n');
+    const result = await runBin(['run', '--config', file, '--', 'true']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      [
+        'baton: invalid configuration:',
+        `  ${file}:3:16: leaseDuration: expected a duration such as "15s" or a number of milliseconds, got boolean true`,
+        `  ${file}:5:19: kubernetes.leaderPodLabel: expected true, false or a label key such as "example.com/leader", got number 7`,
+      ].join('\n'),
+    );
+  });
+
   it('exits 2 for an unknown flag, and for a bad value in a flag or variable', async () => {
     const flag = await runBin(['run', '--leese-duration', '1s', '--', 'true']);
     expect(flag.code).toBe(2);

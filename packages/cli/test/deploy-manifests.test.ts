@@ -4,35 +4,13 @@
  * manifests' ServiceAccount with exactly the rules of its Roles (the server enforces RBAC as the
  * authorizer does). Every request must be allowed, and every verb on every resource a rule grants
  * must have been used — a grant the code never needs fails the test as surely as a missing one.
+ * In process, with the elector's own API; deploy-manifests-cli.test.ts runs the `baton` binary.
  */
 import { afterEach, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { parse, parseAllDocuments } from 'yaml';
 import { startFakeApiServer, type FakeApiServer, type RbacRule, type RequestRecord } from '@baton/fake-kube-apiserver';
 import { createElector, loadConfig } from '@baton/runtime';
+import { boundRules, deployedConfig, deployedContainer, SERVICE_ACCOUNT, TOKEN, unusedGrants } from './support/manifests.ts';
 import { waitFor } from './support/process.ts';
-
-const SERVICE_ACCOUNT = 'system:serviceaccount:default:my-app';
-const TOKEN = 'my-app-service-account';
-
-const manifest = (file: string): Record<string, any>[] =>
-  parseAllDocuments(readFileSync(new URL(`../../../deploy/kubernetes/${file}`, import.meta.url), 'utf8')).map((d) => d.toJS());
-
-/** The rules of the Roles a file binds to the ServiceAccount, scoped to their namespace. */
-function boundRules(file: string): RbacRule[] {
-  const docs = manifest(file);
-  const bindings = docs.filter((d) => d.kind === 'RoleBinding' && d.subjects.some((s: any) => s.kind === 'ServiceAccount' && s.name === 'my-app'));
-  return bindings.flatMap((binding) => {
-    const role = docs.find((d) => d.kind === 'Role' && d.metadata.name === binding.roleRef.name)!;
-    return role.rules.map((rule: RbacRule) => ({ ...rule, namespaces: [role.metadata.namespace] }));
-  });
-}
-
-/** The baton.yaml of the ConfigMap in deployment.yaml. */
-function deployedConfig(): Record<string, any> {
-  const configMap = manifest('deployment.yaml').find((d) => d.kind === 'ConfigMap')!;
-  return parse(configMap.data['baton.yaml']);
-}
 
 let fake: FakeApiServer | undefined;
 afterEach(async () => {
@@ -84,28 +62,6 @@ async function runReplicas(rules: RbacRule[], leaderPodLabel: boolean): Promise<
   return server.requests().filter((r) => r.user === SERVICE_ACCOUNT);
 }
 
-/** Whether a request is one the rule grants (verb, group, resource and, when named, the name). */
-function grants(rule: RbacRule, verb: string, request: RequestRecord): boolean {
-  return (
-    request.verb === verb &&
-    (rule.apiGroups ?? ['*']).some((g) => g === '*' || g === request.apiGroup) &&
-    rule.resources.includes(request.resource) &&
-    (!rule.resourceNames?.length || rule.resourceNames.includes(request.authorizedName))
-  );
-}
-
-function unusedGrants(rules: RbacRule[], requests: RequestRecord[]): string[] {
-  const unused: string[] = [];
-  for (const rule of rules) {
-    for (const verb of rule.verbs) {
-      if (!requests.some((request) => grants(rule, verb, request))) {
-        unused.push(`${verb} ${rule.resources.join(',')}${rule.resourceNames ? ` [${rule.resourceNames.join(',')}]` : ''}`);
-      }
-    }
-  }
-  return unused;
-}
-
 it('rbac.yaml: the election is allowed every call it makes, and uses every grant', async () => {
   const rules = boundRules('rbac.yaml');
   const requests = await runReplicas(rules, false);
@@ -121,7 +77,15 @@ it('rbac.yaml + rbac-leader-pod-label.yaml: the pod label is allowed too, and it
   expect(unusedGrants(labelRules, requests)).toEqual([]);
 });
 
-it('without the opt-in Role, the pod label is denied: the manifests do not grant pods by default', () => {
+it('ships the pod label off, as rbac.yaml grants nothing on pods (the opt-in is rbac-leader-pod-label.yaml)', () => {
   expect(boundRules('rbac.yaml').some((rule) => rule.resources.includes('pods'))).toBe(false);
-  expect(deployedConfig().kubernetes.leaderPodLabel).toBe(true);
+  expect(deployedConfig().kubernetes.leaderPodLabel).toBe(false);
+});
+
+it('probes readiness on /readyz (fails on permanent errors) and liveness on /healthz, on the port baton serves', () => {
+  const container = deployedContainer();
+  expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'baton' });
+  expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'baton' });
+  const port = container.ports.find((p: { name: string }) => p.name === 'baton');
+  expect(port.containerPort).toBe(deployedConfig().http.port);
 });

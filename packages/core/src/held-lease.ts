@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from './clock.ts';
 import { withinDeadline } from './deadline.ts';
 import { InvalidRecordError, LeaseExpiredError, LockConflictError, LockLostError, LockNotFoundError } from './errors.ts';
+import { spreadRenewalMs } from './jitter.ts';
 import type { LeaderElectionRecord } from './record.ts';
 import type { LockSnapshot, ResourceLock } from './resource-lock.ts';
 
@@ -11,6 +12,8 @@ export interface HeldLeaseOptions {
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
+  /** The source of the renewal spread, returning [0, 1) (default `Math.random`; fixed in tests). */
+  random?: () => number;
   /** Runs once when the lease can no longer be trusted; `reason` says why. */
   onLost(reason: string): void;
   /** A failure the lease survived (a renewal that will be retried). */
@@ -55,7 +58,7 @@ export class HeldLease {
     // The deadline timer is armed when the first renewal starts (retryPeriod < renewDeadline):
     // a lease released before then — most locks — never pays for it. Until then the renewal
     // timer stands guard: run late after a pause, it finds the lease invalid and loses it.
-    this.scheduleRenew(options.retryPeriodMs);
+    this.scheduleRenew(this.nextRenewalMs());
   }
 
   get lost(): boolean {
@@ -177,6 +180,11 @@ export class HeldLease {
     this.clearTimers();
   }
 
+  /** Once per retryPeriod, spread ({@link spreadRenewalMs}) so that leases taken together do not renew together. */
+  private nextRenewalMs(): number {
+    return spreadRenewalMs(this.options.retryPeriodMs, this.options.random ?? Math.random);
+  }
+
   private scheduleRenew(delayMs: number): void {
     const { clock } = this.options;
     if (this.renewTimer !== undefined) clock.clearTimeout(this.renewTimer);
@@ -210,7 +218,7 @@ export class HeldLease {
       this.armDeadline();
       onRenewed?.(clock.now() - started, true);
       this.options.onSnapshot?.(written);
-      this.scheduleRenew(this.options.retryPeriodMs);
+      this.scheduleRenew(this.nextRenewalMs());
     } catch (error) {
       onRenewed?.(clock.now() - started, false);
       if (this.lost) return;

@@ -38,7 +38,7 @@ export type { ElectorState, HealthStatus } from './leader-elector.ts';
 export type { LeaderTerm } from './leader-term.ts';
 export { resolveElectorConfig, resolveTimings, DEFAULT_TIMINGS } from './config.ts';
 export type { LeaderCallbacks, LeaderElectorConfig, LeaseTimings, ResolvedElectorConfig } from './config.ts';
-export { JITTER_FACTOR, jitteredRetryMs } from './jitter.ts';
+export { JITTER_FACTOR, jitteredRetryMs, RENEW_SPREAD, spreadRenewalMs } from './jitter.ts';
 export type {
   ResourceLock,
   AcquireIfFreeResult,

@@ -281,6 +281,7 @@ export class LeaderElector {
         leaseDurationMs: this.config.leaseDurationMs,
         renewDeadlineMs: this.config.renewDeadlineMs,
         retryPeriodMs: this.config.retryPeriodMs,
+        random: this.config.random,
         onLost: (reason) => this.onLeaseLost(reason),
         onError: (error, message) => this.reportError(error, message),
         onRenewed: (ms, ok) => metrics.renewed?.(name, ms, ok),

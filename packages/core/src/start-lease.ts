@@ -10,6 +10,8 @@ import type { LockSnapshot, ResourceLock } from './resource-lock.ts';
 export interface LeaseContext extends LeaseTimings {
   clock: Clock;
   logger: Logger;
+  /** The source of the renewal spread, returning [0, 1). */
+  random?: () => number;
 }
 
 /**
@@ -26,7 +28,7 @@ export function startLease(
   label: string,
   logName: string = label,
 ): { lease: HeldLease; ended: LazyAbort; stopSession: (() => void) | undefined } {
-  const { clock, leaseDurationMs, renewDeadlineMs, retryPeriodMs, logger } = context;
+  const { clock, leaseDurationMs, renewDeadlineMs, retryPeriodMs, logger, random } = context;
   const ended = new LazyAbort();
   const stopSession = lock.onSessionLost?.((reason) => lease.lose(`session lost: ${reason.message}`));
   const lease: HeldLease = new HeldLease(
@@ -36,6 +38,7 @@ export function startLease(
       leaseDurationMs,
       renewDeadlineMs,
       retryPeriodMs,
+      random,
       onLost: (reason) => {
         ended.abort(() => new LockLostError(`${label} lost: ${reason}`));
         logger.warn({ lock: logName, reason }, 'lock lost');

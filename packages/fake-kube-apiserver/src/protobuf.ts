@@ -1,5 +1,6 @@
 // Protobuf request bodies (`application/vnd.kubernetes.protobuf`), as kubectl sends them for core
-// kinds (`kubectl create configmap`, `kubectl create namespace`, `kubectl create service`).
+// kinds (`kubectl create configmap`, `kubectl create namespace`, `kubectl create service`,
+// `kubectl debug --copy-to` for a Pod).
 //
 // The body is the `k8s\0` magic followed by a runtime.Unknown envelope (TypeMeta, raw object
 // bytes); the raw bytes are the kind's message from k8s.io/api's generated.proto. protobufjs
@@ -8,6 +9,7 @@
 // server decodes, so protobuf and JSON bodies go through the same validation.
 
 import protobuf from 'protobufjs/light.js';
+import { POD_SPEC_MESSAGES } from './protobuf-pod-spec.ts';
 
 type Json = Record<string, unknown>;
 
@@ -92,7 +94,37 @@ const MESSAGES: Record<string, { fields: Record<string, object> }> = {
     },
   },
   Preconditions: { fields: { uid: str(1), resourceVersion: str(2) } },
+  // A Pod's status is reset on create, as a real server does: it is carried as bytes and dropped.
+  Pod: { fields: { metadata: msg('ObjectMeta', 1), spec: msg('PodSpec', 2), status: { type: 'bytes', id: 3 } } },
+  Quantity: { fields: { string: str(1) } },
+  LabelSelector: { fields: { matchLabels: stringMap(1), matchExpressions: repeated('LabelSelectorRequirement', 2) } },
+  LabelSelectorRequirement: { fields: { key: str(1), operator: str(2), values: repeated('string', 3) } },
 };
+
+/** How the JSON form of a generated message differs from its protobuf fields (see protobuf-pod-spec.ts). */
+interface JsonRules {
+  inline: Set<string>;
+  keepZero: Set<string>;
+}
+const JSON_RULES = new Map<string, JsonRules>();
+for (const [name, fields] of Object.entries(POD_SPEC_MESSAGES)) {
+  const rules: JsonRules = { inline: new Set(), keepZero: new Set() };
+  const table: Record<string, object> = {};
+  for (const field of fields) {
+    const [fieldName, id, type, flags = ''] = field.split(' ') as [string, string, string, string?];
+    table[fieldName] = flags.includes('m') ? stringMap(Number(id), type) : flags.includes('r') ? repeated(type, Number(id)) : { type, id: Number(id) };
+    if (flags.includes('i')) rules.inline.add(fieldName);
+    if (flags.includes('k')) rules.keepZero.add(fieldName);
+  }
+  MESSAGES[name] = { fields: table };
+  JSON_RULES.set(name, rules);
+}
+/**
+ * Kinds whose tables cover every field of k8s.io/api: a field they do not know is refused
+ * rather than silently dropped. (The hand-written tables above cover what kubectl's create
+ * commands fill in, and skip the rest, such as a Service's empty status.)
+ */
+const COMPLETE_KINDS = new Set(['Pod']);
 
 const root = protobuf.Root.fromJSON({ nested: { k8s: { nested: MESSAGES as protobuf.INamespace['nested'] } } });
 const envelopeType = root.lookupType('k8s.Unknown');
@@ -132,28 +164,46 @@ export function decodeProtobuf(body: Buffer): DecodedProtobuf {
   const kind = envelope.typeMeta?.kind ?? '';
   if (!protobufKindSupported(kind)) throw new ProtobufError(`no protobuf decoding of ${kind || 'an object without kind'} in this server`);
   const type = root.lookupType(`k8s.${kind}`);
+  const raw = envelope.raw ?? new Uint8Array();
   let decoded: Json;
   try {
-    decoded = type.toObject(type.decode(envelope.raw ?? new Uint8Array()), { longs: Number, bytes: String }) as Json;
+    const message = type.decode(raw);
+    // protobufjs skips fields it has no number for; re-encoding shows whether any were skipped.
+    if (COMPLETE_KINDS.has(kind) && type.encode(message).finish().length !== raw.length) {
+      // "no protobuf decoding" makes it a 415, as for a kind without a table: the client may send JSON.
+      throw new ProtobufError(`no protobuf decoding of some fields of this ${kind} in this server (newer than kubernetes/api 10b39a39b?)`);
+    }
+    decoded = type.toObject(message, { longs: Number, bytes: String }) as Json;
   } catch (e) {
+    if (e instanceof ProtobufError) throw e;
     throw new ProtobufError(`unable to decode ${kind} from protobuf: ${(e as Error).message}`);
   }
+  if (kind === 'Pod') delete decoded.status;
   return { apiVersion, kind, object: { apiVersion, kind, ...toJsonForm(type, decoded) } };
 }
 
 /** Protobuf-shaped values to the JSON API's: times as RFC 3339 strings, IntOrString as one value. */
 function toJsonForm(type: protobuf.Type, value: Json): Json {
   const out: Json = {};
+  const rules = JSON_RULES.get(type.name);
   for (const [name, fieldValue] of Object.entries(value)) {
+    if (rules && !rules.keepZero.has(name) && (fieldValue === '' || fieldValue === 0 || fieldValue === false)) continue;
     const field = type.fields[name];
     const nested = field?.resolvedType;
-    if (!(nested instanceof protobuf.Type) || field instanceof protobuf.MapField) {
+    if (!(nested instanceof protobuf.Type)) {
       out[name] = fieldValue;
       continue;
     }
-    const convert = (v: Json): unknown => convertMessage(nested, v);
-    const converted = Array.isArray(fieldValue) ? fieldValue.map((v) => convert(v as Json)) : convert(fieldValue as Json);
-    if (converted !== undefined) out[name] = converted;
+    const convert = (v: unknown): unknown => convertMessage(nested, v as Json);
+    const converted =
+      field instanceof protobuf.MapField
+        ? Object.fromEntries(Object.entries(fieldValue as Json).map(([k, v]) => [k, convert(v)]))
+        : Array.isArray(fieldValue)
+          ? fieldValue.map(convert)
+          : convert(fieldValue);
+    if (converted === undefined) continue;
+    if (rules?.inline.has(name)) Object.assign(out, converted);
+    else out[name] = converted;
   }
   return out;
 }
@@ -169,5 +219,6 @@ function convertMessage(type: protobuf.Type, value: Json): unknown {
     return `${iso}.${String(micros).padStart(6, '0')}Z`;
   }
   if (type.name === 'IntOrString') return Number(value.type ?? 0) === 1 ? (value.strVal ?? '') : (value.intVal ?? 0);
+  if (type.name === 'Quantity') return value.string ?? '0';
   return toJsonForm(type, value);
 }

@@ -68,10 +68,27 @@ describe('protobuf request bodies', () => {
     const garbage = await post('/api/v1/namespaces/default/configmaps', Buffer.from('{"not":"protobuf"}'));
     expect(garbage.status).toBe(400);
     expect(garbage.json.message).toMatch(/not a protobuf document/);
-    // The envelope of a Pod (TypeMeta v1/Pod, empty raw object): this server has no Pod table.
-    const pod = hex('6b 38 73 00 0a 09 0a 02 76 31 12 03 50 6f 64 12 00');
-    const unsupported = await post('/api/v1/namespaces/default/pods', pod);
+    // The envelope of an Event (TypeMeta v1/Event, empty raw object): this server has no Event table.
+    const event = hex('6b 38 73 00 0a 0b 0a 02 76 31 12 05 45 76 65 6e 74 12 00');
+    const unsupported = await post('/api/v1/namespaces/default/events', event);
     expect(unsupported.status).toBe(415);
+  });
+
+  test('a Pod with a field number its table lacks is a 415, not a Pod with the field silently gone', async () => {
+    // Pod{metadata{name "pp"}, spec{containers[{name "c", image "i"}], field 999 = "x"}}.
+    const spec = hex('12 06 0a 01 63 12 01 69'); // containers (2): name (1), image (2)
+    const unknown = hex('ba 3e 01 78'); // field 999, wire type 2, "x"
+    const specBytes = Buffer.concat([spec, unknown]);
+    const podBytes = Buffer.concat([hex('0a 04 0a 02 70 70'), Buffer.from([0x12, specBytes.length]), specBytes]);
+    const envelope = Buffer.concat([hex('6b 38 73 00 0a 09 0a 02 76 31 12 03 50 6f 64'), Buffer.from([0x12, podBytes.length]), podBytes]);
+    const refused = await post('/api/v1/namespaces/default/pods', envelope);
+    expect(refused.status).toBe(415);
+    expect(refused.json.message).toMatch(/no protobuf decoding of some fields of this Pod/);
+    // The same Pod without the unknown field is created.
+    const known = Buffer.concat([hex('0a 04 0a 02 70 70'), Buffer.from([0x12, spec.length]), spec]);
+    const created = await post('/api/v1/namespaces/default/pods', Buffer.concat([hex('6b 38 73 00 0a 09 0a 02 76 31 12 03 50 6f 64'), Buffer.from([0x12, known.length]), known]));
+    expect(created.status).toBe(201);
+    expect(created.json.spec.containers).toEqual([expect.objectContaining({ name: 'c', image: 'i' })]);
   });
 
   test('YAML bodies are still 415, with the media types a real server lists', async () => {

@@ -78,6 +78,23 @@ const ROWS: Row[] = [
   },
   { args: ['delete', 'lease', 'demo', '-n', 'team-a'], real: 'lease.coordination.k8s.io "demo" deleted', exit: 0 },
   { args: ['delete', 'configmap', 'cfg', '-n', 'team-a'], real: 'configmap "cfg" deleted', exit: 0 },
+  { args: ['run', 'p1', '--image=busybox', '--env=A=b', '--port=80', '-n', 'team-a'], real: 'pod/p1 created', exit: 0 },
+  {
+    // The copy is created by kubectl's typed client: a protobuf Pod body.
+    args: ['debug', 'p1', '-n', 'team-a', '--copy-to=p2', '--image=busybox', '--container=dbg', '--attach=false', '--profile=general'],
+    real: '',
+    exit: 0,
+    then: () => {
+      const spec = server.getObject('pods', 'team-a', 'p2')?.spec as any;
+      expect(spec.containers.map((c: any) => c.name)).toEqual(['p1', 'dbg']);
+      expect(spec.containers[0]).toMatchObject({ env: [{ name: 'A', value: 'b' }], ports: [{ containerPort: 80 }], resources: {} });
+      expect(spec.containers[1].securityContext).toEqual({ capabilities: { add: ['SYS_PTRACE'] } });
+      expect(spec).toMatchObject({ shareProcessNamespace: true, enableServiceLinks: true, terminationGracePeriodSeconds: 30 });
+      // Zero values Go's protobuf encoding writes and its JSON encoding omits stay out.
+      expect(spec.containers[1]).not.toHaveProperty('stdin');
+      expect(spec).not.toHaveProperty('hostNetwork');
+    },
+  },
   { args: ['delete', 'namespace', 'team-a'], real: 'namespace "team-a" deleted', exit: 0 },
   { args: ['get', 'namespace', 'team-a'], real: 'Error from server (NotFound): namespaces "team-a" not found', exit: 1 },
 ];

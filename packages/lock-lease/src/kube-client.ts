@@ -92,9 +92,20 @@ export class KubeClient {
     this.kubeConfig = kubeConfig;
     const maxSockets = options.maxConnections ?? 6;
     if (!Number.isInteger(maxSockets) || maxSockets < 1) throw new ConfigError('maxConnections', 'must be a positive integer');
-    // With the user's agent, its own socket limit applies; requests in flight are bounded the same.
-    const agentLimit = options.agent?.maxSockets;
-    this.limiter = new RateLimiter(options.qps ?? 1000, options.burst ?? 200, clock, options.agent ? (Number.isFinite(agentLimit) ? agentLimit! : maxSockets) : maxSockets);
+    // Each watch stream holds a connection for as long as it runs (one per namespace and kind,
+    // or one per lock where RBAC allows only named watches): behind a socket limit on your
+    // agent they would starve the requests — renewals included — once they filled it.
+    if (options.agent !== undefined && Number.isFinite(options.agent.maxSockets)) {
+      throw new ConfigError(
+        'agent',
+        `must not limit sockets (maxSockets ${options.agent.maxSockets}): watch streams hold one each and would starve requests; bound requests with maxConnections instead`,
+      );
+    }
+    const agentProtocol = (options.agent as { protocol?: string } | undefined)?.protocol;
+    if (agentProtocol !== undefined && agentProtocol !== (secure ? 'https:' : 'http:')) {
+      throw new ConfigError('agent', `is an agent for ${agentProtocol.slice(0, -1)}, the API server at ${this.server} needs ${secure ? 'https' : 'http'}`);
+    }
+    this.limiter = new RateLimiter(options.qps ?? 1000, options.burst ?? 200, clock, maxSockets);
     this.send = secure ? httpsRequest : (httpRequest as unknown as typeof httpsRequest);
     this.ownsAgents = options.agent === undefined && !cluster.proxyUrl;
     if (options.agent) {

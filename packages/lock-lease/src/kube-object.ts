@@ -46,12 +46,15 @@ export interface LeaderEventSink {
 /** How a factory's requests reach the API server. */
 export interface KubeClientOptions {
   /**
-   * Your own HTTP(S) agent for the API server's requests (watches get a connection each of
-   * their own). Default: a keep-alive agent with at most {@link KubeClientOptions.maxConnections}
-   * sockets, shared by every lock of the factory.
+   * Your own HTTP(S) agent for the API server's requests and watches. It must not limit
+   * sockets (`maxSockets` left unlimited, a `ConfigError` otherwise): each watch stream holds a
+   * connection of it, and behind a limit they would starve the requests. Requests in flight are
+   * bounded by {@link KubeClientOptions.maxConnections} all the same; the factory never closes
+   * your agent. Default: a keep-alive agent with at most `maxConnections` sockets for requests
+   * and one connection per watch, shared by every lock of the factory.
    */
   agent?: Agent;
-  /** Sockets the default agent keeps for requests (watches not counted); also the bound on requests in flight. Default 6. */
+  /** Requests in flight at most (and the default agent's sockets for them; watches not counted). Default 6. */
   maxConnections?: number;
   /**
    * Requests per second the factory sends at most, client-go's `QPS` (default 1000: a ceiling

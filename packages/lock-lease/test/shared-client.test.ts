@@ -1,3 +1,6 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent } from 'node:https';
+import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { PermissionDeniedError } from '@baton/core';
 import { waitFor } from '@baton/contract';
@@ -58,6 +61,47 @@ describe('one watch per factory and namespace', () => {
     await waitFor(() => fresh.elector.isLeader(), 5_000, 'a lock on a new name to lead');
     expect(watchRequests(fake)).toBe(watchesBefore);
     expect(leases.watchStreams).toBe(1);
+  });
+
+  test('your own agent carries every request and watch, requests stay within maxConnections, and closing the factory leaves it open', async () => {
+    const opened: Socket[] = [];
+    class CountingAgent extends Agent {
+      override createConnection(...args: Parameters<Agent['createConnection']>) {
+        const socket = super.createConnection(...args) as Socket;
+        opened.push(socket);
+        return socket;
+      }
+    }
+    const agent = new CountingAgent({ keepAlive: true });
+    const leases = new LeaseLockFactory({ kubeConfig: fake.kubeConfig, namespace: 'default', events: false, agent, maxConnections: 2 });
+    factories.push(leases);
+    const name = prefix();
+    const leaders = Array.from({ length: 5 }, (_, i) => start(leases.lock(`${name}-${i}`, `leader-${i}`)));
+    await waitFor(() => leaders.every((p) => p.elector.isLeader()), 10_000, 'all five to lead through the agent');
+    await waitFor(() => leases.watchStreams === 1, 5_000, 'one namespace watch');
+    // Requests through 2 connections at most, plus those of the watch streams (per name, then the namespace's).
+    expect(opened.length).toBeGreaterThan(0);
+    expect(opened.length).toBeLessThanOrEqual(2 + 5 + 1);
+    await Promise.all(probes.splice(0).map((p) => p.stop()));
+    await leases.close();
+    expect(opened.some((socket) => !socket.destroyed)).toBe(true);
+    agent.destroy();
+  });
+
+  test('an agent that limits its sockets is refused up front: watch streams would starve the renewals', () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+    expect(() => new LeaseLockFactory({ kubeConfig: fake.kubeConfig, namespace: 'default', events: false, agent })).toThrow(
+      expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining('agent: must not limit sockets (maxSockets 2)') }),
+    );
+    agent.destroy();
+  });
+
+  test('an agent for the wrong protocol is refused up front, naming both', () => {
+    const agent = new HttpAgent({ keepAlive: true });
+    expect(() => new LeaseLockFactory({ kubeConfig: fake.kubeConfig, namespace: 'default', events: false, agent })).toThrow(
+      expect.objectContaining({ name: 'ConfigError', message: expect.stringMatching(/agent: is an agent for http, the API server at https:\/\/.* needs https/) }),
+    );
+    agent.destroy();
   });
 
   test('the watch stops when the last lock\'s watch ends, and the factory closes its connections', async () => {

@@ -29,6 +29,20 @@ const PERMISSION = new Set(['42501']);
  */
 const SETUP = new Set(['3D000', '3F000']);
 
+/** Errors of the connect itself (no server there, no route, a name that does not resolve), from node's net module. */
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
+
+/**
+ * `cannot reach PostgreSQL at host:port: …` for a failed connect: pg passes node's error on
+ * as it is, and `connect ECONNREFUSED 127.0.0.1:5432` alone does not say it was PostgreSQL.
+ */
+function unreachable(error: unknown, lock: string): BackendUnavailableError | undefined {
+  const { code, address, port, hostname, message } = (error ?? {}) as { code?: unknown; address?: unknown; port?: unknown; hostname?: unknown; message?: unknown };
+  if (typeof code !== 'string' || !CONNECT_FAILURES.has(code)) return undefined;
+  const where = typeof address === 'string' ? `${address}${typeof port === 'number' ? `:${port}` : ''}` : typeof hostname === 'string' ? hostname : 'its address';
+  return new BackendUnavailableError(`${lock}: cannot reach PostgreSQL at ${where}: ${String(message)}`, { cause: error });
+}
+
 function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
@@ -43,7 +57,9 @@ function sqlState(error: unknown): string | undefined {
  * - missing privileges → `PermissionDeniedError` (permanent);
  * - a database that does not exist → `BackendSetupError` (permanent);
  * - a table that was dropped or altered → `InvalidRecordError` (nothing is written then);
- * - everything else (connection refused or lost, server shutting down, timeouts, …) →
+ * - a connect that fails (refused, no route, unknown host) → `BackendUnavailableError`
+ *   `cannot reach PostgreSQL at host:port: …`;
+ * - everything else (connection lost, server shutting down, timeouts, …) →
  *   `BackendUnavailableError`, with the original as `cause`.
  */
 export function toLockError(error: unknown, lock: string): Error {
@@ -66,5 +82,5 @@ export function toLockError(error: unknown, lock: string): Error {
   if (code !== undefined && (TABLE_ALTERED.has(code) || retyped)) {
     return new InvalidRecordError(lock, `the table was altered or dropped: ${message} (SQLSTATE ${code})`, { cause: error });
   }
-  return new BackendUnavailableError(`${lock}: ${message}${code ? ` (SQLSTATE ${code})` : ''}`, { cause: error });
+  return unreachable(error, lock) ?? new BackendUnavailableError(`${lock}: ${message}${code ? ` (SQLSTATE ${code})` : ''}`, { cause: error });
 }

@@ -12,7 +12,7 @@ export function mapRedisError(error: unknown, lock: string, operation: string): 
   if (error instanceof BatonError) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (isCredentialsError(error)) {
-    return new AuthenticationError(`${lock}: ${operation}: Redis rejected the credentials: ${message}`, { cause: error });
+    return new AuthenticationError(`${lock}: ${operation}: ${credentialsProblem(message)}`, { cause: error });
   }
   if (isAuthError(error)) {
     return new PermissionDeniedError(`${lock}: ${operation} refused by Redis: ${message}`, { cause: error });
@@ -36,4 +36,14 @@ export function isAuthError(error: unknown): boolean {
 export function isCredentialsError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
   return /\bWRONGPASS\b|\bNOAUTH\b|invalid password|invalid username-password|called without any password configured/i.test(message);
+}
+
+/**
+ * What a credentials refusal means. NOAUTH is Redis saying no password was sent at all (its
+ * own text, about `HELLO AUTH`, names a command baton's user never typed): say where one goes.
+ */
+export function credentialsProblem(message: string): string {
+  return /\bNOAUTH\b/.test(message)
+    ? 'Redis requires a password and none was given (NOAUTH): put it in the URL, redis://:password@host:port, or redis://user:password@host:port with ACL users'
+    : `Redis rejected the credentials: ${message}`;
 }

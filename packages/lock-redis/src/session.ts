@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { Call, CallDeadlines } from './call.ts';
 import type { AnyCall, CallOwner } from './call.ts';
 import { closeClient, openCommandClient, openSubscriber } from './clients.ts';
-import { isAuthError, isCredentialsError, mapRedisError } from './errors.ts';
+import { credentialsProblem, isAuthError, isCredentialsError, mapRedisError } from './errors.ts';
 import { isClusterConnection } from './options.ts';
 import type { RedisClient, ResolvedFactoryOptions } from './options.ts';
 import { Reconnector } from './reconnector.ts';
@@ -312,7 +312,7 @@ export class RedisSession implements CallOwner {
     const where = lock ? `${lock}: ${what}` : what;
     const last = this.lastError;
     if (last && isCredentialsError(last)) {
-      return new AuthenticationError(`${where}: Redis rejected the credentials: ${last.message}`, { cause: last });
+      return new AuthenticationError(`${where}: ${credentialsProblem(last.message)}`, { cause: last });
     }
     if (last && isAuthError(last)) {
       return new PermissionDeniedError(`${where}: Redis refused: ${last.message}`, { cause: last });

@@ -95,8 +95,51 @@ describe('loadConfig', () => {
     );
     expect(await problems({ file: path })).toEqual([
       `${path}:3:16: renewDeadline: "10x" is not a duration (examples: "15s", "500ms", "1m30s", or milliseconds as a number)`,
-      `${path}:5:9: http.port: expected a number, got "abc"`,
+      `${path}:5:9: http.port: expected a number, got string "abc"`,
       `${path}:6:15: log.format: must be one of: json, pretty; got "xml"`,
+    ]);
+  });
+
+  it('says what a union-typed field takes and what it got, never "Invalid input"', async () => {
+    const duration = 'expected a duration such as "15s" or a number of milliseconds';
+    const path = await file(
+      'unions.yaml',
+      [
+        'backend: memory',
+        'leaderElectionID: x',
+        'leaseDuration: true',
+        'gracePeriod: [1, 2]',
+        'giveUpAfter:',
+        'http: {healthTolerance: {s: 1}}',
+        'kubernetes: {leaderPodLabel: 3}',
+        'postgres: {sessionTimeout: false}',
+        'etcd: {operationTimeout: true, session: 5}',
+      ].join('\n'),
+    );
+    expect(await problems({ file: path })).toEqual([
+      `${path}:3:16: leaseDuration: ${duration}, got boolean true`,
+      `${path}:4:14: gracePeriod: ${duration}, got a list [1,2]`,
+      `${path}:5:13: giveUpAfter: ${duration}, got null (an empty value)`,
+      `${path}:6:25: http.healthTolerance: ${duration}, got a mapping {"s":1}`,
+      `${path}:7:30: kubernetes.leaderPodLabel: expected true, false or a label key such as "example.com/leader", got number 3`,
+      `${path}:8:28: postgres.sessionTimeout: ${duration}, got boolean false`,
+      `${path}:9:41: etcd.session: expected true, false or a mapping such as {ttl: "30s"}, got number 5`,
+      `${path}:9:26: etcd.operationTimeout: ${duration}, got boolean true`,
+    ]);
+    // The right type for one branch (a mapping for etcd.session): the problem inside it, at its own field.
+    const ttl = await file('ttl.yaml', 'backend: memory\nleaderElectionID: x\netcd:\n  session: {ttl: true}\n');
+    expect(await problems({ file: ttl })).toEqual([`${ttl}:4:18: etcd.session.ttl: ${duration}, got boolean true`]);
+    const code = await problems({ values: { backend: 'memory', leaderElectionID: 'x', retryPeriod: true as never } });
+    expect(code).toEqual([`configuration passed in code: retryPeriod: ${duration}, got boolean true`]);
+  });
+
+  it('names the type of a wrong value for plain fields too', async () => {
+    const path = await file('types.yaml', 'backend: memory\nleaderElectionID: x\nnamespace: 5\nhttp: 80\nredis: {cluster: a}\nwatch: "yes"\n');
+    expect(await problems({ file: path })).toEqual([
+      `${path}:3:12: namespace: expected a string, got number 5`,
+      `${path}:6:8: watch: expected true or false, got string "yes"`,
+      `${path}:4:7: http: expected a mapping, got number 80`,
+      `${path}:5:18: redis.cluster: expected a list, got string "a"`,
     ]);
   });
 

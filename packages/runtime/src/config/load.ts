@@ -4,22 +4,10 @@ import { BatonError } from '@baton/core';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { CONFIG_FILE_ENV, CONFIG_OPTIONS, type OptionSpec } from './options.ts';
+import { toProblems, type ConfigProblem, type ConfigSource } from './problems.ts';
 import { BUILTIN_BACKENDS, BUILTIN_SECTION_OF, createConfigSchema, type BatonConfig, type BatonConfigInput } from './schema.ts';
 
-/** Where a configuration value came from, so an error can point at it. */
-export type ConfigSource =
-  | { kind: 'file'; path: string; line?: number; col?: number }
-  | { kind: 'env'; name: string }
-  | { kind: 'flag'; name: string }
-  | { kind: 'code' };
-
-/** One thing wrong with a configuration. */
-export interface ConfigProblem {
-  /** Dotted path of the field, e.g. `http.port`; empty for the whole document. */
-  readonly field: string;
-  readonly message: string;
-  readonly source?: ConfigSource;
-}
+export type { ConfigProblem, ConfigSource } from './problems.ts';
 
 /** The configuration is invalid. `baton` prints the message and exits with code 2. */
 export class ConfigValidationError extends BatonError {
@@ -132,7 +120,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const result = schema.safeParse(merged.values);
   const sourceOf = (field: string): ConfigSource | undefined => lookupSource(merged.sources, field, fileLayer);
   if (!result.success) {
-    throw new ConfigValidationError(result.error.issues.flatMap((issue) => toProblems(issue, merged.values, sourceOf, fileLayer)));
+    const keySource = (path: readonly string[], key: string, fallback: ConfigSource | undefined): ConfigSource | undefined =>
+      fallback?.kind === 'file' && fileLayer ? fileSource(fileLayer, path, key) : fallback;
+    throw new ConfigValidationError(result.error.issues.flatMap((issue) => toProblems(issue, merged.values, { sourceOf, keySource })));
   }
   return {
     config: result.data,
@@ -307,78 +297,4 @@ function lookupSource(sources: Map<string, ConfigSource>, field: string, file: F
   }
   // Not set anywhere (a required field): the file is where it belongs.
   return file && (field === '' ? { kind: 'file', path: file.path } : fileSource(file, field.split('.')));
-}
-
-function toProblems(
-  issue: z.core.$ZodIssue,
-  values: Record<string, unknown>,
-  sourceOf: (field: string) => ConfigSource | undefined,
-  file: FileLayer | undefined,
-): ConfigProblem[] {
-  const path = issue.path.map(String);
-  const field = path.join('.');
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => {
-      const full = field === '' ? key : `${field}.${key}`;
-      let source = sourceOf(full);
-      if (source?.kind === 'file' && file) source = fileSource(file, path, key);
-      const suggestion = suggest(key);
-      return { field: full, message: `unknown field${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, source };
-    });
-  }
-  let message = issue.message;
-  if (issue.code === 'invalid_type') {
-    const value = valueAt(values, path);
-    message =
-      value === undefined
-        ? issue.message.startsWith('Invalid input') ? 'is required' : issue.message
-        : `expected ${issue.expected === 'int' ? 'a whole number' : `a ${issue.expected}`}, got ${JSON.stringify(value)}`;
-  } else if (issue.code === 'too_small') {
-    message = issue.origin === 'string' ? 'must not be empty' : `must be at least ${String(issue.minimum)}`;
-  } else if (issue.code === 'too_big') {
-    message = `must be at most ${String(issue.maximum)}`;
-  } else if (issue.code === 'invalid_value') {
-    message = `must be one of: ${issue.values.map(String).join(', ')}; got ${JSON.stringify(valueAt(values, path))}`;
-  }
-  return [{ field, message, source: sourceOf(field) }];
-}
-
-function valueAt(values: unknown, path: readonly string[]): unknown {
-  let value = values;
-  for (const key of path) value = isPlainObject(value) ? value[key] : undefined;
-  return value;
-}
-
-const KNOWN_FIELDS = [
-  'backend', 'leaderElection', 'leaderElectionID', 'namespace', 'identity', 'leaseDuration', 'renewDeadline', 'retryPeriod',
-  'gracePeriod', 'giveUpAfter', 'releaseOnCancel', 'watch', 'http', 'log', 'kubernetes', 'redis', 'postgres', 'etcd', 'memory', 'enabled', 'host',
-  'port', 'healthTolerance', 'level', 'format', 'kubeconfig', 'context', 'url', 'token', 'insecureSkipTLSVerify', 'keyPrefix',
-  'table', 'schema', 'sessionTimeout', 'certificateAuthority', 'tls', 'ca', 'cert', 'key', 'fencePrefix', 'session', 'ttl',
-  'operationTimeout', 'serverName', 'insecureSkipVerify', 'sslmode',
-];
-
-/** The known field closest to a misspelt one, if any is close. */
-function suggest(key: string): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(key.length / 4)) + 1;
-  for (const known of KNOWN_FIELDS) {
-    const distance = editDistance(key.toLowerCase(), known.toLowerCase());
-    if (distance < bestDistance) {
-      best = known;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

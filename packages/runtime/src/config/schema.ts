@@ -1,5 +1,6 @@
 import { ConfigError, parseDuration, resolveTimings } from '@baton/core';
 import { z } from 'zod';
+import { describeValue } from './describe-value.ts';
 
 /** The backends baton ships, in the order help and errors list them. */
 export const BUILTIN_BACKENDS = ['lease', 'endpoints', 'configmap', 'redis', 'postgres', 'etcd', 'memory'] as const;
@@ -7,8 +8,18 @@ export const BUILTIN_BACKENDS = ['lease', 'endpoints', 'configmap', 'redis', 'po
 /** Defaults of the timing fields: client-go's. */
 export const DEFAULT_TIMINGS = { leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '2s' } as const;
 
+/**
+ * The error of a union when the value fits none of its types: what the field takes and what it
+ * got, because zod's own message for a union is only `Invalid input`.
+ */
+function expecting(what: string) {
+  return {
+    error: (issue: z.core.$ZodRawIssue) => (issue.code === 'invalid_union' ? `expected ${what}, got ${describeValue(issue.input)}` : undefined),
+  };
+}
+
 /** A duration field: milliseconds or a string like `"15s"`, validated by core's `parseDuration`. */
-const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+const duration = z.union([z.number(), z.string()], expecting('a duration such as "15s" or a number of milliseconds')).transform((value, ctx) => {
   try {
     return parseDuration(value, 'value');
   } catch (error) {
@@ -36,7 +47,7 @@ const kubernetesSection = z.strictObject({
   /** Record `became leader` / `stopped leading` Events on the lock object. Default true. */
   events: z.boolean().optional(),
   /** Label the leading pod (`true`: `baton.dev/leader=true`; or a label key), so a Service can select the leader. */
-  leaderPodLabel: z.union([z.boolean(), nonEmpty]).optional(),
+  leaderPodLabel: z.union([z.boolean(), nonEmpty], expecting('true, false or a label key such as "example.com/leader"')).optional(),
   /** This pod's name, for `leaderPodLabel`. Default: `$POD_NAME`, else the identity. */
   podName: nonEmpty.optional(),
 });
@@ -96,7 +107,7 @@ const etcdSection = z.strictObject({
   /** Prefix of fencing counter keys. Default `baton/fence/`. */
   fencePrefix: nonEmpty.optional(),
   /** Bind each holder's record to an etcd lease (`true`, or `{ ttl }`): a crashed holder's record goes after the TTL. */
-  session: z.union([z.boolean(), z.strictObject({ ttl: duration.optional() })]).optional(),
+  session: z.union([z.boolean(), z.strictObject({ ttl: duration.optional() })], expecting('true, false or a mapping such as {ttl: "30s"}')).optional(),
   /** Bound on one etcd call. Default 5s. */
   operationTimeout: duration.optional(),
 });
