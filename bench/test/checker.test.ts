@@ -324,5 +324,9 @@ describe('checkHistory', () => {
       'only 2 term(s): leadership did not move',
       '1 leader pause(s) were long enough for a takeover, yet no successor began during one',
     ]);
+    // A release run must have injected its 200 faults; skipped ones do not count.
+    expect(expectationFailures(result, ['kill', 'pause'], { minFaults: 200 })).toContain('3 fault(s) injected, fewer than the 200 required');
+    expect(expectationFailures(result, ['kill', 'pause'], { minFaults: 4 })).toContain('3 fault(s) injected, fewer than the 4 required');
+    expect(expectationFailures(result, ['kill', 'pause'], { minFaults: 3 }).some((f) => f.includes('fault(s) injected'))).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { FAULT_KINDS } from '../src/harness/history.ts';
-import { planFaults } from '../src/harness/schedule.ts';
+import { PROFILES, faultAmount } from '../src/harness/profiles.ts';
+import { faultStream, planFaults } from '../src/harness/schedule.ts';
 import { Prng } from '../src/lib/prng.ts';
 import { percentile, summarize } from '../src/lib/stats.ts';
 
@@ -53,6 +54,30 @@ describe('planFaults', () => {
       if (f.kind === 'pause') expect(f.durationMs).toBeGreaterThan(timings.leaseDurationMs);
       if (f.kind === 'proxy-delay') expect(f.delayMs).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('a count of faults instead of a phase', () => {
+  it('draws the same faults as a phase does, only ended by the count', () => {
+    const options = { seed: 20261202, kinds: FAULT_KINDS, timings };
+    const byPhase = planFaults({ ...options, phaseMs: 120_000 });
+    const byCount = planFaults({ ...options, count: 250 });
+    expect(byCount).toHaveLength(250);
+    expect(byCount.slice(0, byPhase.length)).toEqual(byPhase);
+    // The stream goes on past the count: a skipped fault is replaced by the next one.
+    const stream = faultStream(options);
+    const first251 = Array.from({ length: 251 }, () => stream.next().value);
+    expect(first251.slice(0, 250)).toEqual(byCount);
+    expect(first251[250]!.at).toBeGreaterThanOrEqual(byCount[249]!.at + byCount[249]!.durationMs);
+  });
+
+  it('makes the release profile inject 200 faults unless a flag says otherwise, and the CI profile a short phase', () => {
+    expect(faultAmount(PROFILES.release, {})).toEqual({ faults: 200 });
+    expect(PROFILES.release.minFaults).toBe(200);
+    expect(faultAmount(PROFILES.release, { minutes: '2' })).toEqual({ faultPhaseMs: 120_000 });
+    expect(faultAmount(PROFILES.ci, {})).toEqual({ faultPhaseMs: 16_000 });
+    expect(faultAmount(PROFILES.ci, { faults: '12' })).toEqual({ faults: 12 });
+    expect(() => faultAmount(PROFILES.ci, { faults: '12', minutes: '1' })).toThrow(TypeError);
   });
 });
 

@@ -63,15 +63,20 @@ export function formatReport(result: CheckResult, options: { maxTerms?: number }
  * What a harness run must show besides "no violation", so that a run that tested nothing
  * cannot pass: each enabled fault kind injected, leadership moved, the leader wrote, nobody
  * crashed, every candidate clock measured, a leader paused past the bound was superseded
- * and woke stale (and none of its writes got through), no leaderless stretch past the bound.
- * Used by the CI tests and by `pnpm harness` (both profiles). Empty when all hold.
+ * and woke stale (and none of its writes got through), no leaderless stretch past the bound,
+ * and at least `minFaults` faults injected (the release profile's 200: a run shortened by a
+ * flag, or one whose faults were skipped, is no release run). Used by the CI tests and by
+ * `pnpm harness` (both profiles). Empty when all hold.
  */
-export function expectationFailures(result: CheckResult, kinds: readonly FaultKind[]): string[] {
+export function expectationFailures(result: CheckResult, kinds: readonly FaultKind[], options: { minFaults?: number } = {}): string[] {
   const s = result.summary;
   const failures: string[] = [];
   const expect = (ok: boolean, what: string): void => void (ok || failures.push(what));
   expect(result.ok, `${result.violations.length} violation(s)`);
   expect(s.crashes.length === 0, `${s.crashes.length} candidate crash(es)`);
+  const injected = Object.values(s.faultsByKind).reduce((sum, n) => sum + n, 0);
+  const minFaults = options.minFaults ?? 0;
+  expect(injected >= minFaults, `${injected} fault(s) injected, fewer than the ${minFaults} required`);
   for (const kind of kinds) expect((s.faultsByKind[kind] ?? 0) >= 1, `no ${kind} fault was injected`);
   expect(s.terms.length >= 3, `only ${s.terms.length} term(s): leadership did not move`);
   expect(s.writes.accepted > 0, 'no write was accepted');

@@ -16,7 +16,7 @@ import { FAULT_KINDS, parseHistory } from './history.ts';
 import type { FaultKind, HarnessEvent, HistoryEvent, RunInfo } from './history.ts';
 import { ProtectedResource } from './resource.ts';
 import { onCommandExited, spawnSidecar } from './sidecar.ts';
-import { describeFault, planFaults } from './schedule.ts';
+import { describeFault, endsPhase, faultStream, planFaults } from './schedule.ts';
 import type { PlannedFault } from './schedule.ts';
 
 export interface HarnessOptions {
@@ -28,8 +28,10 @@ export interface HarnessOptions {
   /** `baton run` sidecar candidates beside them (default 0). */
   sidecars?: number;
   seed: number;
-  /** Length of the fault phase in ms. */
-  faultPhaseMs: number;
+  /** Length of the fault phase in ms; or, instead, */
+  faultPhaseMs?: number;
+  /** how many faults to inject, however long that takes (skipped faults do not count). */
+  faults?: number;
   timings: LeaseTimings;
   /** Fault kinds to inject (default: all). */
   kinds?: readonly FaultKind[];
@@ -95,14 +97,21 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
   const timings = options.timings;
   const slack = options.recoverySlackMs ?? 2_500;
   const boundMs = leaderlessBound(timings, slack);
-  const schedule = planFaults({ seed: options.seed, kinds, phaseMs: options.faultPhaseMs, timings, calm: options.calm ?? 1 });
+  const faultCount = options.faults;
+  const phaseMs = options.faultPhaseMs;
+  if ((faultCount === undefined) === (phaseMs === undefined)) throw new TypeError('runHarness: give either faultPhaseMs or faults');
+  const scheduleOptions = { seed: options.seed, kinds, timings, calm: options.calm ?? 1 };
+  // What the run is expected to inject; a skipped fault (no live target) is replaced by the
+  // next one of the same stream, so a count-based run still injects `faults`.
+  const planned = faultCount === undefined ? planFaults({ ...scheduleOptions, phaseMs: phaseMs! }) : planFaults({ ...scheduleOptions, count: faultCount });
+  const schedule: PlannedFault[] = [];
   const prng = new Prng(options.seed ^ 0x9e3779b9);
   const events: HarnessEvent[] = [];
   const record = (event: HarnessEvent): void => void events.push(event);
   const lockName = `harness-${runId}`;
 
   log(`harness: backend ${options.backend}, ${n} library candidates (${unguarded} unguarded) + ${sidecars} baton run, seed ${options.seed}, timings ${timings.leaseDurationMs}/${timings.renewDeadlineMs}/${timings.retryPeriodMs} ms, dir ${dir}`);
-  for (const f of schedule) log(`  planned ${describeFault(f)}`);
+  for (const f of planned) log(`  planned ${describeFault(f)}`);
 
   const driver = await loadDriver(options.backend);
   const server: BackendServer = await driver.startServer({ dir, runId, dedicatedPostgres: options.dedicatedPostgres, log });
@@ -206,9 +215,12 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
     await waitUntil(() => slots.every((s) => s.kind !== 'library' || s.observing === true), 'every library candidate to observe the leader', 60_000);
 
     const phaseStart = now();
-    for (const fault of schedule) {
+    let injected = 0;
+    for (const fault of faultStream(scheduleOptions)) {
+      if (faultCount === undefined ? endsPhase(fault, phaseMs!, kinds) : injected >= faultCount) break;
+      schedule.push(fault);
       await sleep(phaseStart + fault.at - now());
-      await inject(fault);
+      if (await inject(fault)) injected++;
     }
     faultsEndAt = now();
     log(`  faults done; recovering for ${boundMs + 1500} ms (bound ${boundMs} ms)`);
@@ -228,7 +240,8 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
     await server.stop().catch((error: unknown) => log(`  stopping the backend failed: ${String(error)}`));
   }
 
-  async function inject(fault: PlannedFault): Promise<void> {
+  /** Injects one fault; false when it was skipped (no live candidate to hit). */
+  async function inject(fault: PlannedFault): Promise<boolean> {
     const startAt = now();
     const current = leader();
     const alive = slots.filter((s) => s.child?.alive && !s.paused);
@@ -241,7 +254,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
     const base = { src: 'harness' as const, ev: 'fault' as const, index: fault.index, kind: fault.kind };
     if (fault.target !== 'backend' && (!target || !target.child)) {
       record({ ...base, t: startAt, phase: 'start', skipped: true, detail: 'no live candidate' });
-      return;
+      return false;
     }
     const pid = target?.child?.pid;
     const targetWasLeader = target !== undefined && target === current;
@@ -309,6 +322,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
         break;
       }
     }
+    return true;
   }
 
   // ---- the history ----------------------------------------------------------------------
@@ -334,7 +348,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
   history.sort((a, b) => a.t - b.t);
   const historyFile = join(dir, 'history.jsonl');
   writeFileSync(historyFile, history.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  writeFileSync(join(dir, 'schedule.json'), JSON.stringify({ seed: options.seed, timings, kinds, calm: options.calm ?? 1, faultPhaseMs: options.faultPhaseMs, schedule }, null, 2));
+  writeFileSync(join(dir, 'schedule.json'), JSON.stringify({ seed: options.seed, timings, kinds, calm: options.calm ?? 1, ...(faultCount === undefined ? { faultPhaseMs: phaseMs } : { faults: faultCount }), schedule }, null, 2));
   const result = checkHistory(history);
   writeFileSync(join(dir, 'result.json'), JSON.stringify(result, null, 2));
   return { dir, historyFile, schedule, result };

@@ -18,8 +18,6 @@ export interface PlannedFault {
 export interface ScheduleOptions {
   seed: number;
   kinds: readonly FaultKind[];
-  /** Length of the fault phase: no fault starts after it, the last one may end a little later. */
-  phaseMs: number;
   timings: LeaseTimings;
   /**
    * Scales the calm between one fault's end and the next fault (0.1–1.5 × the lease at 1,
@@ -29,15 +27,16 @@ export interface ScheduleOptions {
 }
 
 /**
- * Draws the fault schedule from the seed: the same seed and options give the same schedule.
- * The first faults go through every enabled kind once (in a seeded order), so even a short run
- * injects each kind; then kinds are drawn at random. Which process "the leader" is at the
- * moment of a fault depends on the run; the history records who was hit.
+ * The fault schedule as an endless stream drawn from the seed: the same seed and options give
+ * the same faults in the same order. The first faults go through every enabled kind once (in
+ * a seeded order), so even a short run injects each kind; then kinds are drawn at random.
+ * Which process "the leader" is at the moment of a fault depends on the run; the history
+ * records who was hit. The run decides where the stream ends: after a fault phase
+ * ({@link endsPhase}) or once enough faults were injected (a skipped one does not count).
  */
-export function planFaults(options: ScheduleOptions): PlannedFault[] {
+export function* faultStream(options: ScheduleOptions): Generator<PlannedFault, never> {
   const prng = new Prng(options.seed);
   const { leaseDurationMs: L, renewDeadlineMs: R } = options.timings;
-  const faults: PlannedFault[] = [];
   const firstRound = prng.shuffle(options.kinds);
   let at = prng.between(0.2, 0.6) * L;
   for (let index = 0; ; index++) {
@@ -66,10 +65,29 @@ export function planFaults(options: ScheduleOptions): PlannedFault[] {
         durationMs = prng.between(0.1, 1) * L;
         break;
     }
-    if (index >= firstRound.length && at + durationMs > options.phaseMs) break;
-    faults.push({ index, at: Math.round(at), kind, target, durationMs: Math.round(durationMs), ...(delayMs === undefined ? {} : { delayMs }) });
+    yield { index, at: Math.round(at), kind, target, durationMs: Math.round(durationMs), ...(delayMs === undefined ? {} : { delayMs }) };
     // The next fault comes after this one healed, sometimes at once (compounding), sometimes after a calm.
     at += durationMs + prng.between(0.1, 1.5) * L * (options.calm ?? 1);
+  }
+}
+
+/**
+ * Whether a fault phase of `phaseMs` ends before `fault`: it would end past the phase and the
+ * first round (every enabled kind once) is done.
+ */
+export function endsPhase(fault: PlannedFault, phaseMs: number, kinds: readonly FaultKind[]): boolean {
+  return fault.index >= kinds.length && fault.at + fault.durationMs > phaseMs;
+}
+
+/**
+ * The faults of a phase of `phaseMs` (no fault starts after it, the last one may end a little
+ * later), or the first `count` faults of the stream.
+ */
+export function planFaults(options: ScheduleOptions & ({ phaseMs: number; count?: undefined } | { count: number; phaseMs?: undefined })): PlannedFault[] {
+  const faults: PlannedFault[] = [];
+  for (const fault of faultStream(options)) {
+    if (options.count !== undefined ? faults.length >= options.count : endsPhase(fault, options.phaseMs, options.kinds)) break;
+    faults.push(fault);
   }
   return faults;
 }

@@ -38,16 +38,35 @@ export async function waitUntil(predicate: () => boolean, what: string, timeoutM
  * Measures this process's offset to a peer's clock served at `url` (GET → `{ t }`): of
  * `samples` round trips it keeps the shortest, whose midpoint is the best estimate; the
  * uncertainty is half that round trip. Peer time = own time + offsetMs.
+ *
+ * A round trip that outlasts `timeoutMs` is dropped and taken again, up to `maxTimeouts` in
+ * all: the harness may SIGSTOP a candidate while it measures (the timeout then counts the
+ * pause, and such a sample would be useless anyway) — in a release run a candidate paused for
+ * 5.3 s during its start-up measurement crashed on the first timeout.
+ * @throws the last timeout's error once `maxTimeouts` round trips timed out.
  */
-export async function measureClockOffset(url: string, samples = 9): Promise<{ offsetMs: number; uncertaintyMs: number; samples: number }> {
+export async function measureClockOffset(
+  url: string,
+  samples = 9,
+  options: { timeoutMs?: number; maxTimeouts?: number } = {},
+): Promise<{ offsetMs: number; uncertaintyMs: number; samples: number }> {
+  const { timeoutMs = 5_000, maxTimeouts = 5 } = options;
   let best: { offsetMs: number; uncertaintyMs: number } | undefined;
-  for (let i = 0; i < samples; i++) {
+  let timeouts = 0;
+  for (let i = 0; i < samples; ) {
     const sent = now();
-    const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-    const { t } = (await response.json()) as { t: number };
+    let t: number;
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      ({ t } = (await response.json()) as { t: number });
+    } catch (error) {
+      if (!(error instanceof DOMException && error.name === 'TimeoutError') || ++timeouts >= maxTimeouts) throw error;
+      continue;
+    }
     const received = now();
     const half = (received - sent) / 2;
     if (!best || half < best.uncertaintyMs) best = { offsetMs: t - (sent + half), uncertaintyMs: half };
+    i++;
   }
   return { ...best!, samples };
 }

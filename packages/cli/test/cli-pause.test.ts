@@ -7,9 +7,13 @@
  * Both commands append `<identity> <monotonic ns>` to one file at 20 Hz; the monotonic clock
  * (`process.hrtime`) is the machine's, the same in every process, so the lines of the two
  * commands can be ordered exactly.
+ *
+ * With BATON_PAUSE_GAPS=FILE the measured gaps (old command's last write → new command's
+ * first, ms, per backend) are written there as JSON: the READMEs cite the committed
+ * `bench/results/pause-gaps.json`, not figures copied by hand.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { EtcdCluster } from '@baton/testkit';
@@ -48,6 +52,9 @@ const writer = (file: string): string[] => [
 
 let dir: string;
 const running: BatonProcess[] = [];
+const PAUSE_MS = 1_500;
+/** Gap per backend, ms, for BATON_PAUSE_GAPS. */
+const gaps: Record<string, number> = {};
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'baton-pause-'));
 });
@@ -57,6 +64,18 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
+  const out = process.env.BATON_PAUSE_GAPS;
+  if (out) {
+    const results = {
+      test: 'packages/cli/test/cli-pause.test.ts',
+      measuredAt: new Date().toISOString(),
+      timings: FAST.join(' '),
+      pauseMs: PAUSE_MS,
+      loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+      gapMs: gaps,
+    };
+    await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+  }
 });
 
 describe.each(BACKENDS)('a paused baton run on $name', (backend) => {
@@ -92,7 +111,7 @@ describe.each(BACKENDS)('a paused baton run on $name', (backend) => {
     await b.waitForStdout(/^child b started/, 10_000);
     // The fault's length, not a wait for an event: a stays stopped 1.5 leaseDurations in all.
     const pausedMs = Number(process.hrtime.bigint() - pausedAt) / 1e6;
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1_500 - pausedMs)));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, PAUSE_MS - pausedMs)));
     a.signal('SIGCONT');
     await a.waitForLog((l) => l.msg === 'command exited', 5_000, 'a to hear its command has exited');
     // b's command keeps writing: a few lines after a resumed show whether a's command wrote again.
@@ -106,5 +125,6 @@ describe.each(BACKENDS)('a paused baton run on $name', (backend) => {
     process.stdout.write(`pause test on ${backend.name}: old command's last write ${gapMs.toFixed(0)} ms before the new command's first\n`);
     expect(lastOfA).toBeLessThan(firstOfB);
     expect(a.logs.some((l) => l.msg.startsWith('leadership lapsed before baton could renew it'))).toBe(true);
+    gaps[backend.name] = Math.round(gapMs * 10) / 10;
   });
 });

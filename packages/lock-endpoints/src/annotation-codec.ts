@@ -1,14 +1,16 @@
 import { InvalidRecordError } from '@baton/core';
 import type { LeaderElectionRecord } from '@baton/core';
-import { durationMs, durationSeconds, readCount, readDurationSeconds, readTime, toRfc3339 } from '@baton/lock-lease';
+import { durationMs, durationSeconds, readCount, readDurationSeconds, readTime, termMark, toRfc3339 } from '@baton/lock-lease';
 import type { KubeObject, RecordCodec } from '@baton/lock-lease';
 
 /** The annotation kube-controller-manager and kube-scheduler kept their record in. */
 export const LEADER_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
 
 /**
- * The annotation's JSON, with client-go's field names and order, plus two fields client-go
- * ignores when reading (and drops when it writes): `fencingToken` and `leaseDurationMs`.
+ * The annotation's JSON, with client-go's field names and order, plus three fields client-go
+ * ignores when reading (and drops when it writes): `fencingToken`, `leaseDurationMs` and
+ * `batonTerm` — `<leaderTransitions>/<holderIdentity>` of the term `leaseDurationMs` was
+ * written for, as `baton.dev/term` is on a Lease.
  */
 interface AnnotationRecord {
   holderIdentity: string;
@@ -18,6 +20,7 @@ interface AnnotationRecord {
   leaderTransitions: number;
   fencingToken: number;
   leaseDurationMs: number;
+  batonTerm: string;
 }
 
 /**
@@ -42,15 +45,19 @@ export function annotationCodec<T extends KubeObject>(describe: string): RecordC
       }
       const holder = parsed.holderIdentity ?? '';
       if (typeof holder !== 'string') throw new InvalidRecordError(describe, `holderIdentity must be a string, got ${JSON.stringify(holder)}`);
-      // Every other client rewrites the whole annotation from its own fields, so baton's
-      // extra fields are present only when baton wrote this very term.
       const seconds = readDurationSeconds(parsed.leaseDurationSeconds, 'leaseDurationSeconds', describe);
+      const leaderTransitions = readCount(parsed.leaderTransitions, 'leaderTransitions', describe);
+      // client-go rewrites the whole annotation from its five fields, but a client that
+      // merges into the JSON it read keeps baton's: the milliseconds count only while the
+      // term they were written for is still the record's, else the seconds rule. The fencing
+      // token is a high-water mark, read whoever holds the lock (as on a Lease).
+      const ownTerm = parsed.batonTerm === termMark(holder, leaderTransitions);
       return {
         holderIdentity: holder,
-        leaseDurationMs: durationMs(seconds, parsed.leaseDurationMs),
+        leaseDurationMs: durationMs(seconds, parsed.leaseDurationMs, ownTerm),
         acquireTime: readTime(parsed.acquireTime, 'acquireTime', describe),
         renewTime: readTime(parsed.renewTime, 'renewTime', describe),
-        leaderTransitions: readCount(parsed.leaderTransitions, 'leaderTransitions', describe),
+        leaderTransitions,
         fencingToken: readCount(parsed.fencingToken, 'fencingToken', describe),
       };
     },
@@ -63,6 +70,7 @@ export function annotationCodec<T extends KubeObject>(describe: string): RecordC
         leaderTransitions: record.leaderTransitions,
         fencingToken: record.fencingToken,
         leaseDurationMs: record.leaseDurationMs,
+        batonTerm: termMark(record.holderIdentity, record.leaderTransitions),
       };
       object.metadata = { ...object.metadata, annotations: { ...object.metadata?.annotations, [LEADER_ANNOTATION]: JSON.stringify(value) } };
       return object;

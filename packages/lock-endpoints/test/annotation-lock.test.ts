@@ -55,7 +55,7 @@ test('baton writes client-go\'s fields first, in its order, and keeps other anno
   expect(stored.subsets).toEqual(endpointsObject(name).subsets);
   expect(stored.metadata.annotations['example.com/keep']).toBe('me');
   expect(stored.metadata.annotations[LEADER_ANNOTATION]).toBe(
-    '{"holderIdentity":"baton-1","leaseDurationSeconds":15,"acquireTime":"2026-11-21T12:00:00.250Z","renewTime":"2026-11-21T12:00:00.250Z","leaderTransitions":1,"fencingToken":5,"leaseDurationMs":15000}',
+    '{"holderIdentity":"baton-1","leaseDurationSeconds":15,"acquireTime":"2026-11-21T12:00:00.250Z","renewTime":"2026-11-21T12:00:00.250Z","leaderTransitions":1,"fencingToken":5,"leaseDurationMs":15000,"batonTerm":"1/baton-1"}',
   );
 });
 

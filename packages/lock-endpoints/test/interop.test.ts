@@ -15,6 +15,12 @@ const variants = readdirSync(VARIANTS).map((file) => [file.replace(/\.json$/, ''
 const withAnnotation = (value: unknown) => ({
   metadata: { name: 'x', namespace: 'default', resourceVersion: '1', annotations: { [LEADER_ANNOTATION]: JSON.stringify(value) } },
 });
+/** A foreign takeover that kept baton's fields (see the fixture's `writer`). */
+const keptFields = JSON.parse(readFileSync(new URL('./fixtures/foreign-kept-baton-fields.json', import.meta.url), 'utf8')) as {
+  before: Record<string, unknown>;
+  fields: Record<string, unknown>;
+  expected: { holderIdentity: string; leaseDurationMs: number; leaderTransitions: number; fencingToken: number };
+};
 
 describe('records other clients write, read from the leader annotation', () => {
   test.each(variants)('%s', (_, variant) => {
@@ -33,6 +39,25 @@ describe('records other clients write, read from the leader annotation', () => {
     const decode = () => annotationCodec('configmap default/x').decode(withAnnotation({ holderIdentity: 'py-1', leaseDurationSeconds: 'soon' }));
     expect(decode).toThrow(InvalidRecordError);
     expect(decode).toThrow(/configmap default\/x: invalid leader election record: leaseDurationSeconds must be a positive integer, got "soon"/);
+  });
+});
+
+describe('baton\'s milliseconds in the annotation count only for the term they were written for', () => {
+  const codec = annotationCodec('endpoints default/x');
+  const leaseMs = (value: Record<string, unknown>) => (codec.decode(withAnnotation(value)) as { leaseDurationMs: number }).leaseDurationMs;
+
+  test('a foreign holder that kept baton\'s fields is judged by its leaseDurationSeconds', () => {
+    expect(leaseMs(keptFields.before)).toBe(2500); // baton's own term
+    expect(codec.decode(withAnnotation({ ...keptFields.before, ...keptFields.fields }))).toMatchObject(keptFields.expected);
+  });
+
+  test.each([
+    ['another holder, same transitions', '1/baton-0', 3000],
+    ['the same holder, an earlier term', '0/baton-1', 3000],
+    ['no mark (written before marks existed)', undefined, 3000],
+    ['the record\'s own term', '1/baton-1', 2500],
+  ])('%s', (_, batonTerm, expected) => {
+    expect(leaseMs({ holderIdentity: 'baton-1', leaseDurationSeconds: 3, leaderTransitions: 1, leaseDurationMs: 2500, batonTerm })).toBe(expected);
   });
 });
 
@@ -63,6 +88,23 @@ describe.each(['endpoints', 'configmap'] as const)('foreign electors on %s', (ki
     const iso = new Date().toISOString();
     await new ClientGoWriter(fake).writeAnnotation('default', plural, name, { holderIdentity: 'go-1', leaseDurationSeconds: 3, acquireTime: iso, renewTime: iso, leaderTransitions: 1 });
     expect((await locks.lock(name, 'baton-2').get())!.record).toMatchObject({ holderIdentity: 'go-1', leaseDurationMs: 3000 });
+    const probe = runElector(locks.lock(name, 'baton-2'));
+    probes.push(probe);
+    await waitFor(() => probe.elector.isLeader(), 8_000, 'baton to take over');
+    expect(performance.now() - takenAt).toBeGreaterThanOrEqual(3000);
+  });
+
+  test('after a takeover by a writer that kept baton\'s fields, baton waits the holder\'s leaseDurationSeconds', async () => {
+    const name = uniqueName();
+    const now = Date.now();
+    await locks.lock(name, 'baton-1').create({ holderIdentity: 'baton-1', leaseDurationMs: 2500, acquireTime: now, renewTime: now, leaderTransitions: 0, fencingToken: 7 });
+    const takenAt = performance.now();
+    const iso = new Date().toISOString();
+    await new ClientGoWriter(fake).mergeAnnotation('default', plural, name, { ...keptFields.fields, acquireTime: iso, renewTime: iso });
+    // baton's 2500 ms and its mark are still in the JSON, beside another holder's record.
+    const stored = JSON.parse((fake.getObject(kind === 'endpoints' ? 'endpoints' : 'configmaps', 'default', name) as { metadata: { annotations: Record<string, string> } }).metadata.annotations[LEADER_ANNOTATION]!);
+    expect(stored).toMatchObject({ holderIdentity: 'foreign-1', leaseDurationMs: 2500, batonTerm: '0/baton-1' });
+    expect((await locks.lock(name, 'baton-2').get())!.record).toMatchObject(keptFields.expected);
     const probe = runElector(locks.lock(name, 'baton-2'));
     probes.push(probe);
     await waitFor(() => probe.elector.isLeader(), 8_000, 'baton to take over');

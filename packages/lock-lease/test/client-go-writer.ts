@@ -47,6 +47,18 @@ export class ClientGoWriter {
     await this.call('PUT', path, object);
   }
 
+  /**
+   * Not client-go: a writer that merges its fields into the annotation's JSON it read instead
+   * of rewriting it, so the fields it does not know (baton's) survive its takeover.
+   */
+  async mergeAnnotation(namespace: string, plural: 'endpoints' | 'configmaps', name: string, fields: Record<string, unknown>): Promise<void> {
+    const path = `/api/v1/namespaces/${namespace}/${plural}/${name}`;
+    const object = await this.call<Json>('GET', path);
+    const current = JSON.parse(object.metadata.annotations?.['control-plane.alpha.kubernetes.io/leader'] ?? '{}') as Record<string, unknown>;
+    object.metadata.annotations = { ...object.metadata.annotations, 'control-plane.alpha.kubernetes.io/leader': JSON.stringify({ ...current, ...fields }) };
+    await this.call('PUT', path, object);
+  }
+
   private call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = new URL(path, this.fake.url);
     const payload = body === undefined ? undefined : JSON.stringify(body);
