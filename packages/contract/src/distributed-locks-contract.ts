@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { LockLostError } from '@baton/core';
-import { PartitionableLock } from './partitionable-lock.ts';
+import { cuttableLocks } from './partitionable-lock.ts';
 import type { Suite } from './suite.ts';
 import { cutAndAwaitTakeover } from './takeover.ts';
 import { stallMeter } from './wait.ts';
@@ -59,14 +59,10 @@ export function describeDistributedLocksContract(suite: Suite): void {
 
     test('a holder cut off from the backend sees its signal aborted before anyone else takes the lock', async () => {
       const name = uniqueName();
-      const holderLocks: PartitionableLock[] = [];
-      const holder = locksFor('holder', (lock) => {
-        const cuttable = new PartitionableLock(lock);
-        holderLocks.push(cuttable);
-        return cuttable;
-      });
+      const cut = cuttableLocks();
+      const holder = locksFor('holder', cut.wrap);
       const held = await holder.get(name).acquire();
-      const next = await cutAndAwaitTakeover(held, holderLocks, () => locksFor('waiter').get(name).acquire({ timeout: electionBound + timings.leaseDurationMs }));
+      const next = await cutAndAwaitTakeover(held, cut.locks, () => locksFor('waiter').get(name).acquire({ timeout: electionBound + timings.leaseDurationMs }));
       await expect(held.release()).rejects.toBeInstanceOf(LockLostError);
       expect(next.fencingToken).toBeGreaterThan(held.fencingToken);
       await next.release();

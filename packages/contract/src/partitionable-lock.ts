@@ -135,6 +135,17 @@ export class PartitionableLock implements ResourceLock {
   }
 }
 
+/** A `wrap` that makes every lock of a process cuttable, and the list of them to cut at once. */
+export function cuttableLocks(): { wrap: (lock: ResourceLock) => ResourceLock; locks: PartitionableLock[] } {
+  const locks: PartitionableLock[] = [];
+  const wrap = (lock: ResourceLock): ResourceLock => {
+    const cuttable = new PartitionableLock(lock);
+    locks.push(cuttable);
+    return cuttable;
+  };
+  return { wrap, locks };
+}
+
 /**
  * A `wrap` for a process's locks that resolves `looked` once that process has *read* (asked
  * for, not been pushed) a record held by an identity starting with `holderPrefix`: a waiter

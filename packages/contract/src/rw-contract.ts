@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { BackendUnavailableError, LockLostError } from '@baton/core';
 import type { LockHandle, ReadHandle, ResourceLock } from '@baton/core';
-import { lookSpy, PartitionableLock } from './partitionable-lock.ts';
+import { cuttableLocks, lookSpy } from './partitionable-lock.ts';
 import type { PrimitiveSuite, Grant } from './semaphore-contract.ts';
 import { expectIncreasingTokens } from './semaphore-contract.ts';
 import { WAKE_TIMINGS, wakeBoundMs } from './suite.ts';
@@ -158,12 +158,8 @@ export function describeReadWriteContract({ target, timings, uniqueName, locksFo
     for (const kind of ['write', 'read'] as const) {
       test(`a cut-off ${kind === 'write' ? 'writer' : 'reader'} is taken over only after its lease, its signal aborted first`, async () => {
         const name = uniqueName();
-        const cuttable: PartitionableLock[] = [];
-        const holder = locksFor('holder', (lock) => {
-          const wrapped = new PartitionableLock(lock);
-          cuttable.push(wrapped);
-          return wrapped;
-        }).readWrite(name);
+        const cut = cuttableLocks();
+        const holder = locksFor('holder', cut.wrap).readWrite(name);
         const held: LockHandle = kind === 'write' ? await holder.acquireWrite() : await holder.acquireRead();
         // A read's token is the write epoch it read under; the next write's must exceed either.
         const heldToken = kind === 'read' ? (held as ReadHandle).writeEpoch : held.fencingToken;
@@ -171,7 +167,7 @@ export function describeReadWriteContract({ target, timings, uniqueName, locksFo
         // Not before the lease ran out (or the target's own takeover bound), less the renewal interval the cut may have landed in.
         const bound = target.takeoverBoundMs ?? timings.leaseDurationMs;
         const waiter = locksFor('waiter').readWrite(name);
-        const next = await cutAndAwaitTakeover(held, cuttable, () => waiter.acquireWrite({ timeout: electionBound + timings.leaseDurationMs }), bound - timings.retryPeriodMs);
+        const next = await cutAndAwaitTakeover(held, cut.locks, () => waiter.acquireWrite({ timeout: electionBound + timings.leaseDurationMs }), bound - timings.retryPeriodMs);
         expect(next.fencingToken).toBeGreaterThan(heldToken);
         await expect(held.release()).rejects.toBeInstanceOf(LockLostError);
         await next.release();

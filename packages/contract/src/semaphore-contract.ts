@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { LockLostError } from '@baton/core';
 import type { LockHandle, ResourceLock } from '@baton/core';
-import { lookSpy, PartitionableLock } from './partitionable-lock.ts';
+import { cuttableLocks, lookSpy } from './partitionable-lock.ts';
 import type { Suite } from './suite.ts';
 import { WAKE_TIMINGS, wakeBoundMs } from './suite.ts';
 import { cutAndAwaitTakeover } from './takeover.ts';
@@ -96,19 +96,15 @@ export function describeSemaphoreContract({ target, timings, uniqueName, locksFo
 
     test('a cut-off permit holder’s slot is taken only after its lease, its signal aborted first', async () => {
       const name = uniqueName();
-      const cuttable: PartitionableLock[] = [];
-      const holder = locksFor('holder', (lock) => {
-        const wrapped = new PartitionableLock(lock);
-        cuttable.push(wrapped);
-        return wrapped;
-      });
+      const cut = cuttableLocks();
+      const holder = locksFor('holder', cut.wrap);
       const other = await locksFor('other').semaphore(name, { permits: 2 }).acquire();
       const held: LockHandle = await holder.semaphore(name, { permits: 2 }).acquire();
       // Not before the lease ran out (or the target's own takeover bound, for a backend that
       // frees a silent holder's session sooner), less the renewal interval the cut may have landed in.
       const bound = target.takeoverBoundMs ?? timings.leaseDurationMs;
       const waiter = locksFor('waiter').semaphore(name, { permits: 2 });
-      const next = await cutAndAwaitTakeover(held, cuttable, () => waiter.acquire({ timeout: electionBound + timings.leaseDurationMs }), bound - timings.retryPeriodMs);
+      const next = await cutAndAwaitTakeover(held, cut.locks, () => waiter.acquire({ timeout: electionBound + timings.leaseDurationMs }), bound - timings.retryPeriodMs);
       expect(next.fencingToken).toBeGreaterThan(held.fencingToken);
       expect(other.isHeld()).toBe(true);
       await expect(held.release()).rejects.toBeInstanceOf(LockLostError);

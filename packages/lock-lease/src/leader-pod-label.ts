@@ -2,6 +2,7 @@ import type { BatonError, LeaderCallbacks, LeaderTerm, Logger } from '@baton/cor
 import { AuthenticationError, BackendUnavailableError, PermissionDeniedError, silentLogger } from '@baton/core';
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { statusOf } from './kube-errors.ts';
 
 /** The label a Service selects to send traffic to the leader only. */
 export const DEFAULT_LEADER_LABEL = 'baton.dev/leader';
@@ -101,9 +102,9 @@ export class LeaderPodLabel {
  * `HTTP-Code: … Body: …`. A 403 names the call and the Role that grants it.
  */
 function labelError(error: unknown, verb: 'list' | 'patch', pod: string | undefined, namespace: string): BatonError {
-  const code = (error as { code?: unknown }).code;
+  const code = statusOf(error);
   const what = `${verb} pods${pod === undefined ? '' : ` "${pod}"`} in namespace "${namespace}"`;
-  if (typeof code !== 'number') {
+  if (code === undefined) {
     return new BackendUnavailableError(`cannot ${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   const message = statusMessage((error as { body?: unknown }).body) ?? `HTTP ${code}`;
