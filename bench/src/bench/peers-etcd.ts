@@ -1,9 +1,8 @@
 import { createRequire } from 'node:module';
 import type { Etcd3 as Etcd3Client } from 'etcd3';
-import { now, sleep } from '../lib/clock.ts';
-import { summarize } from '../lib/stats.ts';
-import type { Summary } from '../lib/stats.ts';
+import { sleep } from '../lib/clock.ts';
 import type { BenchContext } from './common.ts';
+import type { RoundTripProbe } from './interleaved.ts';
 import type { Contender } from './peer-contender.ts';
 
 const require = createRequire(import.meta.url);
@@ -74,18 +73,11 @@ export function etcdPeers(ctx: BenchContext): Contender[] {
 }
 
 /** A raw round trip on the same kind of connection: a range read of one key. */
-export async function rttEtcd(ctx: BenchContext, samples: number): Promise<Summary> {
+export async function probeEtcd(ctx: BenchContext): Promise<RoundTripProbe> {
   const client = etcdClient(ctx);
-  try {
-    for (let i = 0; i < 100; i++) await client.get('bench-rtt').string();
-    const out: number[] = [];
-    for (let i = 0; i < samples; i++) {
-      const t = now();
-      await client.get('bench-rtt').string();
-      out.push(now() - t);
-    }
-    return summarize(out);
-  } finally {
-    client.close();
-  }
+  await client.get('bench-rtt').string();
+  return {
+    once: async () => void (await client.get('bench-rtt').string()),
+    close: async () => client.close(),
+  };
 }

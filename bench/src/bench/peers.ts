@@ -8,7 +8,9 @@ import { now, sleep } from '../lib/clock.ts';
 import { round, summarize } from '../lib/stats.ts';
 import type { Summary } from '../lib/stats.ts';
 import { DEFAULTS } from './common.ts';
-import { etcdPeers, rttEtcd } from './peers-etcd.ts';
+import { etcdPeers, probeEtcd } from './peers-etcd.ts';
+import { interleavedUncontended } from './interleaved.ts';
+import type { RoundTripProbe } from './interleaved.ts';
 import type { Contender } from './peer-contender.ts';
 import type { BenchContext } from './common.ts';
 
@@ -215,55 +217,24 @@ function postgresPeers(ctx: BenchContext): Contender[] {
   ];
 }
 
-async function rttRedis(ctx: BenchContext, samples: number): Promise<Summary> {
+/** A PING on a client of its own. */
+async function probeRedis(ctx: BenchContext): Promise<RoundTripProbe> {
   const client = redisClient(ctx);
-  try {
-    for (let i = 0; i < 100; i++) await client.ping();
-    const out: number[] = [];
-    for (let i = 0; i < samples; i++) {
-      const t = now();
-      await client.ping();
-      out.push(now() - t);
-    }
-    return summarize(out);
-  } finally {
-    client.disconnect();
-  }
+  await client.ping();
+  return {
+    once: async () => void (await client.ping()),
+    close: async () => client.disconnect(),
+  };
 }
 
-async function rttPostgres(ctx: BenchContext, samples: number): Promise<Summary> {
+/** A `SELECT 1` on a connection of its own. */
+async function probePostgres(ctx: BenchContext): Promise<RoundTripProbe> {
   const client = new pg.Client({ connectionString: String(ctx.server.connectInfo().url), application_name: 'bench-rtt' });
   await client.connect();
-  try {
-    for (let i = 0; i < 100; i++) await client.query('SELECT 1');
-    const out: number[] = [];
-    for (let i = 0; i < samples; i++) {
-      const t = now();
-      await client.query('SELECT 1');
-      out.push(now() - t);
-    }
-    return summarize(out);
-  } finally {
-    await client.end();
-  }
-}
-
-/** `cycles` acquire+release on one resource by one worker, after a warm-up. */
-async function uncontended(contender: Contender, resource: string, cycles: number): Promise<Summary> {
-  const worker = await contender.worker(100);
-  try {
-    for (let i = 0; i < Math.min(50, cycles); i++) await (await worker.acquire(resource))();
-    const out: number[] = [];
-    for (let i = 0; i < cycles; i++) {
-      const t = now();
-      const release = await worker.acquire(resource);
-      await release();
-      out.push(now() - t);
-    }
-    return summarize(out);
-  } finally {
-    await worker.close();
-  }
+  return {
+    once: async () => void (await client.query('SELECT 1')),
+    close: () => client.end(),
+  };
 }
 
 /**
@@ -331,15 +302,18 @@ export async function measurePeers(ctx: BenchContext, options: { cycles: number;
   if (backend !== 'redis' && backend !== 'postgres' && backend !== 'etcd') throw new Error(`no peers on ${backend}`);
   const workers = 4;
   const holdMs = 5;
-  const rtt = backend === 'redis' ? await rttRedis(ctx, options.rttSamples) : backend === 'etcd' ? await rttEtcd(ctx, options.rttSamples) : await rttPostgres(ctx, options.rttSamples);
+  const probe = backend === 'redis' ? await probeRedis(ctx) : backend === 'etcd' ? await probeEtcd(ctx) : await probePostgres(ctx);
   const peers = backend === 'redis' ? redisPeers(ctx) : backend === 'etcd' ? etcdPeers(ctx) : postgresPeers(ctx);
   const variants = backend === 'postgres' ? [batonContender(ctx, ctx.driver, NOTIFY_WAKE)] : [];
   const contenders = [batonContender(ctx, ctx.driver), ...variants, ...peers];
+  ctx.log(`    peers: uncontended, ${contenders.length} contenders and the round trip taking turns`);
+  const { rtt, uncontended } = await interleavedUncontended(probe, contenders, (i) => `peer-u${i}-${ctx.runId}`, options.cycles, options.rttSamples);
   const figures: PeerFigures[] = [];
   for (const [i, contender] of contenders.entries()) {
-    ctx.log(`    peers: ${contender.name}`);
+    ctx.log(`    peers: ${contender.name}, contended`);
+    const u = uncontended[i]!;
     try {
-      const u = await uncontended(contender, `peer-u${i}-${ctx.runId}`, options.cycles);
+      if (u instanceof Error) throw u;
       const c = await contended(contender, `peer-c${i}-${ctx.runId}`, workers, holdMs, options.handovers);
       figures.push({
         name: contender.name,

@@ -7,6 +7,9 @@ import type { PeersResult } from './peers.ts';
 import type { SteadyPhase, SteadyResult } from './steady.ts';
 import type { ThroughputResult } from './throughput.ts';
 import { MIN_SAMPLES_FOR_P99, tail } from '../lib/stats.ts';
+import { peersTable, peerVerdicts, throughputTable, throughputVerdicts } from './peer-report.ts';
+import { ms } from './verdict.ts';
+import type { Verdict } from './verdict.ts';
 
 export interface BackendResults {
   handover?: HandoverResult;
@@ -32,13 +35,7 @@ export interface BenchResults {
   merged?: Array<{ at: string; backends: string[]; sections: string[]; machine: Record<string, unknown> }>;
 }
 
-export interface Verdict {
-  figure: string;
-  backend: string;
-  target: string;
-  measured: string;
-  met: boolean;
-}
+export type { Verdict } from './verdict.ts';
 
 /** Keep-alive traffic a follower's connection sends by design, not polling of the lock. */
 const KEEPALIVE_OPS = new Set(['ping']);
@@ -53,7 +50,6 @@ export function pollingRate(phase: SteadyPhase): number {
   return Math.round(sum * 1000) / 1000;
 }
 
-const ms = (v: number): string => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)) : 'n/a');
 
 export function verdicts(results: BenchResults['backends']): Verdict[] {
   const out: Verdict[] = [];
@@ -101,36 +97,7 @@ export function verdicts(results: BenchResults['backends']): Verdict[] {
       });
     }
     if (r.throughput) out.push(...throughputVerdicts(backend, r.throughput));
-    if (r.peers) {
-      const baton = r.peers.contenders[0];
-      if (baton) {
-        out.push({
-          figure: 'uncontended acquire+release vs two round trips',
-          backend,
-          target: '≤ 1.1 × 2 RTT',
-          measured: `${baton.uncontendedVsTwoRtt} × (${ms(baton.uncontended.p50)} ms vs 2 × ${ms(r.peers.rtt.p50)} ms)`,
-          met: baton.uncontendedVsTwoRtt <= 1.1,
-        });
-        out.push({
-          figure: 'contended handover (4 workers, 5 ms holds)',
-          backend,
-          target: 'p50 ≤ 1 ms, p99 ≤ 2 ms',
-          measured: `p50 ${ms(baton.handover.p50)} ms, p99 ${ms(baton.handover.p99)} ms`,
-          met: baton.handover.p50 <= 1 && baton.handover.p99 <= 2,
-        });
-        const advisory = r.peers.contenders.find((c) => c.name.startsWith('advisory-lock'));
-        if (advisory) {
-          const ratio = advisory.uncontended.p50 / baton.uncontended.p50;
-          out.push({
-            figure: 'uncontended acquire+release vs advisory-lock',
-            backend,
-            target: '≥ 10× faster',
-            measured: `${ratio.toFixed(1)}× (${ms(baton.uncontended.p50)} ms vs ${ms(advisory.uncontended.p50)} ms)`,
-            met: ratio >= 10,
-          });
-        }
-      }
-    }
+    if (r.peers) out.push(...peerVerdicts(backend, r.peers));
   }
   return out;
 }
@@ -251,24 +218,7 @@ export function markdown(results: BenchResults): string {
     }
     lines.push('');
   }
-  for (const [b, r] of backends) {
-    if (!r.peers) continue;
-    const p = r.peers;
-    lines.push(`## Peers on ${b} (one run, same server; RTT p50 ${ms(p.rtt.p50)} ms — ${b === 'redis' ? 'PING' : 'SELECT 1'} on the same connection type)`);
-    lines.push('');
-    lines.push(`| implementation | uncontended acquire+release p50 | p99 | ÷ 2 RTT | contended handover p50 (${p.workers} workers, ${p.holdMs} ms holds) | p99 | handovers/s | exclusion violations |`);
-    lines.push('|---|---|---|---|---|---|---|---|');
-    for (const c of p.contenders) {
-      if (c.error) {
-        lines.push(`| ${c.name} | error: ${c.error} | | | | | | |`);
-        continue;
-      }
-      lines.push(`| ${c.name} | ${ms(c.uncontended.p50)} | ${ms(c.uncontended.p99)} | ${c.uncontendedVsTwoRtt} | ${ms(c.handover.p50)} | ${ms(c.handover.p99)} | ${c.handoversPerSecond} | ${c.exclusionViolations} |`);
-    }
-    lines.push('');
-    for (const c of p.contenders) lines.push(`- ${c.name}: ${c.settings}`);
-    lines.push('');
-  }
+  for (const [b, r] of backends) if (r.peers) lines.push(...peersTable(b, r.peers));
   for (const [b, r] of backends) if (r.throughput) lines.push(...throughputTable(b, r.throughput));
   const errors = backends.filter(([, r]) => r.errors && Object.keys(r.errors).length > 0);
   if (errors.length > 0) {
@@ -278,51 +228,6 @@ export function markdown(results: BenchResults): string {
     lines.push('');
   }
   return lines.join('\n');
-}
-
-/** baton (first contender) against the peer (second) of a throughput run: ops/s and CPU/op ratios. */
-function throughputRatios(t: ThroughputResult): { opsRatio: number; cpuRatio: number } | undefined {
-  const [baton, peer] = t.contenders;
-  if (!baton || !peer || baton.error || peer.error) return undefined;
-  return { opsRatio: baton.operationsPerSecond / peer.operationsPerSecond, cpuRatio: baton.cpuMicrosPerOperation / peer.cpuMicrosPerOperation };
-}
-
-function throughputVerdicts(backend: string, t: ThroughputResult): Verdict[] {
-  const ratios = throughputRatios(t);
-  const [baton, peer] = t.contenders;
-  if (!ratios || !baton || !peer) return [];
-  return [
-    {
-      figure: `throughput (${t.names} distinct names, ${t.inFlight} in flight, one process) vs ${peer.name}`,
-      backend,
-      target: 'ops/s ≥ peer, CPU/op ≤ peer',
-      measured: `${ratios.opsRatio.toFixed(2)}× ops/s (${baton.operationsPerSecond} vs ${peer.operationsPerSecond}), ${ratios.cpuRatio.toFixed(2)}× CPU/op (${baton.cpuMicrosPerOperation} vs ${peer.cpuMicrosPerOperation} µs)`,
-      met: ratios.opsRatio >= 1 && ratios.cpuRatio <= 1,
-    },
-  ];
-}
-
-function throughputTable(backend: string, t: ThroughputResult): string[] {
-  const lines: string[] = [];
-  const peer = t.contenders[1];
-  lines.push(`## Throughput on ${backend} (acquire+release of ${t.names} distinct names × ${t.rounds} rounds, ${t.inFlight} in flight, one process; names never reused)`);
-  lines.push('');
-  lines.push('| implementation | ops/s | ÷ peer | CPU/op (client) | ÷ peer | CPU/op (server) | latency p50 | p99 |');
-  lines.push('|---|---|---|---|---|---|---|---|');
-  for (const c of t.contenders) {
-    if (c.error) {
-      lines.push(`| ${c.name} | error: ${c.error} | | | | | | |`);
-      continue;
-    }
-    const ops = peer && !peer.error ? (c.operationsPerSecond / peer.operationsPerSecond).toFixed(2) : 'n/a';
-    const cpu = peer && !peer.error ? (c.cpuMicrosPerOperation / peer.cpuMicrosPerOperation).toFixed(2) : 'n/a';
-    const server = c.serverCpuMicrosPerOperation === undefined ? 'n/a' : `${c.serverCpuMicrosPerOperation} µs`;
-    lines.push(`| ${c.name} | ${c.operationsPerSecond} | ${ops} | ${c.cpuMicrosPerOperation} µs | ${cpu} | ${server} | ${ms(c.latency.p50)} ms | ${ms(c.latency.p99)} ms |`);
-  }
-  lines.push('');
-  for (const c of t.contenders) lines.push(`- ${c.name}: ${c.settings}`);
-  lines.push('');
-  return lines;
 }
 
 const COLORS = { watch: '#2e86de', poll: '#b2bec3', p50: '#2e86de', p99: '#0a3d62', floor: '#b2bec3' };
