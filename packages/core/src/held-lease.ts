@@ -150,7 +150,8 @@ export class HeldLease {
   /**
    * Stops renewing and clears the holder, so a waiter takes over at once.
    * @returns the released snapshot, or `undefined` when the lease was lost (then nothing
-   * was written) or the release write failed (then it expires on its own).
+   * was written), the backend handed it straight to a waiter (`ResourceLock.release`: the
+   * waiter writes next), or the release write failed (then it expires on its own).
    */
   async release(): Promise<LockSnapshot | undefined> {
     this.clearTimers();
@@ -158,8 +159,13 @@ export class HeldLease {
     if (this.lost) return undefined;
     this.finished = true;
     const released: LeaderElectionRecord = { ...this.record, holderIdentity: '', renewTime: this.options.clock.wallNow() };
+    const { lock } = this.options;
     try {
-      const snapshot = await this.call((signal) => this.options.lock.update(released, this.version, { signal }));
+      const snapshot = await this.call((signal) =>
+        lock.release !== undefined ? lock.release(released, this.version, { signal }) : lock.update(released, this.version, { signal }),
+      );
+      // null: handed straight to a waiter at the backend, which writes the next term itself.
+      if (snapshot === null) return undefined;
       this.options.onSnapshot?.(snapshot);
       return snapshot;
     } catch (error) {

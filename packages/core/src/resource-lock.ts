@@ -114,6 +114,15 @@ export interface ResourceLock {
    */
   acquireWhenFree?(record: LeaderElectionRecord, options: AcquireWhenFreeOptions): Promise<AcquireWhenFreeResult>;
   /**
+   * Optional, with `acquireWhenFree`: a release — `record` names no holder, a compare-and-swap
+   * on `expectedVersion` as `update` — that lets a waiter blocked at the backend take the lock
+   * in the same operation instead of after this write. `null`: the backend's exclusion was
+   * handed to such a waiter and nothing was written; the waiter writes its own term next (until
+   * then the record still names this holder, whose hold the backend no longer has, as after a
+   * crash: `holderGone`). Otherwise what `update` returns; errors as `update`'s.
+   */
+  release?(record: LeaderElectionRecord, expectedVersion: string, options?: LockCallOptions): Promise<LockSnapshot | null>;
+  /**
    * Optional: push notifications of changes, so followers react at once instead of polling.
    * @returns a function that stops the watch.
    */

@@ -17,6 +17,8 @@ import { explainMiss, readAfterMiss, storedHolderIs } from './record-reads.ts';
 import type { MissRead } from './record-reads.ts';
 import { ensureSchema } from './schema.ts';
 import { ServerWaits } from './server-wait.ts';
+import { writeAndLetGo } from './let-go.ts';
+import type { LetGoContext } from './let-go.ts';
 import { chooseSession } from './session.ts';
 import type { SessionConnection } from './session.ts';
 import { prepared } from './statements.ts';
@@ -61,6 +63,7 @@ export class LockStore implements PostgresLockHost {
   readonly sessionTimeoutMs: number;
   private readonly settings: LockStoreSettings;
   private readonly waits: ServerWaits;
+  private readonly letGo: LetGoContext;
   private readonly epoch: TokenEpoch;
   private readonly keys: (name: string) => bigint;
   private readonly locks = new Map<string, Set<PostgresLock>>();
@@ -79,6 +82,7 @@ export class LockStore implements PostgresLockHost {
       describe: (name) => this.describe(name),
     });
     this.epoch = new TokenEpoch(settings.pool, settings.table.quoted);
+    this.letGo = { holds: this.holds, statements, pool: settings.pool };
     const { waitSessions: sessions, channel, feed } = settings;
     const { holds, epoch } = this;
     this.waits = new ServerWaits({ sessions, statements, channel, feed, holds, epoch, clock: options.clock, ready: (signal) => this.ready(signal) });
@@ -170,6 +174,15 @@ export class LockStore implements PostgresLockHost {
   }
 
   update(lock: PostgresLock, record: LeaderElectionRecord, expectedVersion: string, options: LockCallOptions | undefined): Promise<LockSnapshot> {
+    return this.write(lock, record, expectedVersion, options, false) as Promise<LockSnapshot>;
+  }
+
+  release(lock: PostgresLock, record: LeaderElectionRecord, expectedVersion: string, options: LockCallOptions | undefined): Promise<LockSnapshot | null> {
+    return this.write(lock, record, expectedVersion, options, true);
+  }
+
+  /** `update`, or with `handOver` a release that a waiter at the server may take over instead (see let-go.ts). */
+  private write(lock: PostgresLock, record: LeaderElectionRecord, expectedVersion: string, options: LockCallOptions | undefined, handOver: boolean): Promise<LockSnapshot | null> {
     return this.call(lock, options, async (signal) => {
       const r = validateRecord(record, lock.describe());
       if (typeof expectedVersion !== 'string' || !/^\d{1,19}$/.test(expectedVersion)) {
@@ -182,7 +195,11 @@ export class LockStore implements PostgresLockHost {
       if (r.holderIdentity === lock.identity) {
         return this.writeAsHolder(lock, signal, { held: statements.update, locking: statements.lockAndUpdate }, params, miss);
       }
-      return this.writeAndLetGo(lock, signal, params, miss);
+      return this.holds.serialize(lock.name, async () => {
+        await this.ready(signal);
+        if (signal.aborted) throw abortError(signal);
+        return writeAndLetGo(this.letGo, lock, params, miss, handOver && r.holderIdentity === '');
+      });
     });
   }
 
@@ -325,36 +342,6 @@ export class LockStore implements PostgresLockHost {
       const snapshot = this.toSnapshot(row, describe);
       this.holds.armExpiry(lock.name, hold, started, snapshot.record.leaseDurationMs);
       return snapshot;
-    });
-  }
-
-  /**
-   * A write that does not name `lock`'s identity (a release, or a handover to someone else).
-   * When this identity holds the advisory lock, the write runs on the session and the advisory
-   * lock is given back in the same statement; otherwise it is a plain compare-and-swap through
-   * the pool.
-   */
-  private writeAndLetGo(lock: PostgresLock, signal: AbortSignal, params: unknown[], miss: (read: () => Promise<MissRead>) => Promise<Error>): Promise<LockSnapshot> {
-    return this.holds.serialize(lock.name, async () => {
-      await this.ready(signal);
-      if (signal.aborted) throw abortError(signal);
-      const hold = this.holds.live(lock.name);
-      const mine = hold !== undefined && hold.identity === lock.identity ? hold : undefined;
-      const { statements, pool } = this.settings;
-      const rows =
-        mine !== undefined
-          ? await mine.session.query<RecordRow>(mine.generation, statements.updateAndUnlock, [...params, mine.key.toString()])
-          : (await pool.query<RecordRow>(prepared(statements.update, params))).rows;
-      const row = rows[0];
-      if (row === undefined) {
-        const read = await readAfterMiss(this.settings, lock);
-        const error = await miss(async () => read);
-        if (mine !== undefined && !storedHolderIs(read, lock)) await this.holds.letGo(lock.name, mine);
-        throw error;
-      }
-      // The statement already unlocked the key: only forget the hold.
-      if (mine !== undefined) this.holds.forget(lock.name, mine);
-      return this.toSnapshot(row, lock.describe());
     });
   }
 

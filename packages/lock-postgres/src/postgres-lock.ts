@@ -17,6 +17,7 @@ export interface PostgresLockHost {
   get(lock: PostgresLock, options: LockCallOptions | undefined): Promise<LockSnapshot | null>;
   create(lock: PostgresLock, record: LeaderElectionRecord, options: LockCallOptions | undefined): Promise<LockSnapshot>;
   update(lock: PostgresLock, record: LeaderElectionRecord, expectedVersion: string, options: LockCallOptions | undefined): Promise<LockSnapshot>;
+  release(lock: PostgresLock, record: LeaderElectionRecord, expectedVersion: string, options: LockCallOptions | undefined): Promise<LockSnapshot | null>;
   acquireIfFree(lock: PostgresLock, record: LeaderElectionRecord, options: LockCallOptions | undefined): Promise<AcquireIfFreeResult>;
   acquireWhenFree(lock: PostgresLock, record: LeaderElectionRecord, options: AcquireWhenFreeOptions): Promise<AcquireWhenFreeResult>;
   watch(lock: PostgresLock, handlers: WatchHandlers): () => void;
@@ -39,7 +40,9 @@ export interface PostgresLockHost {
  * - `acquireIfFree` (the fast path) is one statement too: it writes only over an absent or
  *   released record, and only when it took the advisory lock.
  * - `acquireWhenFree` blocks in `pg_advisory_lock` and writes the new term once granted.
- * - A write that clears the holder (release) gives the advisory lock back in the same statement.
+ * - A write that clears the holder (release) gives the advisory lock back in the same statement;
+ *   through `release`, first — and when a waiter at the server was granted it in that call,
+ *   nothing more is written (`null`): the waiter's own statement writes its term next.
  * - `watch` is LISTEN/NOTIFY plus the factory's holder checks; `onSessionLost` fires the
  *   moment the session connection holding this lock is gone.
  *
@@ -92,6 +95,11 @@ export class PostgresLock implements ResourceLock {
 
   update(record: LeaderElectionRecord, expectedVersion: string, options?: LockCallOptions): Promise<LockSnapshot> {
     return this.closed ? this.refuse() : this.host.update(this, record, expectedVersion, options);
+  }
+
+  /** A release that a waiter blocked at the server takes over at once (see `ResourceLock.release`). */
+  release(record: LeaderElectionRecord, expectedVersion: string, options?: LockCallOptions): Promise<LockSnapshot | null> {
+    return this.closed ? this.refuse() : this.host.release(this, record, expectedVersion, options);
   }
 
   /**

@@ -93,6 +93,19 @@ export interface Statements {
    */
   readonly updateAndUnlock: string;
   /**
+   * A release (`$3` empty) on the session that holds the advisory lock `$10`, ONE statement
+   * that lets a waiter blocked at the server take over without waiting on this write: when
+   * the record still has version `$2`, it gives the advisory lock back FIRST. PostgreSQL
+   * grants a waiter the lock inside that call; `pg_try_advisory_lock_shared` then fails, and
+   * nothing more is written or notified (`handed_over`): the waiter's own statement writes
+   * its term over this one's at once, instead of blocking on this row until this commits. When
+   * nobody took it, the shared lock keeps new waiters out while the release is written as
+   * {@link Statements.updateAndUnlock} writes it, and is given back. → one row:
+   * `handed_over`, `unlocked` (the advisory lock was given back), and the written record
+   * columns (null when nothing was written).
+   */
+  readonly releaseOrHandOver: string;
+  /**
    * {@link Statements.update} that first takes the advisory lock `$10` (`pg_try_advisory_lock`)
    * and writes only when it got it, in ONE statement; a lock taken for a write that then
    * matched no row is given back in the same statement. → one row: `locked`, `epoch_ok`
@@ -231,6 +244,25 @@ SELECT ${RECORD_COLUMNS('r')}, ${NOTIFY_WRITTEN('$8')}`,
     updateAndUnlock: update(
       `, pg_catalog.pg_advisory_unlock($10::bigint) AS unlocked, pg_catalog.set_config('synchronous_commit', 'off', true) AS commit_mode`,
     ),
+
+    releaseOrHandOver: `WITH ${EPOCH_CTE(T)},
+cas AS MATERIALIZED (
+  SELECT pg_catalog.pg_advisory_unlock($10::bigint) AS unlocked FROM ${T} t WHERE t.name = $1::text AND t.version = $2::bigint
+),
+s AS MATERIALIZED (
+  SELECT c.unlocked, pg_catalog.pg_try_advisory_lock_shared($10::bigint) AS shared FROM cas c
+),
+written AS (
+  UPDATE ${T} AS t SET ${setRecord}
+  FROM s WHERE s.shared AND t.name = $1::text AND t.version = $2::bigint AND ${VALID_ROW('t')} AND ${termInEpoch}
+  RETURNING t.*
+)
+SELECT COALESCE(s.unlocked AND NOT s.shared, false) AS handed_over, COALESCE(s.unlocked, false) AS unlocked, ${RECORD_COLUMNS('r')},
+  CASE WHEN r.name IS NOT NULL THEN ${NOTIFY_PAYLOAD('$9')} END AS notified,
+  CASE WHEN s.shared THEN pg_catalog.pg_advisory_unlock_shared($10::bigint) END AS unshared,
+  ${COMMIT_ASYNC} AS commit_mode
+FROM (SELECT 1) AS one LEFT JOIN s ON true LEFT JOIN written r ON true
+LEFT JOIN LATERAL (SELECT ${PAYLOAD('r')} AS payload) p ON r.name IS NOT NULL`,
 
     lockAndUpdate: LOCKED_WRITE(
       T,

@@ -4,11 +4,11 @@
  * the holder lets go, with the new term written in the same statement.
  */
 import { describe, expect, test } from '@jest/globals';
-import { AbortedError, DistributedLocks } from '@baton/core';
-import type { LockHandle } from '@baton/core';
+import { AbortedError, DistributedLocks, LockConflictError } from '@baton/core';
+import type { LeaderElectionRecord, LockHandle } from '@baton/core';
 import { waitFor, within } from '@baton/testkit';
 import { PostgresLockFactory } from '../src/index.ts';
-import { advisoryHolder, PG_CONFIG, tableFixture, uniqueAppName } from './helpers.ts';
+import { adminClient, advisoryHolder, PG_CONFIG, tableFixture, uniqueAppName } from './helpers.ts';
 
 const { table, closer, admin } = tableFixture('baton_swait');
 
@@ -131,5 +131,78 @@ describe('waiting at the server', () => {
     expect(overlaps).toBe(0);
     expect(tokens).toHaveLength(45);
     for (let i = 1; i < tokens.length; i++) expect(tokens[i]).toBeGreaterThan(tokens[i - 1]!);
+  });
+});
+
+describe('ResourceLock.release on PostgreSQL', () => {
+  function factory(identity: string): { app: string; factory: PostgresLockFactory } {
+    const app = uniqueAppName(`rl-${identity}`);
+    return { app, factory: closer.add(new PostgresLockFactory({ poolConfig: PG_CONFIG, table, applicationName: app })) };
+  }
+
+  const term = (holderIdentity: string, fencingToken = 1): LeaderElectionRecord => ({
+    holderIdentity,
+    leaseDurationMs: 15_000,
+    acquireTime: Date.now(),
+    renewTime: Date.now(),
+    leaderTransitions: 0,
+    fencingToken,
+  });
+
+  test("with a waiter blocked at the server, it writes nothing: the waiter's term follows the holder's directly", async () => {
+    const a = factory('a');
+    const b = factory('b');
+    const held = a.factory.lock('direct', 'a');
+    const waiter = b.factory.lock('direct', 'b');
+    const taken = await held.acquireIfFree!(term('a', 7));
+    expect(taken.acquired).toBe(true);
+    // Every change of the record, as the watchers hear it.
+    const listener = await adminClient();
+    closer.defer(() => listener.end());
+    const heard: Array<{ holderIdentity: string; fencingToken: number }> = [];
+    listener.on('notification', (message) => {
+      const payload = JSON.parse(message.payload ?? '{}') as { name?: string; holderIdentity: string; fencingToken: number };
+      if (payload.name === 'direct') heard.push(payload);
+    });
+    await listener.query(`LISTEN "${a.factory.notifyChannel}"`);
+    const waiting = waiter.acquireWhenFree!(term('b'), { maxWaitMs: 5_000 });
+    await waitFor(async () => (await blockedWait(b.app)) !== undefined, 5_000, "b's wait at the server");
+    const released = await held.release!({ ...taken.snapshot.record, holderIdentity: '' }, taken.snapshot.version);
+    expect(released).toBeNull();
+    const result = await within(waiting, 5_000, 'the handover');
+    expect(result.acquired).toBe(true);
+    if (!result.acquired) return;
+    expect(result.snapshot.record.holderIdentity).toBe('b');
+    expect(result.snapshot.record.fencingToken).toBeGreaterThan(taken.snapshot.record.fencingToken);
+    expect(await advisoryHolder(admin(), b.factory.keyOf('direct'))).toBe(b.factory.sessionProcessId('direct'));
+    await waitFor(() => heard.length > 0, 5_000, "the waiter's NOTIFY");
+    // No released record in between: the first change anyone heard is b's term.
+    expect(heard[0]).toMatchObject({ holderIdentity: 'b', fencingToken: result.snapshot.record.fencingToken });
+    expect(heard.filter((h) => h.holderIdentity === '')).toEqual([]);
+  });
+
+  test('with nobody waiting, it writes the released record as update does and gives the advisory lock back', async () => {
+    const a = factory('a');
+    const lock = a.factory.lock('alone', 'a');
+    const taken = await lock.acquireIfFree!(term('a'));
+    expect(taken.acquired).toBe(true);
+    const released = await lock.release!({ ...taken.snapshot.record, holderIdentity: '' }, taken.snapshot.version);
+    expect(released?.record).toMatchObject({ holderIdentity: '', fencingToken: taken.snapshot.record.fencingToken });
+    expect(await lock.get()).toMatchObject({ record: released!.record, version: released!.version });
+    expect(await advisoryHolder(admin(), a.factory.keyOf('alone'))).toBeUndefined();
+  });
+
+  test('on a stale version it is a LockConflictError and keeps the hold', async () => {
+    const a = factory('a');
+    const lock = a.factory.lock('stale', 'a');
+    const taken = await lock.acquireIfFree!(term('a'));
+    expect(taken.acquired).toBe(true);
+    const stale = String(Number(taken.snapshot.version) + 1000);
+    await expect(lock.release!({ ...taken.snapshot.record, holderIdentity: '' }, stale)).rejects.toBeInstanceOf(LockConflictError);
+    expect(await advisoryHolder(admin(), a.factory.keyOf('stale'))).toBe(a.factory.sessionProcessId('stale'));
+    expect((await lock.get())?.record.holderIdentity).toBe('a');
+    const released = await lock.release!({ ...taken.snapshot.record, holderIdentity: '' }, taken.snapshot.version);
+    expect(released?.record.holderIdentity).toBe('');
+    expect(await advisoryHolder(admin(), a.factory.keyOf('stale'))).toBeUndefined();
   });
 });
