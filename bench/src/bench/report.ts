@@ -50,7 +50,6 @@ export function pollingRate(phase: SteadyPhase): number {
   return Math.round(sum * 1000) / 1000;
 }
 
-
 export function verdicts(results: BenchResults['backends']): Verdict[] {
   const out: Verdict[] = [];
   for (const [backend, r] of Object.entries(results) as Array<[BackendName, BackendResults]>) {

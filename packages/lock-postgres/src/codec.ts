@@ -1,5 +1,5 @@
 import { validateRecord } from '@baton/core';
-import type { LeaderElectionRecord } from '@baton/core';
+import type { LeaderElectionRecord, LockSnapshot } from '@baton/core';
 
 /** A record row as `pg` returns it: `bigint` columns arrive as strings. */
 export interface RecordRow {
@@ -37,6 +37,11 @@ export function decodeRow(row: RecordRow, lock: string): LeaderElectionRecord {
     },
     lock,
   );
+}
+
+/** A stored row as a snapshot: its record, decoded and validated, and its version. */
+export function rowSnapshot(row: RecordRow, lock: string): LockSnapshot {
+  return { record: decodeRow(row, lock), version: String(row.version) };
 }
 
 /** A NOTIFY payload: the written row, or `{}` when it was too large to send. */

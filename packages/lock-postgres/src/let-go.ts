@@ -1,5 +1,5 @@
 // Writes that end this process's hold of a lock: a release, or a handover naming someone else.
-import { decodeRow } from './codec.ts';
+import { rowSnapshot } from './codec.ts';
 import type { RecordRow } from './codec.ts';
 import type { HoldBook } from './holds.ts';
 import type { PostgresLock } from './postgres-lock.ts';
@@ -44,32 +44,29 @@ export async function writeAndLetGo(
   const { holds, statements, pool } = context;
   const hold = holds.live(lock.name);
   const mine = hold !== undefined && hold.identity === lock.identity ? hold : undefined;
-  if (mine !== undefined && handOver) {
-    const [row] = await mine.session.query<ReleaseRow>(mine.generation, statements.releaseOrHandOver, [...params, mine.key.toString()]);
-    if (row?.unlocked === true) holds.forget(lock.name, mine); // given back in the statement, whatever else it did
-    if (row?.handed_over === true) return null;
-    if (row !== undefined && row.version !== null) return toSnapshot(row, lock);
-    const read = await readAfterMiss(context, lock);
-    const error = await miss(async () => read);
-    if (row?.unlocked !== true && !storedHolderIs(read, lock)) await holds.letGo(lock.name, mine);
-    throw error;
+  let row: RecordRow | undefined;
+  /** The statement gave the advisory lock back (`updateAndUnlock` does so only with its write). */
+  let unlocked: boolean;
+  if (mine === undefined) {
+    row = (await pool.query<RecordRow>(prepared(statements.update, params))).rows[0];
+    unlocked = false;
+  } else if (handOver) {
+    const [answer] = await mine.session.query<ReleaseRow>(mine.generation, statements.releaseOrHandOver, [...params, mine.key.toString()]);
+    unlocked = answer?.unlocked === true;
+    if (unlocked) holds.forget(lock.name, mine);
+    if (answer?.handed_over === true) return null;
+    row = answer?.version === null ? undefined : answer;
+  } else {
+    [row] = await mine.session.query<RecordRow>(mine.generation, statements.updateAndUnlock, [...params, mine.key.toString()]);
+    unlocked = row !== undefined;
+    if (unlocked) holds.forget(lock.name, mine);
   }
-  const rows =
-    mine !== undefined
-      ? await mine.session.query<RecordRow>(mine.generation, statements.updateAndUnlock, [...params, mine.key.toString()])
-      : (await pool.query<RecordRow>(prepared(statements.update, params))).rows;
-  const row = rows[0];
   if (row === undefined) {
     const read = await readAfterMiss(context, lock);
     const error = await miss(async () => read);
-    if (mine !== undefined && !storedHolderIs(read, lock)) await holds.letGo(lock.name, mine);
+    // Keep the hold only while the advisory lock is still ours and the record names us.
+    if (mine !== undefined && !unlocked && !storedHolderIs(read, lock)) await holds.letGo(lock.name, mine);
     throw error;
   }
-  // The statement already unlocked the key: only forget the hold.
-  if (mine !== undefined) holds.forget(lock.name, mine);
-  return toSnapshot(row, lock);
-}
-
-function toSnapshot(row: RecordRow, lock: PostgresLock): LockSnapshot {
-  return { record: decodeRow(row, lock.describe()), version: String(row.version) };
+  return rowSnapshot(row, lock.describe());
 }

@@ -3,7 +3,7 @@ import type { AcquireIfFreeResult, AcquireWhenFreeOptions, AcquireWhenFreeResult
 import type pg from 'pg';
 import { abortError, settleOnAbort, withCallSignal } from './abort.ts';
 import type { ChangeFeed } from './change-feed.ts';
-import { decodeRow } from './codec.ts';
+import { rowSnapshot } from './codec.ts';
 import type { RecordRow } from './codec.ts';
 import { toLockError } from './errors.ts';
 import { HoldBook } from './holds.ts';
@@ -147,7 +147,7 @@ export class LockStore implements PostgresLockHost {
       const { rows } = await this.settings.pool.query<GetRow>(prepared(this.settings.statements.get, [lock.name, lock.key.toString()]));
       const row = rows[0];
       if (row === undefined) return null;
-      const read = this.toSnapshot(row, lock.describe());
+      const read = rowSnapshot(row, lock.describe());
       const snapshot = read.record.holderIdentity !== '' && !row.held ? { ...read, holderGone: true } : read;
       this.settings.feed.sawRecord(lock.name, snapshot, this.holds.live(lock.name) !== undefined);
       return snapshot;
@@ -169,7 +169,7 @@ export class LockStore implements PostgresLockHost {
         await readAfterMiss(this.settings, lock); // throws when the token epoch was why
         throw miss();
       }
-      return this.toSnapshot(row, lock.describe());
+      return rowSnapshot(row, lock.describe());
     });
   }
 
@@ -249,7 +249,7 @@ export class LockStore implements PostgresLockHost {
       // Held in this process (by this identity or another): nothing to write; say what is stored.
       const row = (await this.settings.pool.query<RecordRow>(prepared(this.settings.statements.current, [lock.name]))).rows[0];
       if (row === undefined) throw new LockConflictError(`${describe} is held in this process but has no record`);
-      return { acquired: false, snapshot: this.toSnapshot(row, describe) };
+      return { acquired: false, snapshot: rowSnapshot(row, describe) };
     }
     const session = this.sessionFor(lock.key);
     const generation = await session.open();
@@ -270,7 +270,7 @@ export class LockStore implements PostgresLockHost {
       throw new LockConflictError(`${describe} is being written by another session (advisory lock ${lock.key})`);
     }
     if (!row.acquired) {
-      const snapshot = this.toSnapshot(row, describe);
+      const snapshot = rowSnapshot(row, describe);
       if (snapshot.record.holderIdentity === '') {
         throw new LockConflictError(`${describe} is released but another session holds its advisory lock`);
       }
@@ -281,7 +281,7 @@ export class LockStore implements PostgresLockHost {
     }
     const hold: Hold = { identity: lock.identity, key: lock.key, session, generation, expiry: undefined };
     this.holds.add(lock.name, hold);
-    const snapshot = this.toSnapshot(row, describe);
+    const snapshot = rowSnapshot(row, describe);
     this.holds.armExpiry(lock.name, hold, started, snapshot.record.leaseDurationMs);
     this.settings.feed.sawRecord(lock.name, snapshot, true);
     return { acquired: true, snapshot };
@@ -319,7 +319,7 @@ export class LockStore implements PostgresLockHost {
           if (!storedHolderIs(read, lock)) await this.holds.letGo(lock.name, held);
           throw error;
         }
-        const snapshot = this.toSnapshot(row, describe);
+        const snapshot = rowSnapshot(row, describe);
         this.holds.armExpiry(lock.name, held, started, snapshot.record.leaseDurationMs);
         return snapshot;
       }
@@ -339,7 +339,7 @@ export class LockStore implements PostgresLockHost {
       if (row.version === null) throw await miss(() => readAfterMiss(this.settings, lock)); // the statement gave the advisory lock back
       const hold: Hold = { identity: lock.identity, key: lock.key, session, generation, expiry: undefined };
       this.holds.add(lock.name, hold);
-      const snapshot = this.toSnapshot(row, describe);
+      const snapshot = rowSnapshot(row, describe);
       this.holds.armExpiry(lock.name, hold, started, snapshot.record.leaseDurationMs);
       return snapshot;
     });
@@ -373,9 +373,5 @@ export class LockStore implements PostgresLockHost {
         throw toLockError(error, describe);
       }
     });
-  }
-
-  private toSnapshot(row: RecordRow, describe: string): LockSnapshot {
-    return { record: decodeRow(row, describe), version: String(row.version) };
   }
 }

@@ -1,7 +1,7 @@
 import type { AcquireWhenFreeResult, Clock, LeaderElectionRecord, LockSnapshot } from '@baton/core';
 import { abortError } from './abort.ts';
 import type { ChangeFeed } from './change-feed.ts';
-import { decodeRow } from './codec.ts';
+import { rowSnapshot } from './codec.ts';
 import type { RecordRow } from './codec.ts';
 import type { Hold, HoldBook } from './holds.ts';
 import type { PostgresLock } from './postgres-lock.ts';
@@ -85,7 +85,7 @@ export class ServerWaits {
       if (row === undefined || row.version === null) return STILL_HELD;
       let snapshot: LockSnapshot;
       try {
-        snapshot = { record: decodeRow(row, lock.describe()), version: String(row.version) };
+        snapshot = rowSnapshot(row, lock.describe());
       } catch (error) {
         await session.query(generation, statements.unlock, [lock.key.toString()]).catch(() => {});
         throw error;

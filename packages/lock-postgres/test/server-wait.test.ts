@@ -135,11 +135,6 @@ describe('waiting at the server', () => {
 });
 
 describe('ResourceLock.release on PostgreSQL', () => {
-  function factory(identity: string): { app: string; factory: PostgresLockFactory } {
-    const app = uniqueAppName(`rl-${identity}`);
-    return { app, factory: closer.add(new PostgresLockFactory({ poolConfig: PG_CONFIG, table, applicationName: app })) };
-  }
-
   const term = (holderIdentity: string, fencingToken = 1): LeaderElectionRecord => ({
     holderIdentity,
     leaseDurationMs: 15_000,
@@ -150,8 +145,8 @@ describe('ResourceLock.release on PostgreSQL', () => {
   });
 
   test("with a waiter blocked at the server, it writes nothing: the waiter's term follows the holder's directly", async () => {
-    const a = factory('a');
-    const b = factory('b');
+    const a = side('a');
+    const b = side('b');
     const held = a.factory.lock('direct', 'a');
     const waiter = b.factory.lock('direct', 'b');
     const taken = await held.acquireIfFree!(term('a', 7));
@@ -182,7 +177,7 @@ describe('ResourceLock.release on PostgreSQL', () => {
   });
 
   test('with nobody waiting, it writes the released record as update does and gives the advisory lock back', async () => {
-    const a = factory('a');
+    const a = side('a');
     const lock = a.factory.lock('alone', 'a');
     const taken = await lock.acquireIfFree!(term('a'));
     expect(taken.acquired).toBe(true);
@@ -193,7 +188,7 @@ describe('ResourceLock.release on PostgreSQL', () => {
   });
 
   test('on a stale version it is a LockConflictError and keeps the hold', async () => {
-    const a = factory('a');
+    const a = side('a');
     const lock = a.factory.lock('stale', 'a');
     const taken = await lock.acquireIfFree!(term('a'));
     expect(taken.acquired).toBe(true);
