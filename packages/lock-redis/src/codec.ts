@@ -36,6 +36,14 @@ export function jsonString(holder: string): string {
 }
 
 /**
+ * The change message for `record` stored under `version`, as the scripts build it (numbers
+ * as decimal strings); `holderJson` is the holder as {@link jsonString} makes it.
+ */
+export function changeMessage(record: LeaderElectionRecord, version: string, holderJson: string): string {
+  return `{"holderIdentity":${holderJson},"leaseDurationMs":"${record.leaseDurationMs}","acquireTime":"${record.acquireTime}","renewTime":"${record.renewTime}","leaderTransitions":"${record.leaderTransitions}","fencingToken":"${record.fencingToken}","version":${JSON.stringify(version)}}`;
+}
+
+/**
  * Decodes the stored hash (from HGETALL) or a change message (the same fields as JSON) into
  * a snapshot. `null` when there are no fields (the key does not exist).
  * @throws InvalidRecordError when the data is not a baton record.

@@ -6,7 +6,7 @@ import {
   validateRecord,
 } from '@baton/core';
 import type { AcquireIfFreeResult, LeaderElectionRecord, LockCallOptions, LockSnapshot, ResourceLock, WatchHandlers } from '@baton/core';
-import { decodeSnapshot, jsonString, newVersion } from './codec.ts';
+import { changeMessage, decodeSnapshot, jsonString, newVersion } from './codec.ts';
 import { lockKeys } from './keys.ts';
 import type { LockKeys } from './keys.ts';
 import { resolveFactoryOptions, validateLockName } from './options.ts';
@@ -47,6 +47,11 @@ export class RedisLock implements ResourceLock {
   readonly boundsOwnCalls = true;
   /** This lock's identity as a JSON string (for change messages), made on first use. */
   private identityJson: string | undefined;
+  /**
+   * This lock's last successful write: what is stored for as long as its version is (versions
+   * are unique), so an update on top of it can be a patch (see {@link RedisLock.update}).
+   */
+  private lastWritten: LockSnapshot | undefined;
 
   /** @throws ConfigError naming the bad option. */
   constructor(options: RedisLockOptions) {
@@ -93,9 +98,28 @@ export class RedisLock implements ResourceLock {
     return this.write(record, '', 'create', options);
   }
 
+  /**
+   * A compare-and-swap on `expectedVersion`. On top of this lock's own last write, keeping its
+   * fencing token and either its holder (a renewal) or no holder (a release), it is a patch
+   * (`patch.lua`): the script compares the version and sets only the fields that change —
+   * nothing else read, the counter untouched, the change message built here. A release
+   * leaves the key's expiry as the holder's last write set it. Anything else is `write.lua`.
+   */
   update(record: LeaderElectionRecord, expectedVersion: string, options?: LockCallOptions): Promise<LockSnapshot> {
     if (typeof expectedVersion !== 'string' || expectedVersion === '') {
       return Promise.reject(new LockConflictError(`${this.description}: no version to compare with (got ${JSON.stringify(expectedVersion)})`));
+    }
+    const base = this.lastWritten;
+    if (base?.version === expectedVersion) {
+      let checked: LeaderElectionRecord;
+      try {
+        checked = validateRecord(record, this.description);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const was = base.record;
+      const holder = checked.holderIdentity;
+      if (checked.fencingToken === was.fencingToken && (holder === '' || holder === was.holderIdentity)) return this.patch(base, checked, options);
     }
     return this.write(record, expectedVersion, 'update', options);
   }
@@ -165,8 +189,32 @@ export class RedisLock implements ResourceLock {
       String(checked.fencingToken),
       lease.expiry,
       this.keys.channel,
-      checked.holderIdentity === this.identity ? (this.identityJson ??= jsonString(this.identity)) : jsonString(checked.holderIdentity),
+      this.holderJson(checked.holderIdentity),
     ];
+  }
+
+  /** One call of `patch.lua`: `checked` over `base` (same token; same holder, or none). */
+  private patch(base: LockSnapshot, checked: LeaderElectionRecord, options: LockCallOptions | undefined): Promise<LockSnapshot> {
+    const was = base.record;
+    const version = newVersion();
+    const lease = this.session.leaseArgs(checked.leaseDurationMs);
+    const releasing = checked.holderIdentity === '';
+    const args = [base.version, releasing ? '' : lease.expiry, this.keys.channel, changeMessage(checked, version, this.holderJson(checked.holderIdentity)), 'version', version];
+    if (checked.holderIdentity !== was.holderIdentity) args.push('holderIdentity', checked.holderIdentity);
+    if (checked.leaseDurationMs !== was.leaseDurationMs) args.push('leaseDurationMs', lease.duration);
+    if (checked.acquireTime !== was.acquireTime) args.push('acquireTime', String(checked.acquireTime));
+    if (checked.renewTime !== was.renewTime) args.push('renewTime', String(checked.renewTime));
+    if (checked.leaderTransitions !== was.leaderTransitions) args.push('leaderTransitions', String(checked.leaderTransitions));
+    const { keys } = this;
+    return this.session.exec(this.description, 'update', options?.signal, (client) =>
+      runScript(client, 'batonLockPatch', keys.record, keys.fence, args, (reply) => this.written(reply, checked, version, base.version)),
+      keys.channel,
+    );
+  }
+
+  /** `holder` as a JSON string for a change message (this lock's own identity made once). */
+  private holderJson(holder: string): string {
+    return holder === this.identity ? (this.identityJson ??= jsonString(this.identity)) : jsonString(holder);
   }
 
   /** One call of `write.lua`: a create (`expected` empty) or a compare-and-swap on `expected`. */
@@ -191,8 +239,11 @@ export class RedisLock implements ResourceLock {
   private written(reply: unknown, record: LeaderElectionRecord, version: string, expected: string | undefined): LockSnapshot {
     const [status, detail] = (Array.isArray(reply) ? reply : []) as ScriptReply;
     switch (status) {
-      case 'ok':
-        return { record: { ...record, fencingToken: this.storedCount(detail, 'fencing counter') }, version };
+      case 'ok': {
+        // patch.lua keeps the token (no detail); write.lua says what it stored.
+        const stored = detail === undefined ? record : { ...record, fencingToken: this.storedCount(detail, 'fencing counter') };
+        return (this.lastWritten = { record: stored, version });
+      }
       case 'conflict':
         throw new LockConflictError(
           expected === undefined
@@ -214,7 +265,9 @@ export class RedisLock implements ResourceLock {
       case 'acquired': {
         const fencingToken = this.storedCount(r[1], 'fencing counter');
         const leaderTransitions = this.storedCount(r[2], 'leaderTransitions');
-        return { acquired: true, snapshot: { record: { ...record, fencingToken, leaderTransitions }, version } };
+        const snapshot = { record: { ...record, fencingToken, leaderTransitions }, version };
+        this.lastWritten = snapshot;
+        return { acquired: true, snapshot };
       }
       case 'held': {
         const field = (value: string | null): string | undefined => value ?? undefined;

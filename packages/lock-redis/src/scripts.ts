@@ -2,18 +2,20 @@ import { Cluster, Command } from 'ioredis';
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './options.ts';
 import { ACQUIRE_LUA } from './scripts/acquire.lua.ts';
+import { PATCH_LUA } from './scripts/patch.lua.ts';
 import { WRITE_LUA } from './scripts/write.lua.ts';
 
 /** The script sources (`src/scripts/*.lua.ts`), by name; each takes the record and counter keys. */
 const SOURCES = {
   batonLockWrite: WRITE_LUA,
   batonLockAcquire: ACQUIRE_LUA,
+  batonLockPatch: PATCH_LUA,
 } as const;
 
 export type ScriptName = keyof typeof SOURCES;
 
-/** What `write.lua` returns: a status word, then details (see its header). */
-export type ScriptReply = ['ok', string] | ['conflict', string] | ['notfound'] | ['invalid', string];
+/** What `write.lua` (and `patch.lua`, whose 'ok' has no token) returns: a status word, then details (see its header). */
+export type ScriptReply = ['ok', string] | ['ok'] | ['conflict', string] | ['notfound'] | ['invalid', string];
 
 /** What `acquire.lua` returns (see its header): the stored record's fields when it is held. */
 export type AcquireReply =
@@ -36,6 +38,7 @@ interface Loaded {
 const LOADED: Readonly<Record<ScriptName, Loaded>> = {
   batonLockWrite: loaded(SOURCES.batonLockWrite),
   batonLockAcquire: loaded(SOURCES.batonLockAcquire),
+  batonLockPatch: loaded(SOURCES.batonLockPatch),
 };
 
 function loaded(lua: string): Loaded {

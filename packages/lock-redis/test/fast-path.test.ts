@@ -61,6 +61,11 @@ describe('the uncontended hot path', () => {
     // commandstats also counts what the scripts run; nothing else came from the clients.
     for (const other of ['subscribe', 'psubscribe', 'ping', 'hgetall', 'get', 'type', 'client|setname']) expect(counts[other]).toBeUndefined();
     expect(counts.incr).toBe(cycles); // the fencing counter, once per acquisition (acquire.lua)
+    // Each release is a patch on top of the acquisition's write (patch.lua): it reads only the
+    // version and leaves the key's expiry; acquire.lua reads the record and sets the expiry.
+    expect(counts.hget).toBe(cycles);
+    expect(counts.hmget).toBe(cycles);
+    expect(counts.pexpire).toBe(cycles);
     expect(factory.subscriberClient).toBeUndefined();
   });
 });

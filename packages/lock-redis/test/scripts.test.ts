@@ -1,6 +1,7 @@
 // The Lua scripts are embedded as strings (src/scripts/*.lua.ts) so that a bundle carries
-// them. Redis must be running exactly that text: after a write and a fast-path acquisition
-// the server knows both scripts under the SHA1 of the embedded source.
+// them. Redis must be running exactly that text: after a write, a fast-path acquisition and a
+// patch (a release on top of the acquisition) the server knows every script under the SHA1 of
+// the embedded source.
 import { afterAll, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { RedisLock } from '../src/index.ts';
@@ -24,9 +25,14 @@ test('Redis runs the embedded script text', async () => {
     const now = Date.now();
     const written = await lock.create({ holderIdentity: 'me', leaseDurationMs: 1000, acquireTime: now, renewTime: now, leaderTransitions: 0, fencingToken: 1 });
     expect(written.record.holderIdentity).toBe('me');
-    await lock.acquireIfFree!({ holderIdentity: 'me', leaseDurationMs: 1000, acquireTime: now, renewTime: now, leaderTransitions: 0, fencingToken: 2 });
+    const released = await lock.update({ ...written.record, holderIdentity: '' }, written.version);
+    const acquired = await lock.acquireIfFree!({ holderIdentity: 'me', leaseDurationMs: 1000, acquireTime: now, renewTime: now, leaderTransitions: 0, fencingToken: 2 });
+    expect(acquired.acquired).toBe(true);
+    await lock.update({ ...acquired.snapshot.record, holderIdentity: '' }, acquired.snapshot.version);
+    expect(released.record.holderIdentity).toBe('');
+    expect(Object.keys(sources)).toEqual(['batonLockWrite', 'batonLockAcquire', 'batonLockPatch']);
     const shas = Object.values(sources).map((lua) => createHash('sha1').update(lua).digest('hex'));
-    expect(await admin.script('EXISTS', ...shas)).toEqual([1, 1]);
+    expect(await admin.script('EXISTS', ...shas)).toEqual([1, 1, 1]);
   } finally {
     await lock.close?.();
   }
