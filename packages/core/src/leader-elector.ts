@@ -334,14 +334,13 @@ export class LeaderElector {
       // The lease keeps renewing while the work drains, so nobody else starts meanwhile.
       const settled = await settlesWithin(this.clock, active.work, this.config.shutdownGracePeriodMs);
       if (!settled) {
-        this.log('warn', 'leader work did not finish within shutdownGracePeriod; the lease is left to expire', {
-          graceMs: this.config.shutdownGracePeriodMs,
-        });
+        this.log('warn', 'leader work did not finish within shutdownGracePeriod; the lease is left to expire', { graceMs: this.config.shutdownGracePeriodMs });
       }
+      // Before the release: a backend may hand the lock to a waiter within the release call.
+      this.invoke('onStoppedLeading', () => this.config.callbacks.onStoppedLeading?.());
       if (settled && this.config.releaseOnCancel && (await active.lease.release())) this.log('info', 'released the lease', {});
       else await active.lease.abandon();
       this.active = undefined;
-      this.invoke('onStoppedLeading', () => this.config.callbacks.onStoppedLeading?.());
     } else {
       this.state = 'stopping';
       this.stopController.abort();

@@ -263,14 +263,17 @@ describe('leading', () => {
 });
 
 describe('stopping', () => {
-  test('status flips to not-leader and the signal aborts before the release write', async () => {
+  test('status flips to not-leader, the signal aborts and onStoppedLeading runs before the release write', async () => {
     const { clock, store, start } = env();
-    let seenAtRelease: { leader: boolean; aborted: boolean } | undefined;
+    // onStoppedLeading before the write: a backend may hand the lock to a waiter within the
+    // release call (PostgreSQL's direct handover), whose term then starts before it returns.
+    let seenAtRelease: { leader: boolean; aborted: boolean; stopped: number } | undefined;
     const probeRef: { current?: ReturnType<typeof start> } = {};
     class SpyLock extends MemoryLock {
       override update(record: LeaderElectionRecord, version: string, options?: LockCallOptions): Promise<LockSnapshot> {
         if (record.holderIdentity === '') {
-          seenAtRelease = { leader: probeRef.current!.elector.isLeader(), aborted: probeRef.current!.terms[0]!.signal.aborted };
+          const probe = probeRef.current!;
+          seenAtRelease = { leader: probe.elector.isLeader(), aborted: probe.terms[0]!.signal.aborted, stopped: probe.stoppedAt.length };
         }
         return super.update(record, version, options);
       }
@@ -279,7 +282,8 @@ describe('stopping', () => {
     await clock.advance(0);
     probeRef.current.stop.abort();
     await probeRef.current.done;
-    expect(seenAtRelease).toEqual({ leader: false, aborted: true });
+    expect(seenAtRelease).toEqual({ leader: false, aborted: true, stopped: 1 });
+    expect(probeRef.current.stoppedAt).toHaveLength(1);
     expect((await store.lock('job', 'r').get())!.record.holderIdentity).toBe('');
   });
 
