@@ -253,7 +253,9 @@ export class RedisSession implements CallOwner {
    * `process.nextTick`, which runs once the promise callbacks queued now have run), so the
    * commands of many locks issued together — the replies of one read settle many calls, each
    * of which sends its next command — leave in few writes instead of one system call each.
-   * A command alone waits for nothing but the end of its own tick. (Cluster: left alone.)
+   * A command sent while no other call is in flight (an uncontended lock) is written at once:
+   * holding it to the end of the tick only delayed it, by whatever promise callbacks ran
+   * first (3–5 µs per acquire + release, measured interleaved). (Cluster: left alone.)
    *
    * Every {@link WRITE_BATCH} commands the batch goes out at once, though: held to the end of
    * the burst, the server would sit idle while this process works through a whole read of
@@ -263,6 +265,8 @@ export class RedisSession implements CallOwner {
    */
   private batchWrites(client: RedisClient): void {
     const corked = this.corkedStream;
+    // Nothing else in flight (this call is counted): no burst to gather, so it goes at once.
+    if (corked === undefined && this.inFlight <= 1) return;
     if (corked !== undefined) {
       if (++this.batched < WRITE_BATCH) return;
       this.batched = 0;

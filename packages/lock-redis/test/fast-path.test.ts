@@ -70,6 +70,27 @@ describe('the uncontended hot path', () => {
   });
 });
 
+describe('writes on the command connection', () => {
+  test('a call with nothing else in flight is written at once; calls issued together are held to the end of the tick', async () => {
+    const { port } = await ownServer();
+    const factory = new RedisLockFactory({ connection: { host: '127.0.0.1', port }, keyPrefix });
+    cleanups.push(() => factory.close());
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => factory.lock(name, 'me'));
+    expect(await a!.get()).toBeNull(); // connected
+    const stream = (factory.client as Redis).stream as { writableCorked: number; writableLength: number };
+    const alone = a!.get();
+    expect(stream.writableCorked).toBe(0);
+    await alone;
+    const together = [a!.get(), b!.get(), c!.get()];
+    // The first went out at once; the two after it wait for the end of the tick, in one write.
+    expect(stream.writableCorked).toBe(1);
+    expect(stream.writableLength).toBeGreaterThan(0);
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    expect(stream.writableCorked).toBe(0);
+    expect(await Promise.all(together)).toEqual([null, null, null]);
+  });
+});
+
 describe('the watch', () => {
   test('a waiter subscribes while it waits, is woken by the release, and the watch goes a lease duration later', async () => {
     const { port } = await ownServer();
