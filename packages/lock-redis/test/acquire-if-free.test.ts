@@ -3,7 +3,7 @@ import { waitFor } from '@baton/contract';
 import { InvalidRecordError, PermissionDeniedError } from '@baton/core';
 import type { LeaderElectionRecord, LockSnapshot } from '@baton/core';
 import { RedisLock, RedisLockFactory } from '../src/index.ts';
-import { SHARED, adminClient, deleteKeys, testPrefix } from './support/env.ts';
+import { SHARED, adminClient, deleteKeys, testPrefix, record as heldBy } from './support/env.ts';
 import { RedisServerProcess } from '@baton/testkit';
 
 // The fast path (acquire.lua): one script call that takes an absent or released lock and
@@ -16,15 +16,7 @@ const cleanups: Array<() => Promise<void> | void> = [];
 let counter = 0;
 const uniqueName = (): string => `fast-${++counter}`;
 
-const record = (holderIdentity: string, overrides: Partial<LeaderElectionRecord> = {}): LeaderElectionRecord => ({
-  holderIdentity,
-  leaseDurationMs: 15_000,
-  acquireTime: 1_767_225_600_000,
-  renewTime: 1_767_225_600_000,
-  leaderTransitions: 0,
-  fencingToken: 1,
-  ...overrides,
-});
+const record = (holderIdentity: string, overrides: Partial<LeaderElectionRecord> = {}): LeaderElectionRecord => heldBy(holderIdentity, { leaseDurationMs: 15_000, ...overrides });
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

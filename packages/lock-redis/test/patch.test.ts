@@ -1,13 +1,13 @@
 import { afterAll, afterEach, expect, test } from '@jest/globals';
 import { waitFor } from '@baton/contract';
 import { InvalidRecordError, LockConflictError, LockNotFoundError } from '@baton/core';
-import type { LeaderElectionRecord, LockSnapshot } from '@baton/core';
+import type { LockSnapshot } from '@baton/core';
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RedisLock } from '../src/index.ts';
 import { scriptSources } from '../src/scripts.ts';
 import type { ScriptName } from '../src/scripts.ts';
-import { SHARED, adminClient, deleteKeys, testPrefix } from './support/env.ts';
+import { SHARED, adminClient, deleteKeys, testPrefix, record } from './support/env.ts';
 
 // An update on top of the lock's own last write that keeps its token and its holder (a
 // renewal) or clears the holder (a release) is a patch (patch.lua): the version compared, only
@@ -18,16 +18,6 @@ const keyPrefix = testPrefix();
 const admin = adminClient();
 const cleanups: Array<() => Promise<void> | void> = [];
 let counter = 0;
-
-const record = (holderIdentity: string, overrides: Partial<LeaderElectionRecord> = {}): LeaderElectionRecord => ({
-  holderIdentity,
-  leaseDurationMs: 1500,
-  acquireTime: 1_767_225_600_000,
-  renewTime: 1_767_225_600_000,
-  leaderTransitions: 0,
-  fencingToken: 1,
-  ...overrides,
-});
 
 const SHA_NAMES = new Map(Object.entries(scriptSources()).map(([name, lua]) => [createHash('sha1').update(lua).digest('hex'), name as ScriptName]));
 

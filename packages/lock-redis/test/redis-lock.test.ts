@@ -12,10 +12,10 @@ import {
   BackendSetupError,
   isPermanentError,
 } from '@baton/core';
-import type { LeaderElectionRecord, LockSnapshot } from '@baton/core';
+import type { LockSnapshot } from '@baton/core';
 import { Redis } from 'ioredis';
 import { RedisLock, RedisLockFactory } from '../src/index.ts';
-import { SHARED, adminClient, deleteKeys, measured, runCandidate, stopAll, testPrefix } from './support/env.ts';
+import { SHARED, adminClient, deleteKeys, measured, runCandidate, stopAll, testPrefix, record } from './support/env.ts';
 import type { Candidate } from './support/env.ts';
 import { RedisServerProcess, TcpProxy } from '@baton/testkit';
 
@@ -27,16 +27,6 @@ const admin = adminClient();
 const cleanups: Array<() => Promise<void> | void> = [];
 let counter = 0;
 const uniqueName = (): string => `lock-${++counter}`;
-
-const record = (holderIdentity: string, overrides: Partial<LeaderElectionRecord> = {}): LeaderElectionRecord => ({
-  holderIdentity,
-  leaseDurationMs: 1500,
-  acquireTime: 1_767_225_600_000,
-  renewTime: 1_767_225_600_000,
-  leaderTransitions: 0,
-  fencingToken: 1,
-  ...overrides,
-});
 
 function openLock(name: string, identity: string, extra: Partial<ConstructorParameters<typeof RedisLock>[0]> = {}): RedisLock {
   const lock = new RedisLock({ connection: { ...SHARED }, keyPrefix, name, identity, ...extra });

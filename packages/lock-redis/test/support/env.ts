@@ -1,11 +1,22 @@
 import { LeaderElector } from '@baton/core';
-import type { Clock, LeaderTerm, ResourceLock } from '@baton/core';
+import type { Clock, LeaderElectionRecord, LeaderTerm, ResourceLock } from '@baton/core';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { RedisServerProcess } from '@baton/testkit';
 
 /** The shared server every test may use (never restarted by tests). */
 export const SHARED = { host: '127.0.0.1', port: 6379 } as const;
+
+/** A record held by `holderIdentity` (lease 1.5 s unless overridden), for the adapter's own tests. */
+export const record = (holderIdentity: string, overrides: Partial<LeaderElectionRecord> = {}): LeaderElectionRecord => ({
+  holderIdentity,
+  leaseDurationMs: 1500,
+  acquireTime: 1_767_225_600_000,
+  renewTime: 1_767_225_600_000,
+  leaderTransitions: 0,
+  fencingToken: 1,
+  ...overrides,
+});
 
 /** Elector timings for fault tests (ms). */
 export const TIMINGS = { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 250 } as const;
