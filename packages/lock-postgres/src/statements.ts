@@ -98,7 +98,9 @@ export interface Statements {
    * the record still has version `$2`, it gives the advisory lock back FIRST. PostgreSQL
    * grants a waiter the lock inside that call; `pg_try_advisory_lock_shared` then fails, and
    * nothing more is written or notified (`handed_over`): the waiter's own statement writes
-   * its term over this one's at once, instead of blocking on this row until this commits. When
+   * its term over this one's at once, instead of blocking on this row until this commits. (A
+   * contender's `pg_try_advisory_lock` landing between the two looks the same; its
+   * `acquireIfFree` then takes the term over the record that still names this holder.) When
    * nobody took it, the shared lock keeps new waiters out while the release is written as
    * {@link Statements.updateAndUnlock} writes it, and is given back. → one row:
    * `handed_over`, `unlocked` (the advisory lock was given back), and the written record
@@ -119,9 +121,12 @@ export interface Statements {
   /**
    * The fast path (`acquireIfFree`), ONE statement: takes the advisory lock `$9`; when it got
    * it and the record `$1` is absent, inserts `$2`–`$7`; when it got it and the record is
-   * released (empty holder, every field valid), writes the new term over it (transition
-   * counted, token `max($7, stored + 1, epoch floor)`); otherwise writes nothing, gives the
-   * advisory lock back if it took it, and returns what is stored. `$8` channel. → one row:
+   * valid, writes the new term over it (transition counted, token `max($7, stored + 1, epoch
+   * floor)`) — released, or naming a holder whose hold is gone: every term is written under
+   * the advisory lock and holds it to its end, so a free advisory lock means no live holder
+   * (`holderGone`; a release handed to a waiter that has not written yet leaves one too).
+   * Otherwise writes nothing, gives the advisory lock back if it took it, and returns what is
+   * stored. `$8` channel. → one row:
    * `locked`, `acquired`, `epoch_ok` (false: stale, nothing written), and the written or
    * stored record columns (null when there is no record). A written term commits without
    * waiting for the WAL flush (token-epoch.ts says why its token stays safe).
@@ -298,7 +303,7 @@ inserted AS (
 updated AS (
   UPDATE ${T} AS t SET
     ${NEW_TERM_SET}
-  FROM lk WHERE lk.locked AND ${EPOCH_OK} AND t.name = $1::text AND t.holder_identity = '' AND ${VALID_ROW('t')}
+  FROM lk WHERE lk.locked AND ${EPOCH_OK} AND t.name = $1::text AND ${VALID_ROW('t')}
   RETURNING t.*
 ),
 written AS (SELECT * FROM inserted UNION ALL SELECT * FROM updated),

@@ -201,3 +201,75 @@ describe('ResourceLock.release on PostgreSQL', () => {
     expect(await advisoryHolder(admin(), a.factory.keyOf('stale'))).toBeUndefined();
   });
 });
+
+describe('a release caught by a try-lock contender', () => {
+  const term = (holderIdentity: string): LeaderElectionRecord => ({
+    holderIdentity,
+    leaseDurationMs: 15_000,
+    acquireTime: Date.now(),
+    renewTime: Date.now(),
+    leaderTransitions: 0,
+    fencingToken: 0,
+  });
+
+  test('acquireIfFree takes over a record whose holder holds no advisory lock, in one statement', async () => {
+    const a = side('a');
+    const holder = a.factory.lock('gone', 'a');
+    const taken = await holder.acquireIfFree!(term('a'));
+    expect(taken.acquired).toBe(true);
+    // The holder's session ends without a release (as after a crash, or a release handed to a
+    // contender that then gave the advisory lock back): the record still names it.
+    await admin().query('SELECT pg_terminate_backend($1)', [a.factory.sessionProcessId('gone')]);
+    await waitFor(async () => (await advisoryHolder(admin(), a.factory.keyOf('gone'))) === undefined, 5_000, 'the advisory lock to go');
+    const b = side('b');
+    const result = await b.factory.lock('gone', 'b').acquireIfFree!(term('b'));
+    expect(result.acquired).toBe(true);
+    expect(result.snapshot.record).toMatchObject({ holderIdentity: 'b', leaderTransitions: taken.snapshot.record.leaderTransitions + 1 });
+    expect(result.snapshot.record.fencingToken).toBeGreaterThan(taken.snapshot.record.fencingToken);
+    expect(await advisoryHolder(admin(), b.factory.keyOf('gone'))).toBe(b.factory.sessionProcessId('gone'));
+  });
+
+  test('releases racing a loop of acquireIfFree never leave the record naming a holder nobody is (the term goes on)', async () => {
+    // The release gives the advisory lock back first: a contender's pg_try_advisory_lock in
+    // that instant makes it look handed over (nothing written). The contender then takes the
+    // term itself instead of reporting a gone holder that nobody would ever take over.
+    const a = side('a');
+    const b = side('b');
+    const holder = a.factory.lock('race', 'a');
+    const prober = b.factory.lock('race', 'b');
+    // A conflict (the other side holds the advisory lock over a released record) is a lost race.
+    const orConflict = <T,>(call: Promise<T>): Promise<T | undefined> =>
+      call.catch((error: unknown) => {
+        if (error instanceof LockConflictError) return undefined;
+        throw error;
+      });
+    let stop = false;
+    let gone = 0;
+    let won = 0;
+    const probing = (async () => {
+      while (!stop) {
+        const result = await orConflict(prober.acquireIfFree!(term('b')));
+        if (result?.acquired) {
+          won++;
+          await prober.update({ ...result.snapshot.record, holderIdentity: '' }, result.snapshot.version);
+        } else if (result?.snapshot.holderGone) gone++;
+      }
+    })();
+    let cycles = 0;
+    const until = performance.now() + 2_000;
+    try {
+      while (performance.now() < until) {
+        const taken = await orConflict(holder.acquireIfFree!(term('a')));
+        if (!taken?.acquired) continue;
+        cycles++;
+        await holder.release!({ ...taken.snapshot.record, holderIdentity: '' }, taken.snapshot.version);
+      }
+    } finally {
+      stop = true;
+      await probing;
+    }
+    expect(gone).toBe(0);
+    expect(cycles).toBeGreaterThan(20);
+    expect(won).toBeGreaterThan(20);
+  });
+});
