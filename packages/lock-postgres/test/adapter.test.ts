@@ -321,7 +321,7 @@ describe('watch', () => {
     );
     await waitFor(() => health.at(-1) === true, 5000, 'watch healthy');
     const created = await writer.create(record('writer'));
-    await waitFor(() => changes.some((s) => s?.version === created.version), 1000, 'the create to arrive');
+    await waitFor(() => changes.some((s) => s?.version === created.version), 5000, 'the create to arrive');
     expect(changes.find((s) => s?.version === created.version)).toEqual(created);
 
     await admin.query('SELECT pg_terminate_backend($1)', [fw.listenerProcessId]);
@@ -329,7 +329,7 @@ describe('watch', () => {
     await waitFor(() => health.at(-1) === true, 5000, 'the watch to come back');
     expect(health).toEqual([true, false, true]);
     const renewed = await writer.update(record('writer', { renewTime: 1_767_225_700_000 }), created.version);
-    await waitFor(() => changes.some((s) => s?.version === renewed.version), 1000, 'the renewal to arrive');
+    await waitFor(() => changes.some((s) => s?.version === renewed.version), 5000, 'the renewal to arrive');
   });
 
   test('a holder whose session dies is reported through the watch with holderGone', async () => {
