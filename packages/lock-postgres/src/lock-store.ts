@@ -274,7 +274,8 @@ export class LockStore implements PostgresLockHost {
       if (snapshot.record.holderIdentity === '') {
         throw new LockConflictError(`${describe} is released but another session holds its advisory lock`);
       }
-      // The advisory lock was free (and given back at once): the named holder's session is gone.
+      // The advisory lock was free (and given back at once) yet nothing was written: the row
+      // did not pass the statement's checks (a valid row naming a gone holder is taken over).
       const stored = row.locked ? { ...snapshot, holderGone: true } : snapshot;
       this.settings.feed.sawRecord(lock.name, stored, false);
       return { acquired: false, snapshot: stored };

@@ -95,7 +95,13 @@ export class RedisLock implements ResourceLock {
   }
 
   create(record: LeaderElectionRecord, options?: LockCallOptions): Promise<LockSnapshot> {
-    return this.write(record, '', 'create', options);
+    let checked: LeaderElectionRecord;
+    try {
+      checked = validateRecord(record, this.description);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.write(checked, '', 'create', options);
   }
 
   /**
@@ -109,19 +115,18 @@ export class RedisLock implements ResourceLock {
     if (typeof expectedVersion !== 'string' || expectedVersion === '') {
       return Promise.reject(new LockConflictError(`${this.description}: no version to compare with (got ${JSON.stringify(expectedVersion)})`));
     }
-    const base = this.lastWritten;
-    if (base?.version === expectedVersion) {
-      let checked: LeaderElectionRecord;
-      try {
-        checked = validateRecord(record, this.description);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      const was = base.record;
-      const holder = checked.holderIdentity;
-      if (checked.fencingToken === was.fencingToken && (holder === '' || holder === was.holderIdentity)) return this.patch(base, checked, options);
+    let checked: LeaderElectionRecord;
+    try {
+      checked = validateRecord(record, this.description);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return this.write(record, expectedVersion, 'update', options);
+    const base = this.lastWritten;
+    const holder = checked.holderIdentity;
+    if (base?.version === expectedVersion && checked.fencingToken === base.record.fencingToken && (holder === '' || holder === base.record.holderIdentity)) {
+      return this.patch(base, checked, options);
+    }
+    return this.write(checked, expectedVersion, 'update', options);
   }
 
   /**
@@ -217,14 +222,8 @@ export class RedisLock implements ResourceLock {
     return holder === this.identity ? (this.identityJson ??= jsonString(this.identity)) : jsonString(holder);
   }
 
-  /** One call of `write.lua`: a create (`expected` empty) or a compare-and-swap on `expected`. */
-  private write(record: LeaderElectionRecord, expected: string, what: string, options: LockCallOptions | undefined): Promise<LockSnapshot> {
-    let checked: LeaderElectionRecord;
-    try {
-      checked = validateRecord(record, this.description);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  /** One call of `write.lua` with a validated record: a create (`expected` empty) or a compare-and-swap on `expected`. */
+  private write(checked: LeaderElectionRecord, expected: string, what: string, options: LockCallOptions | undefined): Promise<LockSnapshot> {
     const version = newVersion();
     const { keys } = this;
     const args = this.recordArgs(checked, version, expected);
