@@ -179,15 +179,22 @@ export class SessionConnection {
     }, replyTimeoutMs);
     try {
       return (await client.query<R>(prepared(text, values))).rows;
+    } catch (error) {
+      // A FATAL answer (pg_terminate_backend, a server shutting down) ends the backend, and
+      // the backend frees its advisory locks, granting them to waiters, before its socket
+      // closes: waiting for 'end' would leave us leading for milliseconds after a follower
+      // started. A FATAL answer to a statement in flight is the first and only word we get.
+      if (endsSession(error)) this.drop(client, new BackendUnavailableError(`the session connection was ended by the server: ${(error as Error).message}`, { cause: error }));
+      throw error;
     } finally {
       clock.clearTimeout(timer);
     }
   }
 
   /** Closes the connection at once; its advisory locks go with it. */
-  private drop(client: pg.Client, why = 'the session connection did not answer in time and was dropped'): void {
+  private drop(client: pg.Client, why: Error | string = 'the session connection did not answer in time and was dropped'): void {
     if (this.client !== client) return;
-    this.markGone?.(new BackendUnavailableError(why));
+    this.markGone?.(typeof why === 'string' ? new BackendUnavailableError(why) : why);
     client.end().catch(() => {});
   }
 
@@ -208,6 +215,12 @@ export class SessionConnection {
     this.markGone?.(new BackendUnavailableError('the lock factory was closed'));
     await client.end().catch(() => {});
   }
+}
+
+/** Whether a statement's error ended its backend: PostgreSQL sends FATAL (or PANIC) and then exits. */
+function endsSession(error: unknown): boolean {
+  const severity = (error as { severity?: unknown } | null)?.severity;
+  return severity === 'FATAL' || severity === 'PANIC';
 }
 
 /** Statements waiting on every open session before an acquisition opens another one (adaptive sessions). */

@@ -289,6 +289,42 @@ describe('records and advisory locks', () => {
     expect(again.record.fencingToken).toBe(2);
     expect(await advisoryHolder(admin, held.key)).toBe(f.sessionProcessId());
   });
+  test('terminated with a statement in flight: the loss is reported on its FATAL answer, before a waiter is granted the advisory lock', async () => {
+    // The backend answers FATAL, frees its advisory locks (granting them to waiters), and only
+    // then exits and closes its socket: the socket's end comes after a follower could lead.
+    const f = factory();
+    const held = f.lock(uniqueName(), 'a');
+    const created = await held.create(record('a'));
+    const pid = f.sessionProcessId()!;
+    const events: string[] = [];
+    const lost = deferred<Error>();
+    held.onSessionLost((reason) => {
+      events.push('lost');
+      lost.resolve(reason);
+    });
+    const waiter = await adminClient();
+    closer.defer(() => waiter.end());
+    const granted = waiter.query('SELECT pg_advisory_lock($1::bigint)', [held.key.toString()]).then(() => events.push('granted'));
+    const blocker = await adminClient();
+    closer.defer(() => blocker.end());
+    await blocker.query('BEGIN');
+    await blocker.query(`SELECT 1 FROM ${table} WHERE name = $1 FOR UPDATE`, [held.name]);
+    // A renewal blocked on the record's row lock: a statement in flight on the session.
+    const renewal = held.update(record('a', { fencingToken: 1 }), created.version).catch((error: unknown) => error);
+    const waiting = async (): Promise<boolean> =>
+      (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [pid])).rowCount === 1;
+    await waitFor(waiting, 5000, 'the renewal to wait on the row lock');
+
+    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+    const reason = await within(lost.promise, 1000, 'onSessionLost');
+    await within(granted, 1000, 'the waiter to be granted the advisory lock');
+    expect(events).toEqual(['lost', 'granted']);
+    expect(reason.message).toMatch(/ended by the server: terminating connection due to administrator command/);
+    expect(await renewal).toBeInstanceOf(BackendUnavailableError);
+    expect(held.isHeld()).toBe(false);
+    await blocker.query('ROLLBACK');
+  });
+
   test('closing a held lock gives the advisory lock back, reports the loss, and refuses later calls', async () => {
     const name = uniqueName();
     const f = factory();
