@@ -183,8 +183,12 @@ export class SessionConnection {
       // A FATAL answer (pg_terminate_backend, a server shutting down) ends the backend, and
       // the backend frees its advisory locks, granting them to waiters, before its socket
       // closes: waiting for 'end' would leave us leading for milliseconds after a follower
-      // started. A FATAL answer to a statement in flight is the first and only word we get.
-      if (endsSession(error)) this.drop(client, new BackendUnavailableError(`the session connection was ended by the server: ${(error as Error).message}`, { cause: error }));
+      // started. With a statement in flight, the FATAL answer is the first word we get (no
+      // 'error' event: the answer goes to the statement).
+      if (endsSession(error)) {
+        const reason = `the session connection was ended by the server: ${(error as Error).message}`;
+        this.drop(client, new BackendUnavailableError(reason, { cause: error }));
+      }
       throw error;
     } finally {
       clock.clearTimeout(timer);
