@@ -99,7 +99,7 @@ export function peersTable(backend: string, p: PeersResult): string[] {
   const probe = backend === 'redis' ? 'PING' : backend === 'etcd' ? 'a one-key range read' : 'SELECT 1';
   lines.push(`## Peers on ${backend} (one run, same server; RTT p50 ${ms(p.rtt.p50)} ms — ${probe} on the same connection type)`);
   lines.push('');
-  lines.push('Uncontended: every contender and the round trip take turns in 20 rounds (the order rotating), so their ratios are measured under the same conditions. Contended: one contender after another.');
+  lines.push('Uncontended: every contender and the round trip take turns in 20 rounds (the order rotating), so their ratios are measured under the same conditions. Contended: one contender after another, each measured after 20 unmeasured handovers (the connections its workers open on their first wait).');
   lines.push('');
   lines.push(`| implementation | uncontended acquire+release p50 | p99 | ÷ 2 RTT | contended handover p50 (${p.workers} workers, ${p.holdMs} ms holds) | p99 | handovers/s | exclusion violations |`);
   lines.push('|---|---|---|---|---|---|---|---|');

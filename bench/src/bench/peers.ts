@@ -238,11 +238,21 @@ async function probePostgres(ctx: BenchContext): Promise<RoundTripProbe> {
 }
 
 /**
+ * Handovers run before the contended figure is measured, for every contender alike, as the
+ * uncontended figure warms up too: what a worker opens on its first wait (baton's LISTEN,
+ * wait-session and subscriber connections, opened lazily so that an idle lock costs
+ * nothing) is a once-per-process cost, not a handover's. Counted in, those first handovers
+ * (12–60 ms each on PostgreSQL, while connections are set up) were most of baton's p99.
+ */
+const WARM_UP_HANDOVERS = 20;
+
+/**
  * `workers` loops acquiring one resource, holding it `holdMs`, releasing. A worker that has
  * just released steps back until another worker has taken the lock, so every release is a
  * handover to a worker that was already waiting (otherwise a polling lock is mostly
  * re-taken by the worker that just let it go, and no handover is measured at all).
- * The figure is the gap from the release call to the next holder's acquire returning.
+ * The figure is the gap from the release call to the next holder's acquire returning, over
+ * the handovers after the first {@link WARM_UP_HANDOVERS} (see there).
  */
 async function contended(contender: Contender, resource: string, workers: number, holdMs: number, handovers: number): Promise<{ gaps: Summary; perSecond: number; violations: number }> {
   const pool = await Promise.all(Array.from({ length: workers }, (_, i) => contender.worker(i)));
@@ -252,6 +262,7 @@ async function contended(contender: Contender, resource: string, workers: number
   let violations = 0;
   const gaps: number[] = [];
   let done = false;
+  let warmUpLeft = WARM_UP_HANDOVERS;
   let stepBack: Array<() => void> = [];
   const wakeAll = (): void => {
     const waiting = stepBack;
@@ -262,7 +273,7 @@ async function contended(contender: Contender, resource: string, workers: number
     done = true;
     wakeAll();
   }, 120_000);
-  const started = now();
+  let started = now();
   try {
     await Promise.all(
       pool.map(async (worker, index) => {
@@ -271,7 +282,10 @@ async function contended(contender: Contender, resource: string, workers: number
           const t = now();
           if (holder !== undefined) violations++;
           holder = index;
-          if (releasedAt !== undefined && lastHolder !== index) gaps.push(t - releasedAt);
+          if (releasedAt !== undefined && lastHolder !== index) {
+            if (warmUpLeft > 0 && --warmUpLeft === 0) started = t;
+            else if (warmUpLeft === 0) gaps.push(t - releasedAt);
+          }
           wakeAll();
           if (gaps.length >= handovers) done = true;
           await sleep(holdMs);
