@@ -264,6 +264,9 @@ export class ChangeFeed {
       const rows = await this.pollOnce(names.filter((name) => this.watched.has(name)));
       const gone = new Set<string>();
       for (const row of rows) {
+        // Closed, or no longer watched, while the check was under way: tracking it again
+        // would arm the silence timer for good (and keep the process alive after close).
+        if (!this.watched.has(row.name)) continue;
         const holder = typeof row.holder_identity === 'string' ? row.holder_identity : '';
         const lease = Number(row.lease_duration_ms);
         if (row.found && row.held && holder !== '' && lease > 0 && !this.settings.heldHere(row.name)) this.silence.sawHolder(row.name, holder, lease);

@@ -132,3 +132,43 @@ describe('LISTEN reconnect backoff on the clock', () => {
     }
   });
 });
+
+describe('closing', () => {
+  test('a holder check answered after the factory closed arms no timer: nothing is left to keep the process alive', async () => {
+    const clock = new FakeClock();
+    const name = uniqueName();
+    // Our own pool, so that it outlives the factory and the check's answer still arrives.
+    const pool = new pg.Pool({ ...PG_CONFIG, max: 2 });
+    closer.defer(() => pool.end());
+    const holderFactory = closer.add(new PostgresLockFactory({ poolConfig: { ...PG_CONFIG, max: 1 }, table, sessionTimeout: 5_000 }));
+    await holderFactory.lock(name, 'other').create(record('other', 15_000));
+
+    const f = closer.add(new PostgresLockFactory({ pool, table, sessionTimeout: 5_000, holderCheckInterval: 100, clock }));
+    const health: boolean[] = [];
+    closer.defer(f.lock(name, 'watcher').watch({ onChange: () => {}, onHealth: (h) => health.push(h) }));
+    await waitFor(() => health.at(-1) === true, 5000, 'watch healthy');
+
+    // The holder check (a read of the table) is held up by a lock on the table.
+    const blocker = await admin.connect();
+    let blocked = true;
+    closer.defer(async () => {
+      if (blocked) await blocker.query('ROLLBACK');
+      blocker.release();
+    });
+    await blocker.query('BEGIN');
+    await blocker.query(`LOCK TABLE "${table}" IN ACCESS EXCLUSIVE MODE`);
+    await clock.advance(100); // the new watch's first silence: one holder check, now in flight
+    await waitFor(
+      async () => (await admin.query("SELECT 1 FROM pg_locks WHERE relation = $1::regclass AND NOT granted", [table])).rowCount! > 0,
+      5000,
+      'the holder check to wait on the table',
+    );
+
+    await f.close();
+    await blocker.query('COMMIT');
+    blocked = false;
+    await waitFor(() => pool.idleCount === pool.totalCount && pool.waitingCount === 0, 5000, 'the holder check to be answered');
+    await realPause(50);
+    expect(clock.pendingTimers).toBe(0);
+  });
+});
