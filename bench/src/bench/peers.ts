@@ -283,8 +283,8 @@ async function contended(contender: Contender, resource: string, workers: number
           if (holder !== undefined) violations++;
           holder = index;
           if (releasedAt !== undefined && lastHolder !== index) {
-            if (warmUpLeft > 0 && --warmUpLeft === 0) started = t;
-            else if (warmUpLeft === 0) gaps.push(t - releasedAt);
+            if (warmUpLeft === 0) gaps.push(t - releasedAt);
+            else if (--warmUpLeft === 0) started = t; // the last warm-up handover: the clock starts
           }
           wakeAll();
           if (gaps.length >= handovers) done = true;

@@ -159,7 +159,7 @@ describe('closing', () => {
     await blocker.query(`LOCK TABLE "${table}" IN ACCESS EXCLUSIVE MODE`);
     await clock.advance(100); // the new watch's first silence: one holder check, now in flight
     await waitFor(
-      async () => (await admin.query("SELECT 1 FROM pg_locks WHERE relation = $1::regclass AND NOT granted", [table])).rowCount! > 0,
+      async () => (await admin.query('SELECT 1 FROM pg_locks WHERE relation = $1::regclass AND NOT granted', [table])).rowCount! > 0,
       5000,
       'the holder check to wait on the table',
     );

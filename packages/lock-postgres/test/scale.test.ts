@@ -98,12 +98,12 @@ test(`${ELECTIONS} elections in one process use the pool plus two connections, a
       .sort((x, y) => x.start - y.start);
     for (let k = 1; k < terms.length; k++) {
       const [before, after] = [terms[k - 1]!, terms[k]!];
-      const describe = `election-${i}: ${JSON.stringify(before)} then ${JSON.stringify(after)} (ms after the session was terminated; onSessionLost ${(lostAt[i]! - at).toFixed(2)})`;
-      if (after.token <= before.token) problems.push(`tokens: ${describe}`);
+      const detail = `election-${i}: ${JSON.stringify(before)} then ${JSON.stringify(after)} (ms after the session was terminated; onSessionLost ${(lostAt[i]! - at).toFixed(2)})`;
+      if (after.token <= before.token) problems.push(`tokens: ${detail}`);
       if (before.end < after.start) continue;
       overlapsMs.push(before.end - after.start);
       const stoppedOnLoss = before.who === 'first' && k === 1 && before.end - (lostAt[i]! - at) <= 5;
-      if (!stoppedOnLoss || before.end - after.start > MAX_READ_LAG_MS) problems.push(`overlap: ${describe}`);
+      if (!stoppedOnLoss || before.end - after.start > MAX_READ_LAG_MS) problems.push(`overlap: ${detail}`);
     }
   }
   expect(problems).toEqual([]);
