@@ -3,8 +3,8 @@
 // Every figure is measured side by side in one run, on every backend, and written to
 // bench/results/<name>.json, <name>.md (tables) and <name>.svg (chart).
 //
-// Sections (--only): handover, failover, steady, scale, idle, peers and throughput (Redis and
-// PostgreSQL only).
+// Sections (--only): handover, failover, steady, scale, idle, peers, throughput and floor (the
+// last two Redis and PostgreSQL only).
 // Flags:
 //   --quick          few samples and short windows (what the tests run); default name "quick",
 //                    written to a temp dir unless --out is given
@@ -24,6 +24,7 @@ import { renderChart } from './bench/chart.ts';
 import type { BenchContext } from './bench/common.ts';
 import { measureIdle, measureScale } from './bench/cost.ts';
 import { measureFailover } from './bench/failover.ts';
+import { measureFloor } from './bench/floor.ts';
 import { measureHandover } from './bench/handover.ts';
 import { measurePeers } from './bench/peers.ts';
 import { markdown, panels, verdicts } from './bench/report.ts';
@@ -33,7 +34,7 @@ import { hasThroughputPeer, measureThroughput } from './bench/throughput.ts';
 import { DEFAULT_PG_URL } from './backends/postgres.ts';
 import { tail } from './lib/stats.ts';
 
-export const SECTIONS = ['handover', 'failover', 'steady', 'scale', 'idle', 'peers', 'throughput'] as const;
+export const SECTIONS = ['handover', 'failover', 'steady', 'scale', 'idle', 'peers', 'throughput', 'floor'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const PROFILES = {
@@ -46,6 +47,7 @@ const PROFILES = {
     idle: { windowMs: 30_000 },
     peers: { cycles: 1_000, handovers: 400, rttSamples: 2_000 },
     throughput: { names: 1_000, inFlight: 64, rounds: 5 },
+    floor: { cycles: 1_000, rttSamples: 2_000, soloCycles: 5_000 },
   },
   quick: {
     handover: { samples: 6, pollLanes: 3 },
@@ -55,6 +57,7 @@ const PROFILES = {
     idle: { windowMs: 1_500 },
     peers: { cycles: 60, handovers: 30, rttSamples: 200 },
     throughput: { names: 100, inFlight: 16, rounds: 1 },
+    floor: { cycles: 60, rttSamples: 200, soloCycles: 100 },
   },
 };
 
@@ -99,6 +102,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       for (const section of options.sections) {
         if (section === 'peers' && backend !== 'redis' && backend !== 'postgres' && backend !== 'etcd') continue;
         if (section === 'throughput' && !hasThroughputPeer(backend)) continue;
+        if (section === 'floor' && backend !== 'redis' && backend !== 'postgres') continue;
         const t = performance.now();
         options.log(`[${backend}] ${section}…`);
         try {
@@ -127,6 +131,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
               r.peers = await measurePeers(ctx, profile.peers);
               for (const c of r.peers.contenders) {
                 options.log(`  ${c.name}: uncontended p50 ${c.uncontended.p50} ms (${c.uncontendedVsTwoRtt}× 2 RTT), handover p50 ${c.handover.p50} p99 ${c.handover.p99} ms${c.error ? ` ERROR ${c.error}` : ''}`);
+              }
+              break;
+            case 'floor':
+              r.floor = await measureFloor(ctx, profile.floor);
+              for (const row of r.floor.rows) {
+                options.log(`  ${row.name}: p50 ${row.uncontended.p50} ms (${row.vsTwoRtt}× 2 RTT${row.vsPeer === undefined ? '' : `, ${row.vsPeer}× the peer`}), CPU ${row.clientCpuMicros} µs here, ${row.serverCpuMicros ?? 'n/a'} µs at the server${row.error ? ` ERROR ${row.error}` : ''}`);
               }
               break;
             case 'throughput':

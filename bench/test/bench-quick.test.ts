@@ -34,6 +34,11 @@ it(
     expect(r.peers!.contenders.map((c) => c.error)).toEqual(r.peers!.contenders.map(() => undefined));
     for (const c of r.peers!.contenders) expect(c.exclusionViolations).toBe(0);
     expect(r.throughput!.contenders.map((c) => [c.error, c.operations])).toEqual([[undefined, 100], [undefined, 100]]);
+    // The floor: every rung ran, with its CPU (here and at the run's own server) and its ratio to the peer rung.
+    expect(r.floor!.rows.map((row) => [row.error, row.uncontended.n])).toEqual(r.floor!.rows.map(() => [undefined, 60]));
+    expect(r.floor!.rows.at(-1)!.vsPeer).toBe(1);
+    for (const row of r.floor!.rows) expect(row.serverCpuMicros).toBeGreaterThanOrEqual(0);
+    expect(readFileSync(join(out, 'quick.md'), 'utf8')).toContain('Where an uncontended acquire+release goes on redis');
     expect(results.verdicts.length).toBeGreaterThan(0);
   },
   240_000,

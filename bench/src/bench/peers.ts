@@ -59,7 +59,7 @@ const NOTIFY_WAKE: BatonVariant = {
 };
 
 /** baton's DistributedLocks on one factory per worker (separate connections, as separate processes). */
-function batonContender(ctx: BenchContext, driver: BackendDriver, variant?: BatonVariant): Contender {
+export function batonContender(ctx: BenchContext, driver: BackendDriver, variant?: BatonVariant): Contender {
   const factories: LockFactoryHandle[] = [];
   const sets: DistributedLocks[] = [];
   const adapt = variant?.adapt ?? ((lock: ResourceLock) => lock);
@@ -86,7 +86,7 @@ function batonContender(ctx: BenchContext, driver: BackendDriver, variant?: Bato
   };
 }
 
-function redisClient(ctx: BenchContext): Redis {
+export function redisClient(ctx: BenchContext): Redis {
   const info = ctx.server.connectInfo();
   const client = new Redis({ host: String(info.host), port: Number(info.port), connectionName: 'peer' });
   client.on('error', () => {});
@@ -112,7 +112,6 @@ function redisPeers(ctx: BenchContext): Contender[] {
   const sesameDefaults = { retryCount: 10, retryDelay: 200, retryJitter: 100 };
   const Redlock4 = require('redlock') as typeof import('redlock');
   const { Redlock: Sesame } = require('@sesamecare-oss/redlock') as typeof import('@sesamecare-oss/redlock');
-  const { Mutex } = require('redis-semaphore') as typeof import('redis-semaphore');
   const redlock4 = (label: string, retry: { retryCount: number; retryDelay: number; retryJitter: number }): Contender => {
     const counter = { gaveUp: 0 };
     return {
@@ -162,23 +161,29 @@ function redisPeers(ctx: BenchContext): Contender[] {
     redlock4('defaults', redlock4Defaults),
     sesame('tuned', tuned),
     sesame('defaults', sesameDefaults),
-    {
-      name: 'redis-semaphore 5.8.0 (Mutex, defaults)',
-      settings: 'one ioredis client per worker, its defaults (lockTimeout 10 s, retryInterval 10 ms, refresh every 8 s) but acquireTimeout 60 s instead of 10 s',
-      async worker() {
-        const client = open();
-        return {
-          async acquire(resource) {
-            const mutex = new Mutex(client, resource, { acquireTimeout: 60_000 });
-            await mutex.acquire();
-            return () => mutex.release();
-          },
-          close: async () => {},
-        };
-      },
-      close: closeClients,
-    },
+    redisSemaphore(open, closeClients),
   ];
+}
+
+/** redis-semaphore's Mutex, its defaults but a 60 s acquireTimeout; each worker a client from `open`. */
+export function redisSemaphore(open: () => Redis, close: () => Promise<void>): Contender {
+  const { Mutex } = require('redis-semaphore') as typeof import('redis-semaphore');
+  return {
+    name: 'redis-semaphore 5.8.0 (Mutex, defaults)',
+    settings: 'one ioredis client per worker, its defaults (lockTimeout 10 s, retryInterval 10 ms, refresh every 8 s) but acquireTimeout 60 s instead of 10 s',
+    async worker() {
+      const client = open();
+      return {
+        async acquire(resource) {
+          const mutex = new Mutex(client, resource, { acquireTimeout: 60_000 });
+          await mutex.acquire();
+          return () => mutex.release();
+        },
+        close: async () => {},
+      };
+    },
+    close,
+  };
 }
 
 /** Runs `acquire` until it succeeds; a peer that ran out of its retries counts once in `counter.gaveUp`. */
@@ -218,7 +223,7 @@ function postgresPeers(ctx: BenchContext): Contender[] {
 }
 
 /** A PING on a client of its own. */
-async function probeRedis(ctx: BenchContext): Promise<RoundTripProbe> {
+export async function probeRedis(ctx: BenchContext): Promise<RoundTripProbe> {
   const client = redisClient(ctx);
   await client.ping();
   return {
@@ -228,7 +233,7 @@ async function probeRedis(ctx: BenchContext): Promise<RoundTripProbe> {
 }
 
 /** A `SELECT 1` on a connection of its own. */
-async function probePostgres(ctx: BenchContext): Promise<RoundTripProbe> {
+export async function probePostgres(ctx: BenchContext): Promise<RoundTripProbe> {
   const client = new pg.Client({ connectionString: String(ctx.server.connectInfo().url), application_name: 'bench-rtt' });
   await client.connect();
   return {

@@ -2,6 +2,8 @@ import type { BackendName } from '../backends/types.ts';
 import type { Panel } from './chart.ts';
 import type { IdleResult, ScaleResult } from './cost.ts';
 import type { FailoverResult } from './failover.ts';
+import { floorTable } from './floor.ts';
+import type { FloorResult } from './floor.ts';
 import type { HandoverResult } from './handover.ts';
 import type { PeersResult } from './peers.ts';
 import type { SteadyPhase, SteadyResult } from './steady.ts';
@@ -19,6 +21,7 @@ export interface BackendResults {
   idle?: IdleResult;
   peers?: PeersResult;
   throughput?: ThroughputResult;
+  floor?: FloorResult;
   errors?: Record<string, string>;
 }
 
@@ -219,6 +222,7 @@ export function markdown(results: BenchResults): string {
   }
   for (const [b, r] of backends) if (r.peers) lines.push(...peersTable(b, r.peers));
   for (const [b, r] of backends) if (r.throughput) lines.push(...throughputTable(b, r.throughput));
+  for (const [b, r] of backends) if (r.floor) lines.push(...floorTable(b, r.floor));
   const errors = backends.filter(([, r]) => r.errors && Object.keys(r.errors).length > 0);
   if (errors.length > 0) {
     lines.push('## Errors');

@@ -3,12 +3,12 @@
 // baton's DistributedLocks on the run's backend against that backend's peer library, side
 // by side in one run. Generic over the backend drivers: baton's side is whatever
 // `driver.openFactory` makes; a backend takes part once it has an entry in THROUGHPUT_PEERS.
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { DistributedLocks } from '@baton/core';
 import { Redis } from 'ioredis';
 import type { BackendName } from '../backends/types.ts';
 import { now } from '../lib/clock.ts';
+import { processCpuMicros } from '../lib/process-cpu.ts';
 import { round, summarize } from '../lib/stats.ts';
 import type { Summary } from '../lib/stats.ts';
 import { DEFAULTS } from './common.ts';
@@ -124,18 +124,6 @@ const THROUGHPUT_PEERS: Partial<Record<BackendName, (ctx: BenchContext) => Throu
 /** True when the backend has a peer to compare with (the section runs only then). */
 export function hasThroughputPeer(backend: BackendName): boolean {
   return THROUGHPUT_PEERS[backend] !== undefined;
-}
-
-/** utime + stime of a process in µs (from /proc, 100 Hz ticks), or undefined. */
-function processCpuMicros(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Every name once, `inFlight` at a time; pushes each cycle's latency. */
