@@ -21,14 +21,14 @@ import pg from 'pg';
 import { ACQUIRE_LUA } from '../../../packages/lock-redis/src/scripts/acquire.lua.ts';
 import { PATCH_LUA } from '../../../packages/lock-redis/src/scripts/patch.lua.ts';
 import { processCpuMicros } from '../lib/process-cpu.ts';
-import { round } from '../lib/stats.ts';
+import { round, summarize } from '../lib/stats.ts';
 import { ms } from './verdict.ts';
 import type { Summary } from '../lib/stats.ts';
 import { DEFAULTS } from './common.ts';
 import type { BenchContext } from './common.ts';
-import { interleavedUncontended } from './interleaved.ts';
+import { interleavedUncontended, WARM_UP } from './interleaved.ts';
 import type { Contender, Worker } from './peer-contender.ts';
-import { batonContender, probePostgres, probeRedis, redisClient, redisSemaphore } from './peers.ts';
+import { batonContender, probePostgres, probeRedis, redisClient, redisClients, redisSemaphore } from './peers.ts';
 
 export interface FloorRow {
   name: string;
@@ -77,7 +77,7 @@ export async function measureFloor(ctx: BenchContext, options: { cycles: number;
     for (const [i, rung] of rungs.entries()) {
       const u = uncontended[i]!;
       if (u instanceof Error) {
-        rows.push({ name: rung.name, what: rung.what, uncontended: { n: 0, min: NaN, p50: NaN, p90: NaN, p99: NaN, max: NaN, mean: NaN }, vsTwoRtt: NaN, error: u.message });
+        rows.push({ name: rung.name, what: rung.what, uncontended: summarize([]), vsTwoRtt: NaN, error: u.message });
         continue;
       }
       const cpu = await alone(ctx, rung, resourceOf(i), options.soloCycles).catch(() => undefined);
@@ -101,7 +101,7 @@ export async function measureFloor(ctx: BenchContext, options: { cycles: number;
 async function alone(ctx: BenchContext, rung: Rung, resource: string, cycles: number): Promise<{ clientCpuMicros: number; serverCpuMicros?: number }> {
   const worker = await rung.worker(200);
   try {
-    for (let i = 0; i < 50; i++) await (await worker.acquire(resource))();
+    for (let i = 0; i < WARM_UP; i++) await (await worker.acquire(resource))();
     const serverBefore = processCpuMicros(ctx.server.pid);
     const before = process.cpuUsage();
     for (let i = 0; i < cycles; i++) await (await worker.acquire(resource))();
@@ -184,7 +184,6 @@ function redisRungs(ctx: BenchContext): Rung[] {
   const lease = String(DEFAULTS.leaseDurationMs);
   const expiry = String(10 * DEFAULTS.leaseDurationMs);
   let version = 0;
-  const peerClients: Redis[] = [];
   return [
     { ...batonContender(ctx, ctx.driver), what: 'acquire.lua (record, token, change message), then patch.lua (the release), through the lease and handle of core' },
     adapterRung(ctx, 'the same two scripts through RedisLock, no core'),
@@ -213,14 +212,7 @@ function redisRungs(ctx: BenchContext): Rung[] {
       return async () => void (await client.evalsha(SHA.compareDelete, 1, key, 'w0'));
     }, end),
     {
-      ...redisSemaphore(
-        () => {
-          const client = redisClient(ctx);
-          peerClients.push(client);
-          return client;
-        },
-        async () => void (await Promise.all(peerClients.splice(0).map((c) => c.quit().catch(() => c.disconnect())))),
-      ),
+      ...redisSemaphore(redisClients(ctx)),
       what: 'the peer in full: SET NX PX; its release script',
       peer: true,
     },

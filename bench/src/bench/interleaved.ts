@@ -20,7 +20,7 @@ export interface RoundTripProbe {
 /** How many rounds the samples are spread over. */
 const ROUNDS = 20;
 /** Unmeasured acquire+release cycles (and round trips) per contender before the first round. */
-const WARM_UP = 50;
+export const WARM_UP = 50;
 
 export interface InterleavedUncontended {
   rtt: Summary;

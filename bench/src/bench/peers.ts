@@ -93,16 +93,27 @@ export function redisClient(ctx: BenchContext): Redis {
   return client;
 }
 
-function redisPeers(ctx: BenchContext): Contender[] {
+/** Peer clients of a run: `open` makes one, `close` ends every one made so far. */
+export interface RedisClients {
+  open(): Redis;
+  close(): Promise<void>;
+}
+
+export function redisClients(ctx: BenchContext): RedisClients {
   const clients: Redis[] = [];
-  const open = (): Redis => {
-    const c = redisClient(ctx);
-    clients.push(c);
-    return c;
+  return {
+    open() {
+      const c = redisClient(ctx);
+      clients.push(c);
+      return c;
+    },
+    close: async () => void (await Promise.all(clients.splice(0).map((c) => c.quit().catch(() => c.disconnect())))),
   };
-  const closeClients = async (): Promise<void> => {
-    await Promise.all(clients.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
-  };
+}
+
+function redisPeers(ctx: BenchContext): Contender[] {
+  const clients = redisClients(ctx);
+  const { open, close: closeClients } = clients;
   // Tuned: a 10 ms retry with unlimited retries, which favours these peers in the contended
   // figure. Defaults (their documentation): retryCount 10, retryDelay 200 ms, retryJitter 200 ms
   // (redlock 4) / 100 ms (@sesamecare-oss/redlock); an acquire that runs out of retries throws,
@@ -161,18 +172,18 @@ function redisPeers(ctx: BenchContext): Contender[] {
     redlock4('defaults', redlock4Defaults),
     sesame('tuned', tuned),
     sesame('defaults', sesameDefaults),
-    redisSemaphore(open, closeClients),
+    redisSemaphore(clients),
   ];
 }
 
-/** redis-semaphore's Mutex, its defaults but a 60 s acquireTimeout; each worker a client from `open`. */
-export function redisSemaphore(open: () => Redis, close: () => Promise<void>): Contender {
+/** redis-semaphore's Mutex, its defaults but a 60 s acquireTimeout; each worker a client of `clients`. */
+export function redisSemaphore(clients: RedisClients): Contender {
   const { Mutex } = require('redis-semaphore') as typeof import('redis-semaphore');
   return {
     name: 'redis-semaphore 5.8.0 (Mutex, defaults)',
     settings: 'one ioredis client per worker, its defaults (lockTimeout 10 s, retryInterval 10 ms, refresh every 8 s) but acquireTimeout 60 s instead of 10 s',
     async worker() {
-      const client = open();
+      const client = clients.open();
       return {
         async acquire(resource) {
           const mutex = new Mutex(client, resource, { acquireTimeout: 60_000 });
@@ -182,7 +193,7 @@ export function redisSemaphore(open: () => Redis, close: () => Promise<void>): C
         close: async () => {},
       };
     },
-    close,
+    close: clients.close,
   };
 }
 
