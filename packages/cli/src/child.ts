@@ -22,6 +22,8 @@ export interface CommandResult {
   readonly lapsed?: boolean;
   /** Why it could not start, if it could not. */
   readonly error?: string;
+  /** When the command and its group were gone (epoch ms), as the watchdog saw it. */
+  readonly exitedAt?: number;
 }
 
 export interface RunCommandOptions {
@@ -110,7 +112,13 @@ export function runCommand(options: RunCommandOptions): Promise<CommandResult> {
       clearInterval(deadlineReports);
       let result: CommandResult;
       if (last?.type === 'exit') {
-        result = { exitCode: exitCodeOf(last.code ?? null, last.signal ?? null), code: last.code ?? null, signal: last.signal ?? null, stopped };
+        result = {
+          exitCode: exitCodeOf(last.code ?? null, last.signal ?? null),
+          code: last.code ?? null,
+          signal: last.signal ?? null,
+          stopped,
+          ...(last.at !== undefined && { exitedAt: last.at }),
+        };
       } else if (last?.type === 'error') {
         const exitCode = last.errorCode === 'ENOENT' ? 127 : 126;
         result = { exitCode, code: null, signal: null, stopped, error: `${command}: ${last.errorCode === 'ENOENT' ? 'command not found' : last.message}` };
@@ -119,7 +127,10 @@ export function runCommand(options: RunCommandOptions): Promise<CommandResult> {
       }
       if (lapsed) result = { ...result, lapsed };
       if (result.error) logger.error({ command: options.command.join(' '), error: result.error }, 'command could not start');
-      else logger.info({ childPid, code: result.code, signal: result.signal, exitCode: result.exitCode, stopped }, 'command exited');
+      else {
+        const exitedAt = result.exitedAt !== undefined ? { exitedAt: new Date(result.exitedAt).toISOString() } : {};
+        logger.info({ childPid, code: result.code, signal: result.signal, exitCode: result.exitCode, stopped, ...exitedAt }, 'command exited');
+      }
       resolve(result);
     });
     if (options.signal.aborted) onAbort();

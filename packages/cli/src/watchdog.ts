@@ -36,6 +36,11 @@ export interface WatchdogMessage {
   /** For `error`: the spawn error's code (`ENOENT`, `EACCES`) and message. */
   errorCode?: string;
   message?: string;
+  /**
+   * For `exit`: when the command's group became empty (epoch ms). baton may read the message
+   * late — starved or paused — so the time of its own log line would overstate the run.
+   */
+  at?: number;
 }
 
 const [graceArg, deadlineArg, command, ...args] = process.argv.slice(2);
@@ -151,7 +156,7 @@ function startCommand(): void {
   });
   started.on('exit', (code, signal) => {
     clearTimeout(deadlineTimer);
-    reapGroup(() => report({ type: 'exit', code, signal }, () => process.exit(0)));
+    reapGroup(() => report({ type: 'exit', code, signal, at: Date.now() }, () => process.exit(0)));
   });
 }
 if (deadlineNs === undefined) startCommand();

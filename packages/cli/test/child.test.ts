@@ -17,8 +17,12 @@ const node = (script: string): string[] => [process.execPath, '-e', script];
 
 describe('runCommand', () => {
   it('passes the exit code through', async () => {
+    const before = Date.now();
     const result = await runCommand({ command: node('process.exit(9)'), signal: new AbortController().signal, gracePeriodMs: 1_000 });
-    expect(result).toEqual({ exitCode: 9, code: 9, signal: null, stopped: false });
+    expect(result).toEqual({ exitCode: 9, code: 9, signal: null, stopped: false, exitedAt: expect.any(Number) });
+    // The watchdog's time of the exit, not baton's reading of it.
+    expect(result.exitedAt).toBeGreaterThanOrEqual(before);
+    expect(result.exitedAt).toBeLessThanOrEqual(Date.now());
   });
 
   it('stops the command with SIGTERM when the signal aborts', async () => {
@@ -31,7 +35,7 @@ describe('runCommand', () => {
     });
     await waitFor(async () => (await import('node:fs')).existsSync(file), 5_000, 'the command to start');
     stop.abort();
-    expect(await running).toEqual({ exitCode: 143, code: null, signal: 'SIGTERM', stopped: true });
+    expect(await running).toEqual({ exitCode: 143, code: null, signal: 'SIGTERM', stopped: true, exitedAt: expect.any(Number) });
   });
 
   it('escalates to SIGKILL after the grace period', async () => {
@@ -46,7 +50,7 @@ describe('runCommand', () => {
     const started = Date.now();
     stop.abort();
     const result = await running;
-    expect(result).toEqual({ exitCode: 137, code: null, signal: 'SIGKILL', stopped: true });
+    expect(result).toEqual({ exitCode: 137, code: null, signal: 'SIGKILL', stopped: true, exitedAt: expect.any(Number) });
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
   });
 

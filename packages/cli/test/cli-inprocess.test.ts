@@ -88,7 +88,7 @@ describe('main() in process', () => {
   it('demo --fast on PostgreSQL: a crash fails over at once (the session is gone), and passes', async () => {
     const { io: cli, out } = io();
     const code = await main(['demo', '--fast', '--backend', 'postgres', '--url', 'postgres://postgres@127.0.0.1:5432/test'], cli);
-    expect({ code, stderr: out.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code, stderr: out.stderr, ...(code !== 0 && { stdout: out.stdout }) }).toEqual({ code: 0, stderr: '' });
     const crash = Number(/crash failover \(SIGKILL [^)]*\):\s+(\d+) ms/.exec(out.stdout)?.[1]);
     // PostgreSQL frees a dead session's advisory lock at once: no waiting for the 1 s lease.
     expect(crash).toBeLessThan(900);
@@ -100,7 +100,7 @@ describe('main() in process', () => {
     try {
       const { io: cli, out } = io();
       const code = await main(['demo', '--fast', '--backend', 'endpoints', '--url', server.url, `--token=${server.adminToken}`], cli);
-      expect({ code, stderr: out.stderr }).toEqual({ code: 0, stderr: '' });
+      expect({ code, stderr: out.stderr, ...(code !== 0 && { stdout: out.stdout }) }).toEqual({ code: 0, stderr: '' });
       expect(out.stdout).toContain(`three candidates on the endpoints backend (Kubernetes API server ${server.url})`);
       expect(server.listObjects('endpoints', 'default').map((o) => (o.metadata as { name: string }).name)).toEqual([
         expect.stringMatching(/^baton-demo-/),

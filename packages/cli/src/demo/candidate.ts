@@ -20,7 +20,7 @@ console.log(id + ': working as leader (fencing token ' + token + ')');
 /** Something a candidate said: a log line of its baton (JSON), or a line of its command. */
 export interface CandidateEvent {
   readonly identity: string;
-  /** Epoch ms: the log line's own time when it has one. */
+  /** Epoch ms: the log line's own time when it has one (for `command exited`, the exit's). */
   readonly at: number;
   readonly kind: 'log' | 'output';
   readonly message: string;
@@ -33,6 +33,8 @@ export class Candidate {
   readonly child: ChildProcess;
   /** Settles when the baton process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Settles once its last log line was read (its stderr ended): 'exit' may come before. */
+  readonly logged: Promise<unknown>;
   /** Its status server, once it logged it. */
   httpUrl: string | undefined;
   /** Process groups of the commands it started (each command leads a group of its own). */
@@ -52,7 +54,9 @@ export class Candidate {
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       onEvent({ identity, at: Date.now(), kind: 'output', message: line, fields: {} });
     });
-    createInterface({ input: this.child.stderr! }).on('line', (line) => {
+    const logLines = createInterface({ input: this.child.stderr! });
+    this.logged = new Promise((resolve) => logLines.once('close', resolve));
+    logLines.on('line', (line) => {
       let fields: Record<string, unknown>;
       try {
         fields = JSON.parse(line) as Record<string, unknown>;
@@ -60,7 +64,9 @@ export class Candidate {
         onEvent({ identity, at: Date.now(), kind: 'output', message: line, fields: {} });
         return;
       }
-      const at = typeof fields.time === 'string' ? Date.parse(fields.time) : Date.now();
+      // A command's exit counts when the watchdog saw its group empty, not when baton logged it.
+      const time = typeof fields.exitedAt === 'string' ? fields.exitedAt : fields.time;
+      const at = typeof time === 'string' ? Date.parse(time) : Date.now();
       if (typeof fields.url === 'string' && fields.msg?.toString().startsWith('serving')) this.httpUrl = fields.url;
       if (typeof fields.childPid === 'number') {
         // The watchdog reports the exit only once the command's group is empty.
