@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { LockLostError } from '@baton/core';
 import { cuttableLocks } from './partitionable-lock.ts';
-import type { Suite } from './suite.ts';
+import { exclusionTimings, type Suite } from './suite.ts';
 import { cutAndAwaitTakeover } from './takeover.ts';
 import { stallMeter } from './wait.ts';
 
@@ -19,7 +19,7 @@ export function describeDistributedLocksContract(suite: Suite): void {
       const tokens: number[] = [];
       await Promise.all(
         Array.from({ length: workers }, async (_, w) => {
-          const locks = locksFor(`worker-${w}`);
+          const locks = locksFor(`worker-${w}`, undefined, exclusionTimings(timings));
           for (let r = 0; r < rounds; r++) {
             await locks.withLock(name, async (held) => {
               inside++;

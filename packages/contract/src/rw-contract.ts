@@ -4,7 +4,7 @@ import type { LockHandle, ReadHandle, ResourceLock } from '@baton/core';
 import { cuttableLocks, lookSpy } from './partitionable-lock.ts';
 import type { PrimitiveSuite, Grant } from './semaphore-contract.ts';
 import { expectIncreasingTokens } from './semaphore-contract.ts';
-import { WAKE_TIMINGS, wakeBoundMs } from './suite.ts';
+import { exclusionTimings, WAKE_TIMINGS, wakeBoundMs } from './suite.ts';
 import { cutAndAwaitTakeover } from './takeover.ts';
 import { stallMeter, waitFor, within } from './wait.ts';
 
@@ -32,7 +32,7 @@ export function describeReadWriteContract({ target, timings, uniqueName, locksFo
       let wrote = 0;
       await Promise.all(
         Array.from({ length: 4 }, async (_, w) => {
-          const rw = locksFor(`worker-${w}`).readWrite(name, { maxReaders: 3 });
+          const rw = locksFor(`worker-${w}`, undefined, exclusionTimings(timings)).readWrite(name, { maxReaders: 3 });
           for (let round = 0; round < 5; round++) {
             const askedAt = performance.now();
             if ((w + round) % 3 === 0) {

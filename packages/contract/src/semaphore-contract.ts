@@ -3,7 +3,7 @@ import { LockLostError } from '@baton/core';
 import type { LockHandle, ResourceLock } from '@baton/core';
 import { cuttableLocks, lookSpy } from './partitionable-lock.ts';
 import type { Suite } from './suite.ts';
-import { WAKE_TIMINGS, wakeBoundMs } from './suite.ts';
+import { exclusionTimings, WAKE_TIMINGS, wakeBoundMs } from './suite.ts';
 import { cutAndAwaitTakeover } from './takeover.ts';
 import { stallMeter, within } from './wait.ts';
 
@@ -52,7 +52,7 @@ export function describeSemaphoreContract({ target, timings, uniqueName, locksFo
       const grants: Grant[] = [];
       await Promise.all(
         Array.from({ length: 5 }, async (_, w) => {
-          const semaphore = locksFor(`worker-${w}`).semaphore(name, { permits });
+          const semaphore = locksFor(`worker-${w}`, undefined, exclusionTimings(timings)).semaphore(name, { permits });
           for (let round = 0; round < 4; round++) {
             const askedAt = performance.now();
             await semaphore.withPermit(async (permit) => {

@@ -21,6 +21,16 @@ export interface Timings {
 export const WAKE_TIMINGS: Timings = { leaseDurationMs: 10_000, renewDeadlineMs: 6_000, retryPeriodMs: 3_000 };
 
 /**
+ * Timings for the exclusion cases, where every hold ends in an explicit release: a lease
+ * (10 s) and a renewDeadline (6 s) that no stall of a loaded 2-core test machine outlasts, so
+ * no hold there is lost to a stall (with 800 ms, one was) — losing a hold is what the cut-off
+ * cases test. Waiters still retry at the target's period.
+ */
+export function exclusionTimings(timings: Timings): Timings {
+  return { leaseDurationMs: 10_000, renewDeadlineMs: 6_000, retryPeriodMs: timings.retryPeriodMs };
+}
+
+/**
  * The wake-up bound under {@link WAKE_TIMINGS}: 500 ms plus the event-loop stall measured
  * meanwhile (a 2-core machine may stop scheduling the test), never as much as the retry period
  * — a wake that late may have been a poll.
