@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BatonError, JITTER_FACTOR, sameRecord, silentLogger, type LockSnapshot } from '@baton/core';
+import { BatonError, JITTER_FACTOR, silentLogger } from '@baton/core';
 import { stringify } from 'yaml';
 import type { CliIo } from '../io.ts';
 import { loadConfig, openLock, type BatonConfig, type OpenedLock } from '@baton/runtime';
@@ -11,6 +11,7 @@ import { DEMO_BACKENDS, setUpBackend, type DemoBackend, type DemoBackendName } f
 import { followLock } from '../follow-lock.ts';
 import { formatAge } from '../record-table.ts';
 import { DemoOutput, describeEvent, releasedInTime, type DemoSummary } from '../demo/output.ts';
+import { DemoState } from '../demo/state.ts';
 
 export type { DemoSummary } from '../demo/output.ts';
 
@@ -91,21 +92,22 @@ export async function runDemo({ flags, io }: DemoOptions): Promise<number> {
     const phase = config.leaseDuration * 3 + 15_000;
     // 1. A leader, working, renewing.
     const first = await state.until('the first leader to start its command', phase, () => state.leaderWorking(candidates));
-    await state.until(`${first.identity} to renew twice`, phase, () => (state.renewals >= 2 ? true : undefined));
+    const leader = first.candidate;
+    await state.until(`${leader.identity} to renew twice`, phase, () => (state.renewed(first, 2) ? true : undefined));
     const follower = await state.until('a follower to see the leader', phase, () =>
-      candidates.find((c) => c !== first && c.httpUrl && state.lastLog(c.identity, 'new leader observed')?.fields.leader === first.identity),
+      candidates.find((c) => c !== leader && c.httpUrl && state.lastLog(c.identity, 'new leader observed')?.fields.leader === leader.identity),
     );
-    await showEndpoints(out, first, follower);
+    await showEndpoints(out, leader, follower);
 
     // 2. Crash: SIGKILL the leader's whole process group.
     const killedAt = Date.now();
-    out.event(killedAt, `SIGKILL ${first.identity}: baton, its watchdog and its command die at once; the lease is left to expire`);
-    first.crash();
-    const second = await state.until('a new leader after the crash', phase, () => state.startedLeading(candidates, killedAt, first));
+    out.event(killedAt, `SIGKILL ${leader.identity}: baton, its watchdog and its command die at once; the lease is left to expire`);
+    leader.crash();
+    const second = await state.until('a new leader after the crash', phase, () => state.startedLeading(candidates, killedAt, leader));
     const crashFailoverMs = second.at - killedAt;
     out.event(second.at, `failover after the crash: ${crashFailoverMs} ms (lease ${formatAge(config.leaseDuration)})`);
-    await state.until(`${second.candidate.identity}'s command`, phase, () => state.leaderWorking(candidates));
-    await state.until(`${second.candidate.identity} to renew`, phase, () => (state.renewals >= 1 ? true : undefined));
+    await state.until(`${second.candidate.identity}'s command`, phase, () => (state.commandWorking(second) ? true : undefined));
+    await state.until(`${second.candidate.identity} to renew`, phase, () => (state.renewed(second, 1) ? true : undefined));
 
     // 3. Graceful: SIGTERM the new leader; it stops its command, then releases.
     const termAt = Date.now();
@@ -121,7 +123,7 @@ export async function runDemo({ flags, io }: DemoOptions): Promise<number> {
     const commandExitedAt = state.lastLog(second.candidate.identity, 'command exited')?.at;
     const freeMs = releasedAt === undefined ? undefined : Math.max(0, third.at - releasedAt);
     const commandStopMs = commandExitedAt === undefined ? undefined : commandExitedAt - termAt;
-    await state.until(`${third.candidate.identity}'s command`, phase, () => state.leaderWorking(candidates));
+    await state.until(`${third.candidate.identity}'s command`, phase, () => (state.commandWorking(third) ? true : undefined));
 
     // 4. The end: stop everyone gracefully.
     out.event(Date.now(), 'stopping the remaining candidates (SIGTERM)');
@@ -139,7 +141,7 @@ export async function runDemo({ flags, io }: DemoOptions): Promise<number> {
       gracefulHandoverMs,
       commandStopMs,
       freeMs,
-      oneCommandAtATime: state.oneCommandAtATime(killedAt, first.identity),
+      oneCommandAtATime: state.oneCommandAtATime(killedAt, leader.identity),
       stoppedExitCode: stopped?.code ?? null,
       processesLeft,
       passed: false,
@@ -150,7 +152,7 @@ export async function runDemo({ flags, io }: DemoOptions): Promise<number> {
       summary.oneCommandAtATime &&
       summary.stoppedExitCode === 0 &&
       processesLeft === 0;
-    out.summary(summary, config, first.identity, second.candidate.identity, third.candidate.identity);
+    out.summary(summary, config, leader.identity, second.candidate.identity, third.candidate.identity);
     return summary.passed ? 0 : 1;
   } catch (error) {
     out.flush();
@@ -207,116 +209,6 @@ async function showEndpoints(out: DemoOutput, leader: Candidate, follower: Candi
     }
   } catch (error) {
     out.event(Date.now(), `could not query the status endpoints: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-/** What the demo knows: the lock as last read, and every candidate event. */
-class DemoState {
-  snapshot: LockSnapshot | null = null;
-  private read = false;
-  /** Whether the last change only renewed the lease (same holder, same term). */
-  renewedOnly = false;
-  /** Renewals seen since the holder last changed. */
-  renewals = 0;
-  private readonly events: CandidateEvent[] = [];
-  private readonly waiters = new Set<() => void>();
-  private readonly signal: AbortSignal;
-
-  constructor(signal: AbortSignal) {
-    this.signal = signal;
-  }
-
-  /** Takes a fresh read of the lock; returns whether it changed. */
-  lock(snapshot: LockSnapshot | null): boolean {
-    const previous = this.snapshot;
-    if (previous !== null && snapshot !== null && sameRecord(previous.record, snapshot.record)) return false;
-    if (previous === null && snapshot === null && this.read) return false;
-    this.read = true;
-    this.renewedOnly =
-      previous !== null &&
-      snapshot !== null &&
-      previous.record.holderIdentity === snapshot.record.holderIdentity &&
-      previous.record.fencingToken === snapshot.record.fencingToken;
-    this.renewals = this.renewedOnly ? this.renewals + 1 : 0;
-    this.snapshot = snapshot;
-    this.changed();
-    return true;
-  }
-
-  event(event: CandidateEvent): void {
-    this.events.push(event);
-    this.changed();
-  }
-
-  /** The candidate that holds the lock and whose command is working in its current term. */
-  leaderWorking(candidates: readonly Candidate[]): Candidate | undefined {
-    const holder = this.snapshot?.record.holderIdentity;
-    const candidate = candidates.find((c) => c.identity === holder && c.running);
-    if (!candidate) return undefined;
-    const started = this.events.findLast((e) => e.identity === holder && e.kind === 'log' && e.message === 'started leading');
-    const working = this.events.findLast((e) => e.identity === holder && e.kind === 'output' && e.message.includes('working as leader'));
-    return started && working && working.at >= started.at ? candidate : undefined;
-  }
-
-  /** The first candidate other than `not` that started leading after `since`. */
-  startedLeading(candidates: readonly Candidate[], since: number, not: Candidate): { candidate: Candidate; at: number } | undefined {
-    const event = this.events.find((e) => e.kind === 'log' && e.message === 'started leading' && e.at >= since && e.identity !== not.identity);
-    const candidate = event && candidates.find((c) => c.identity === event.identity);
-    return candidate && event ? { candidate, at: event.at } : undefined;
-  }
-
-  /** No command started before the previous one ended (the crashed one ended at `crashAt`). */
-  oneCommandAtATime(crashAt: number, crashed: string): boolean {
-    const runs: Array<{ start: number; end: number }> = [];
-    const open = new Map<string, number>();
-    for (const event of this.events) {
-      if (event.kind !== 'log') continue;
-      if (event.message === 'command started') open.set(event.identity, event.at);
-      if (event.message === 'command exited' && open.has(event.identity)) {
-        runs.push({ start: open.get(event.identity)!, end: event.at });
-        open.delete(event.identity);
-      }
-    }
-    for (const [identity, start] of open) runs.push({ start, end: identity === crashed && start <= crashAt ? crashAt : Infinity });
-    runs.sort((a, b) => a.start - b.start);
-    return runs.every((run, i) => i === 0 || run.start >= runs[i - 1]!.end);
-  }
-
-  /** A candidate's last log line with this message. */
-  lastLog(identity: string, message: string): CandidateEvent | undefined {
-    return this.events.findLast((e) => e.identity === identity && e.kind === 'log' && e.message === message);
-  }
-
-  /** Resolves with `check()`'s first defined value; rejects after `timeoutMs` or on abort. */
-  until<T>(what: string, timeoutMs: number, check: () => T | undefined): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.signal.removeEventListener('abort', onAbort);
-        this.waiters.delete(test);
-      };
-      const test = (): void => {
-        const value = check();
-        if (value === undefined) return;
-        finish();
-        resolve(value);
-      };
-      const onAbort = (): void => {
-        finish();
-        reject(new Error(`stopped while waiting for ${what}`));
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`timed out after ${formatAge(timeoutMs)} waiting for ${what}`));
-      }, timeoutMs);
-      this.signal.addEventListener('abort', onAbort, { once: true });
-      this.waiters.add(test);
-      test();
-    });
-  }
-
-  private changed(): void {
-    for (const waiter of [...this.waiters]) waiter();
   }
 }
 
