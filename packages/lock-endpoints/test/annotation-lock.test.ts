@@ -91,10 +91,11 @@ test('a fleet migrates from the Endpoints annotation to a Lease through MultiLoc
   const replicas: Array<{ id: string; elector: LeaderElector; stop: AbortController; done: Promise<void> }> = [];
   // Counted at every start of a term, the only moment an overlap can begin — not sampled on a
   // timer, which a busy worker may not run (once no sample saw even the one leader).
+  const leadersNow = () => replicas.filter((r) => r.elector.isLeader()).length;
   let maxLeaders = 0;
   const callbacks = {
     onStartedLeading: () => {
-      maxLeaders = Math.max(maxLeaders, replicas.filter((r) => r.elector.isLeader()).length);
+      maxLeaders = Math.max(maxLeaders, leadersNow());
     },
   };
   const launch = (id: string, lock: ResourceLock) => {
@@ -108,7 +109,7 @@ test('a fleet migrates from the Endpoints annotation to a Lease through MultiLoc
     await replica.done;
     replicas.splice(replicas.indexOf(replica), 1);
   };
-  const oneLeader = () => waitFor(() => replicas.filter((r) => r.elector.isLeader()).length === 1, 8000, 'one leader');
+  const oneLeader = () => waitFor(() => leadersNow() === 1, 8000, 'one leader');
   try {
     // Old release: the annotation lock alone.
     launch('old-1', endpoints.lock(name, 'old-1'));

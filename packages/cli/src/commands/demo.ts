@@ -93,7 +93,7 @@ export async function runDemo({ flags, io }: DemoOptions): Promise<number> {
     // 1. A leader, working, renewing.
     const first = await state.until('the first leader to start its command', phase, () => state.leaderWorking(candidates));
     const leader = first.candidate;
-    await state.until(`${leader.identity} to renew twice`, phase, () => (state.renewed(first, 2) ? true : undefined));
+    await state.until(`${leader.identity} to renew twice`, phase, () => state.renewed(first, 2));
     const follower = await state.until('a follower to see the leader', phase, () =>
       candidates.find((c) => c !== leader && c.httpUrl && state.lastLog(c.identity, 'new leader observed')?.fields.leader === leader.identity),
     );
@@ -106,8 +106,8 @@ export async function runDemo({ flags, io }: DemoOptions): Promise<number> {
     const second = await state.until('a new leader after the crash', phase, () => state.startedLeading(candidates, killedAt, leader));
     const crashFailoverMs = second.at - killedAt;
     out.event(second.at, `failover after the crash: ${crashFailoverMs} ms (lease ${formatAge(config.leaseDuration)})`);
-    await state.until(`${second.candidate.identity}'s command`, phase, () => (state.commandWorking(second) ? true : undefined));
-    await state.until(`${second.candidate.identity} to renew`, phase, () => (state.renewed(second, 1) ? true : undefined));
+    await state.until(`${second.candidate.identity}'s command`, phase, () => state.commandWorking(second));
+    await state.until(`${second.candidate.identity} to renew`, phase, () => state.renewed(second, 1));
 
     // 3. Graceful: SIGTERM the new leader; it stops its command, then releases.
     const termAt = Date.now();
@@ -123,7 +123,7 @@ export async function runDemo({ flags, io }: DemoOptions): Promise<number> {
     const commandExitedAt = state.lastLog(second.candidate.identity, 'command exited')?.at;
     const freeMs = releasedAt === undefined ? undefined : Math.max(0, third.at - releasedAt);
     const commandStopMs = commandExitedAt === undefined ? undefined : commandExitedAt - termAt;
-    await state.until(`${third.candidate.identity}'s command`, phase, () => (state.commandWorking(third) ? true : undefined));
+    await state.until(`${third.candidate.identity}'s command`, phase, () => state.commandWorking(third));
 
     // 4. The end: stop everyone gracefully.
     out.event(Date.now(), 'stopping the remaining candidates (SIGTERM)');

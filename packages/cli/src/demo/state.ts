@@ -84,7 +84,7 @@ export class DemoState {
   startedLeading(candidates: readonly Candidate[], since: number, not: Candidate): DemoTerm | undefined {
     const event = this.events.find((e) => e.kind === 'log' && e.message === 'started leading' && e.at >= since && e.identity !== not.identity);
     const candidate = event && candidates.find((c) => c.identity === event.identity);
-    return candidate && event ? { candidate, at: event.at, fencingToken: Number(event.fields.fencingToken) } : undefined;
+    return candidate && event ? termOf(candidate, event) : undefined;
   }
 
   /** No command started before the previous one ended (the crashed one ended at `crashAt`). */
@@ -109,8 +109,11 @@ export class DemoState {
     return this.events.findLast((e) => e.identity === identity && e.kind === 'log' && e.message === message);
   }
 
-  /** Resolves with `check()`'s first defined value; rejects after `timeoutMs` or on abort. */
-  until<T>(what: string, timeoutMs: number, check: () => T | undefined): Promise<T> {
+  /**
+   * Resolves with `check()`'s first value other than `undefined` or `false`; rejects after
+   * `timeoutMs` or on abort.
+   */
+  until<T>(what: string, timeoutMs: number, check: () => T | undefined | false): Promise<T> {
     return new Promise((resolve, reject) => {
       const finish = (): void => {
         clearTimeout(timer);
@@ -119,7 +122,7 @@ export class DemoState {
       };
       const test = (): void => {
         const value = check();
-        if (value === undefined) return;
+        if (value === undefined || value === false) return;
         finish();
         resolve(value);
       };
@@ -143,11 +146,15 @@ export class DemoState {
     const mine = this.events.filter((e) => e.identity === candidate.identity && e.kind === 'log');
     const started = mine.findLastIndex((e) => e.message === 'started leading');
     if (started < 0 || mine.slice(started + 1).some((e) => e.message === 'stopped leading')) return undefined;
-    const event = mine[started]!;
-    return { candidate, at: event.at, fencingToken: Number(event.fields.fencingToken) };
+    return termOf(candidate, mine[started]!);
   }
 
   private changed(): void {
     for (const waiter of [...this.waiters]) waiter();
   }
+}
+
+/** The term a candidate's 'started leading' line began. */
+function termOf(candidate: Candidate, started: CandidateEvent): DemoTerm {
+  return { candidate, at: started.at, fencingToken: Number(started.fields.fencingToken) };
 }
